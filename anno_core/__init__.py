@@ -1,0 +1,31 @@
+"""anno_core: CAVE-style annotation tables, embedded (SQLite) or over HTTP.
+
+``anno_core.connect(**overrides)`` is the composition root: it reads the settings
+(``ANNO_*`` environment variables, overridden by keyword arguments), picks the backend and
+returns an `AnnotationClient` with the seed API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .client import AnnotationClient
+from .errors import AnnoError
+from .settings import Settings
+
+__all__ = ["connect", "AnnotationClient", "AnnoError", "Settings"]
+__version__ = "0.1.0"
+
+
+def connect(**overrides: Any) -> AnnotationClient:
+    """A client for the engine the settings name (embedded by default)."""
+    settings = Settings(**overrides)
+    if settings.backend == "server":
+        from .backends.remote import RemoteBackend
+
+        backend: Any = RemoteBackend(settings)
+    else:
+        from .backends.local import LocalBackend
+
+        backend = LocalBackend(settings)
+    return AnnotationClient(backend, settings)

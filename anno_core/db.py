@@ -1,0 +1,225 @@
+"""The database: catalogue tables, one SQL table per annotation table, and the dialect seam.
+
+Everything goes through SQLAlchemy Core with bound parameters. Annotation tables are stored
+under ``anno_<id>`` (the numeric id of their metadata row), so no name a user typed ever
+becomes part of SQL text. Dialect-specific set-up lives in `make_engine` only.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .schemas import SchemaSpec
+
+metadata = sa.MetaData()
+
+aligned_volumes = sa.Table(
+    "aligned_volumes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+tables_meta = sa.Table(
+    "annotation_table_metadata", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("aligned_volume_id", sa.Integer, sa.ForeignKey("aligned_volumes.id"),
+              nullable=False),
+    sa.Column("table_name", sa.String(100), nullable=False),
+    sa.Column("schema_type", sa.String(100), nullable=False),
+    sa.Column("valid", sa.Boolean, nullable=False, default=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("deleted", sa.DateTime, nullable=True),
+    sa.Column("last_modified", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("notice_text", sa.Text, nullable=True),
+    sa.Column("reference_table", sa.String(100), nullable=True),
+    sa.Column("track_target_id_updates", sa.Boolean, nullable=True),
+    sa.Column("flat_segmentation_source", sa.Text, nullable=True),
+    sa.Column("voxel_resolution_x", sa.Float, nullable=False),
+    sa.Column("voxel_resolution_y", sa.Float, nullable=False),
+    sa.Column("voxel_resolution_z", sa.Float, nullable=False),
+    sa.Column("read_permission", sa.String(10), nullable=False),
+    sa.Column("write_permission", sa.String(10), nullable=False),
+    sa.UniqueConstraint("aligned_volume_id", "table_name", name="uq_volume_table"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("token_hash", sa.String(128), nullable=True, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+user_groups = sa.Table(
+    "user_groups", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("group_name", sa.String(100), primary_key=True),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(50), nullable=False),
+    sa.Column("aligned_volume", sa.String(100), nullable=False),
+    sa.Column("table_name", sa.String(100), nullable=True),
+    sa.Column("ids", sa.Text, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+)
+
+upload_keys = sa.Table(
+    "upload_keys", metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("table_meta_id", sa.Integer, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),
+)
+
+SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by",
+                  "deleted_by")
+
+
+def now() -> datetime:
+    """Current UTC time without tzinfo (stored naive, always UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+_SQL_TYPES = {"float": sa.Float, "int": sa.BigInteger, "ref": sa.BigInteger,
+              "user": sa.BigInteger, "bool": sa.Boolean, "str": sa.Text}
+
+
+def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
+    """The SQL table holding the rows of annotation table ``meta_id`` (schema ``spec``)."""
+    name = f"anno_{int(meta_id)}"
+    md = sa.MetaData()
+    cols = [
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("created", sa.DateTime, nullable=False),
+        sa.Column("deleted", sa.DateTime, nullable=True),
+        sa.Column("superceded_id", sa.BigInteger, nullable=True, index=True),
+        sa.Column("valid", sa.Boolean, nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=True),
+        sa.Column("deleted_by", sa.String(100), nullable=True),
+    ]
+    for f in spec.data_fields:
+        if f.kind == "point":
+            cols.extend(sa.Column(c, sa.Float, nullable=True) for c in f.storage_columns)
+        else:
+            cols.append(sa.Column(f.column, _SQL_TYPES[f.kind], nullable=True,
+                                  index=f.kind == "ref"))
+    return sa.Table(name, md, *cols)
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+WRITE_LOCKS: dict[str, threading.RLock] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """One engine per URL per process, with the catalogue created and dialect set-up done."""
+    with _engines_lock:
+        if url in _engines:
+            return _engines[url]
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                         "timeout": 60})
+            _sqlite_setup(engine)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        metadata.create_all(engine)
+        _engines[url] = engine
+        WRITE_LOCKS[url] = threading.RLock()
+        return engine
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE so a write transaction holds the lock
+    from its first statement (two writers can then never both read the same max id)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # Readers take no lock (WAL lets them read while a writer works).
+        write = conn.get_execution_options().get("anno_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def lock_table_row(conn: sa.engine.Connection, meta_id: int) -> None:
+    """Serialise writers of one annotation table across processes (row lock where the
+    database has them; SQLite's BEGIN IMMEDIATE already holds the database lock)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(
+            sa.select(tables_meta.c.id).where(tables_meta.c.id == meta_id).with_for_update()
+        )
+
+
+def column_values(values) -> list:  # type: ignore[no-untyped-def]
+    """A numpy/pandas column as a Python list with None for every blank (for the driver)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, pd.api.extensions.ExtensionArray | pd.Series):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        nan = np.isnan(arr)
+        if nan.any():
+            return np.where(nan, None, arr.astype(object)).tolist()
+    return arr.tolist()
+
+
+def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, list],
+                n: int, progress=None, batch: int = 100_000) -> None:  # type: ignore[no-untyped-def]
+    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction.
+
+    SQLite gets one DBAPI executemany per batch of tuples (no per-row dicts); other
+    databases get SQLAlchemy's executemany."""
+    names = [c.name for c in table.columns if c.name in data]
+    if conn.dialect.name == "sqlite":
+        compiled = table.insert().compile(dialect=conn.dialect,
+                                          column_keys=names)
+        order = list(compiled.positiontup)
+        cols = [data[name] for name in order]
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, n, batch):
+                stop = min(n, start + batch)
+                cursor.executemany(str(compiled), zip(*(c[start:stop] for c in cols)))
+                if progress:
+                    progress(stop, n)
+        finally:
+            cursor.close()
+        return
+    for start in range(0, n, batch):
+        stop = min(n, start + batch)
+        rows = [dict(zip(names, vals, strict=True))
+                for vals in zip(*(data[k][start:stop] for k in names))]
+        conn.execute(table.insert(), rows)
+        if progress:
+            progress(stop, n)

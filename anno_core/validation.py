@@ -1,0 +1,500 @@
+"""Vectorised validation of whole columns, compiled once per schema.
+
+`validate_frame(spec, frame)` checks a flat frame (one column per `FieldSpec.column`, points
+either as one column of ``[x, y, z]`` values/strings or as ``_x/_y/_z`` columns) with numpy
+and pandas operations over columns, never a Python loop over rows, and returns the typed
+columns ready to store plus a `ValidationReport` naming every problem by row, column and value.
+The engine validates records through the same function, so there is one truth.
+
+Where we are stricter than emannotationschemas (documented in README): positions must be
+exactly 3 finite numbers; whole numbers must be integral (marshmallow truncates 12.5 to 12).
+Where we are more lenient: "12.0" is read as 12 and booleans are read in any case.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ValidationFailed
+from .schemas import AXES, FieldSpec, SchemaSpec
+
+TRUE_WORDS = ("t", "true", "on", "y", "yes", "1")
+FALSE_WORDS = ("f", "false", "off", "n", "no", "0")
+INT64_MAX = float(2**63 - 1)
+REPORT_COLUMNS = ["line", "column", "value", "message", "kind", "severity", "row"]
+SYSTEM_KEYS = ("id", "created", "deleted", "superceded_id", "valid")
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found: (line, column, value, message), counts by kind, and warnings."""
+
+    rows: int = 0
+    _parts: list[pd.DataFrame] = field(default_factory=list, repr=False)
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+    line_label: str = "line"
+
+    def add(
+        self,
+        kind: str,
+        column: str,
+        mask: np.ndarray | None,
+        values: pd.Series | None,
+        message: str | pd.Series,
+        lines: np.ndarray,
+        severity: str = "error",
+    ) -> None:
+        """Record one problem for every row where ``mask`` is true (or one for the column)."""
+        if mask is None:
+            part = pd.DataFrame(
+                {"line": [pd.NA], "column": [column], "value": [""], "message": [message],
+                 "kind": [kind], "severity": [severity], "row": [pd.NA]}
+            )
+        else:
+            idx = np.flatnonzero(mask)
+            if idx.size == 0:
+                return
+            vals = values.iloc[idx] if values is not None else pd.Series([""] * idx.size)
+            msg = message.iloc[idx].to_numpy() if isinstance(message, pd.Series) else message
+            part = pd.DataFrame(
+                {"line": lines[idx], "column": column, "value": _show(vals),
+                 "message": msg, "kind": kind, "severity": severity, "row": idx}
+            )
+        self._parts.append(part)
+        self._frame = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All problems and warnings, ordered by line, as a DataFrame."""
+        if self._frame is None:
+            if self._parts:
+                df = pd.concat(self._parts, ignore_index=True)
+                df = df.sort_values(["row", "column"], na_position="first", kind="stable")
+                self._frame = df.reset_index(drop=True)
+            else:
+                self._frame = pd.DataFrame(columns=REPORT_COLUMNS)
+        return self._frame
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        f = self.frame
+        return f[f["severity"] == "error"].reset_index(drop=True)
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        f = self.frame
+        return f[f["severity"] == "warning"].reset_index(drop=True)
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.empty
+
+    @property
+    def bad_rows(self) -> np.ndarray:
+        """0-based positions of the rows that have at least one error."""
+        rows = self.errors["row"].dropna()
+        return np.unique(rows.to_numpy(dtype=np.int64))
+
+    def counts(self) -> dict[str, int]:
+        """Number of problems by kind (errors and warnings)."""
+        return {str(k): int(v) for k, v in self.frame["kind"].value_counts().items()}
+
+    def merge(self, other: ValidationReport) -> None:
+        self._parts.extend(other._parts)
+        self._frame = None
+
+    def to_csv(self) -> str:
+        """The whole report as CSV text (for a download)."""
+        buf = io.StringIO()
+        self.frame.drop(columns=["row"]).to_csv(buf, index=False)
+        return buf.getvalue()
+
+    def to_dict(self, limit: int = 1000) -> dict[str, Any]:
+        """A JSON-able summary: counts and the first ``limit`` problems."""
+        f = self.frame.head(limit).drop(columns=["row"])
+        records = f.astype(object).where(f.notna(), None).to_dict(orient="records")
+        return {"rows": self.rows, "counts": self.counts(), "problems": records,
+                "total": int(len(self.frame))}
+
+    def describe(self, limit: int = 3) -> str:
+        """One or two sentences summing up the errors, naming the first few."""
+        errs = self.errors
+        if errs.empty:
+            return "No problems found."
+        shown = []
+        for rec in errs.head(limit).itertuples(index=False):
+            where = f"{self.line_label} {rec.line}, " if not pd.isna(rec.line) else ""
+            shown.append(f"{where}column '{rec.column}': {rec.message}")
+        more = len(errs) - len(shown)
+        rows = len(self.bad_rows)
+        head = f"{rows} of {self.rows} rows have problems" if rows else "The data has problems"
+        tail = f" (and {more} more problems)" if more > 0 else ""
+        return f"{head}, nothing was stored: " + "; ".join(shown) + tail + ". Fix them and try again."
+
+    def raise_if_failed(self) -> None:
+        if not self.ok:
+            raise ValidationFailed(self.describe(), report=self)
+
+
+def _show(values: pd.Series) -> np.ndarray:
+    out = values.astype(object).map(_short)
+    return out.to_numpy()
+
+
+def _short(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "" if v is None else "nan"
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    text = str(v)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass
+class Validated:
+    """Typed storage columns of the rows, and the report on them."""
+
+    columns: dict[str, np.ndarray | pd.Series]
+    report: ValidationReport
+    ids: pd.Series | None = None
+    lines: np.ndarray | None = None
+
+
+def _null_mask(s: pd.Series) -> np.ndarray:
+    """True where a cell is empty: None, pd.NA, or NaN in a numeric column."""
+    if s.dtype == object:
+        arr = s.to_numpy()
+        mask = pd.isna(s).to_numpy()
+        # In an object column an explicit float NaN is a value (not finite), not a blank.
+        isfloat_nan = np.fromiter(
+            (isinstance(v, float) for v in arr), dtype=bool, count=len(arr)
+        ) & mask if mask.any() else mask
+        return mask & ~isfloat_nan
+    return pd.isna(s).to_numpy()
+
+
+def _types_mask(s: pd.Series, kinds: tuple[type, ...]) -> np.ndarray:
+    if s.dtype != object:
+        return np.zeros(len(s), dtype=bool)
+    return s.map(lambda v: isinstance(v, kinds)).to_numpy(dtype=bool)
+
+
+def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float values, bad mask) for a column that should hold numbers."""
+    if s.dtype == bool or str(s.dtype) == "boolean":
+        return np.full(len(s), np.nan), np.ones(len(s), dtype=bool)
+    if s.dtype != object:
+        vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        return vals, np.zeros(len(s), dtype=bool)
+    bad = _types_mask(s, (bool, np.bool_, list, tuple, dict, np.ndarray))
+    txt = s.where(~bad, None)
+    vals = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=np.float64)
+    bad |= np.isnan(vals) & ~pd.isna(txt).to_numpy()
+    return vals, bad
+
+
+def _positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(n x 3 float array, bad mask) for a column of [x, y, z] values or strings."""
+    n = len(s)
+    out = np.full((n, 3), np.nan)
+    bad = np.zeros(n, dtype=bool)
+    is_str = _types_mask(s, (str,))
+    is_seq = _types_mask(s, (list, tuple, np.ndarray))
+    null = _null_mask(s)
+    bad |= ~(is_str | is_seq | null)
+    if is_str.any():
+        if allow_strings:
+            txt = s[is_str].astype(str).str.strip().str.strip("[]()").str.replace(",", " ")
+            parts = txt.str.split(expand=True)
+            idx = np.flatnonzero(is_str)
+            if parts.shape[1] == 3 or parts.shape[1] > 3:
+                ok3 = parts.notna().sum(axis=1).to_numpy() == 3
+                for j in range(3):
+                    out[idx, j] = pd.to_numeric(parts[j], errors="coerce").to_numpy(float)
+                bad[idx[~ok3]] = True
+            else:
+                bad[idx] = True
+        else:
+            bad |= is_str
+    if is_seq.any():
+        idx = np.flatnonzero(is_seq)
+        seqs = s.iloc[idx]
+        lens = seqs.map(len).to_numpy()
+        ok = lens == 3
+        bad[idx[~ok]] = True
+        if ok.any():
+            good = idx[ok]
+            arr = pd.DataFrame(list(seqs.iloc[np.flatnonzero(ok)]), dtype=object)
+            for j in range(3):
+                col = arr[j]
+                vals, cbad = _numbers(col)
+                out[good, j] = vals
+                bad[good[cbad]] = True
+    return out, bad
+
+
+def _positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    n = len(frame)
+    out = np.full((n, 3), np.nan)
+    bad = np.zeros(n, dtype=bool)
+    for j, axis in enumerate(AXES):
+        vals, cbad = _numbers(frame[f"{column}_{axis}"])
+        out[:, j] = vals
+        bad |= cbad
+    return out, bad
+
+
+def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
+    if spec.kind == "point":
+        if spec.column in frame.columns:
+            return True
+        return all(f"{spec.column}_{a}" in frame.columns for a in AXES)
+    return spec.column in frame.columns
+
+
+def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
+    if spec.column in frame.columns:
+        s = frame[spec.column]
+        vals, bad = _positions(s, allow_strings)
+        null = _null_mask(s)
+        shown = s
+    else:
+        vals, bad = _positions_from_split(frame, spec.column)
+        nulls = [_null_mask(frame[f"{spec.column}_{a}"]) for a in AXES]
+        null = nulls[0] & nulls[1] & nulls[2]
+        partial = (nulls[0] | nulls[1] | nulls[2]) & ~null
+        bad |= partial
+        shown = pd.Series(
+            list(zip(*(frame[f"{spec.column}_{a}"] for a in AXES), strict=True)),
+            index=frame.index,
+        ).map(lambda t: "[" + ", ".join(map(_short, t)) + "]")
+    bad &= ~null
+    nonfinite = ~bad & ~null & ~np.isfinite(vals).all(axis=1)
+    rep.add("bad_position", spec.column, bad, shown,
+            "a position must be exactly 3 numbers x, y, z, like [120, 340, 56]", lines)
+    rep.add("bad_position", spec.column, nonfinite, shown,
+            "a position must hold 3 finite numbers (no NaN or infinity)", lines)
+    _check_null(spec, null, rep, lines)
+    for j, axis in enumerate(AXES):
+        col = vals[:, j].copy()
+        col[null] = np.nan
+        out[f"{spec.column}_{axis}"] = col
+
+
+def _check_null(spec: FieldSpec, null: np.ndarray, rep, lines) -> None:
+    if not spec.nullable or spec.required:
+        rep.add("missing_value", spec.column, null, None,
+                f"'{spec.column}' is required and this cell is empty", lines)
+
+
+def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
+    null = _null_mask(s)
+    _check_null(spec, null, rep, lines)
+    if spec.kind in ("float", "int", "ref", "user"):
+        vals, bad = _numbers(s)
+        bad &= ~null
+        if spec.kind == "float":
+            nonfinite = ~bad & ~null & ~np.isfinite(vals)
+            rep.add("not_a_number", spec.column, bad, s, "this is not a number", lines)
+            rep.add("not_finite", spec.column, nonfinite, s,
+                    "NaN and infinity are not allowed; leave the cell empty instead", lines)
+            stored = vals
+        else:
+            with np.errstate(invalid="ignore"):
+                frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals))
+                big = ~bad & ~null & ~frac & (np.abs(vals) > INT64_MAX)
+            rep.add("not_an_integer", spec.column, bad | frac, s,
+                    "this must be a whole number like 12 (12.0 is fine, 12.5 is not)", lines)
+            rep.add("integer_too_large", spec.column, big, s,
+                    "this whole number is too large (more than 19 digits)", lines)
+            stored = pd.array(np.where(null | bad | frac | big, 0, vals).astype(np.int64),
+                              dtype="Int64")
+            stored[null | bad | frac | big] = pd.NA
+            # Exactness for ints too large for float64's 53 bits: keep Python ints.
+            if s.dtype == object and (np.abs(np.nan_to_num(vals)) > 2**53).any():
+                exact = s.map(lambda v: int(v) if isinstance(v, int | np.integer) else v)
+                fix = _types_mask(s, (int, np.integer)) & ~_types_mask(s, (bool, np.bool_))
+                stored = stored.astype(object)
+                stored[fix] = exact[fix].to_numpy()
+        if spec.choices is not None:
+            ok = np.isin(vals, np.array(spec.choices, dtype=float))
+            rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
+                    f"must be one of {', '.join(map(str, spec.choices))}", lines)
+        out[spec.column] = stored
+    elif spec.kind == "bool":
+        if s.dtype == bool:
+            vals = s.to_numpy()
+            bad = np.zeros(len(s), dtype=bool)
+        else:
+            is_bool = _types_mask(s, (bool, np.bool_))
+            norm = s.map(_bool_word) if s.dtype == object else s.astype(str).str.lower()
+            vals = np.where(is_bool, s.astype(object) == True, norm.isin(TRUE_WORDS))  # noqa: E712
+            bad = ~is_bool & ~norm.isin(TRUE_WORDS + FALSE_WORDS).to_numpy() & ~null
+        rep.add("not_a_boolean", spec.column, bad, s,
+                "this must be true or false (also yes/no, 1/0)", lines)
+        stored = pd.array(vals.astype(bool), dtype="boolean")
+        stored[null] = pd.NA
+        out[spec.column] = stored
+    else:  # str
+        is_str = _types_mask(s, (str,)) if s.dtype == object else np.zeros(len(s), bool)
+        if s.dtype != object:
+            bad = ~null  # a numeric column where text is expected
+        else:
+            bad = ~is_str & ~null
+        rep.add("not_text", spec.column, bad, s, "this must be text", lines)
+        if spec.choices is not None:
+            ok = s.isin(spec.choices).to_numpy()
+            rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
+                    f"must be one of {', '.join(map(str, spec.choices))}", lines)
+        out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _bool_word(v: Any) -> str:
+    if isinstance(v, str):
+        return v.strip().lower()
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+        return "1" if v == 1 else "0"
+    return "\x00"
+
+
+def validate_frame(
+    spec: SchemaSpec,
+    frame: pd.DataFrame,
+    *,
+    update: bool = False,
+    lines: Sequence[int] | np.ndarray | None = None,
+    line_label: str = "line",
+    allow_position_strings: bool = True,
+    ignored: Sequence[str] = (),
+) -> Validated:
+    """Validate ``frame`` against ``spec`` column by column; see the module docstring."""
+    n = len(frame)
+    frame = frame.reset_index(drop=True)
+    line_arr = np.asarray(lines if lines is not None else np.arange(1, n + 1), dtype=object)
+    rep = ValidationReport(rows=n, line_label=line_label)
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.kind == "user":
+            if has_column(frame, f):
+                rep.add("ignored_column", f.column, None, None,
+                        f"'{f.column}' is filled in from the acting user; the given values "
+                        "are ignored", line_arr, severity="warning")
+            continue
+        if not has_column(frame, f):
+            if f.required and not update:
+                rep.add("missing_column", f.column, None, None,
+                        f"the required field '{f.column}' has no column; the columns are: "
+                        + (", ".join(map(str, frame.columns)) or "none"), line_arr)
+            continue
+        if f.kind == "point":
+            _check_point(f, frame, rep, line_arr, allow_position_strings, out)
+        else:
+            _check_scalar(f, frame[f.column], rep, line_arr, out)
+    _vocabulary_warnings(spec, frame, rep, line_arr)
+    ids = _check_ids(frame, update, rep, line_arr)
+    known = {c for f in spec.fields for c in (f.column, *f.storage_columns)}
+    for c in frame.columns:
+        if c not in known and c != "id" and c not in ignored:
+            if str(c).endswith(("supervoxel_id", "root_id")):
+                msg = f"'{c}' is filled in by the segmentation service; the values are ignored"
+            else:
+                msg = f"'{c}' is not a field of schema '{spec.name}'; this column is ignored"
+            rep.add("ignored_column", str(c), None, None, msg, line_arr, severity="warning")
+    return Validated(columns=out, report=rep, ids=ids, lines=line_arr)
+
+
+def _check_ids(frame, update, rep, lines) -> pd.Series | None:
+    if "id" not in frame.columns:
+        if update:
+            rep.add("missing_column", "id", None, None,
+                    "updates need an 'id' column naming the annotations to change", lines)
+        return None
+    s = frame["id"]
+    null = _null_mask(s)
+    vals, bad = _numbers(s)
+    with np.errstate(invalid="ignore"):
+        frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals) | (vals < 1))
+    rep.add("bad_id", "id", bad | frac, s, "an id must be a positive whole number", lines)
+    if update:
+        rep.add("missing_value", "id", null, None, "every update needs the id it replaces", lines)
+    ids = pd.Series(pd.array(np.where(null | bad | frac, 0, vals).astype(np.int64), dtype="Int64"))
+    ids[null | bad | frac] = pd.NA
+    dup = ids.duplicated(keep="first").to_numpy() & ~ids.isna().to_numpy()
+    rep.add("duplicate_id", "id", dup, s, "this id appears more than once in the data", lines)
+    return ids
+
+
+def _vocabulary_warnings(spec: SchemaSpec, frame: pd.DataFrame, rep, lines) -> None:
+    if not spec.vocabularies:
+        return
+    if "classification_system" not in frame or "cell_type" not in frame:
+        return
+    system = frame["classification_system"]
+    cell = frame["cell_type"]
+    for name, words in spec.vocabularies.items():
+        mask = (system == name).to_numpy() & ~cell.isin(words).to_numpy() & cell.notna().to_numpy()
+        rep.add("unknown_cell_type", "cell_type", mask, cell,
+                f"not in the '{name}' vocabulary ({', '.join(words[:6])}, ...); "
+                "stored anyway, check the spelling", lines, severity="warning")
+
+
+def records_to_frame(spec: SchemaSpec, records: Sequence[dict]) -> pd.DataFrame:
+    """Flatten nested records into an object-dtype flat frame (one column per field)."""
+    cols: dict[str, list[Any]] = {}
+    keys = [f.path for f in spec.fields]
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise ValidationFailed(
+                f"Annotation {i + 1} is a {type(rec).__name__}, not a record; send a dict like "
+                "{'pt': {'position': [x, y, z]}, ...}."
+            )
+    for f, path in zip(spec.fields, keys, strict=True):
+        vals = [_lookup(r, path) for r in records]
+        if any(v is not _MISSING for v in vals):
+            cols[f.column] = [None if v is _MISSING else v for v in vals]
+    extra = {k for r in records for k in r} - {p[0] for p in keys} - set(SYSTEM_KEYS)
+    for k in sorted(map(str, extra)):
+        cols[k] = [r.get(k) for r in records]
+    if any("id" in r for r in records):
+        cols["id"] = [r.get("id") for r in records]
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
+    if frame.shape[0] != len(records):
+        frame = frame.reindex(range(len(records)))
+    return frame
+
+
+class _Missing:
+    pass
+
+
+class BadShape:
+    """A nested field given in the wrong shape (e.g. a list where {"position": ...} belongs)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"{self.value!r} (expected {{'position': [x, y, z]}})"
+
+
+_MISSING = _Missing()
+
+
+def _lookup(rec: dict, path: tuple[str, ...]) -> Any:
+    cur: Any = rec
+    for i, key in enumerate(path):
+        if not isinstance(cur, dict):
+            # A point given as a bare list instead of {"position": [...]}: a shape error.
+            return BadShape(cur) if cur is not None else _MISSING
+        if key not in cur:
+            return _MISSING
+        cur = cur[key]
+    return cur
