@@ -210,7 +210,7 @@ def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, lis
         try:
             for start in range(0, n, batch):
                 stop = min(n, start + batch)
-                cursor.executemany(str(compiled), zip(*(c[start:stop] for c in cols)))
+                cursor.executemany(str(compiled), zip(*(c[start:stop] for c in cols), strict=False))
                 if progress:
                     progress(stop, n)
         finally:
@@ -219,7 +219,7 @@ def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, lis
     for start in range(0, n, batch):
         stop = min(n, start + batch)
         rows = [dict(zip(names, vals, strict=True))
-                for vals in zip(*(data[k][start:stop] for k in names))]
+                for vals in zip(*(data[k][start:stop] for k in names), strict=False)]
         conn.execute(table.insert(), rows)
         if progress:
             progress(stop, n)

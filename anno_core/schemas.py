@@ -184,7 +184,7 @@ def _walk(schema: mm.Schema, prefix: tuple[str, ...], parent_required: bool) -> 
     return specs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema_spec(name: str) -> SchemaSpec:
     """The flat spec of schema ``name``; raises SchemaNotFound for an unknown name."""
     cls = marshmallow_class(name)
@@ -222,7 +222,7 @@ def schema_names() -> tuple[str, ...]:
     return tuple(get_types())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def json_schema(name: str) -> dict[str, Any]:
     """The draft-07 JSON schema of ``name``, exactly as the CAVE schema service serves it."""
     from marshmallow_jsonschema import JSONSchema

@@ -135,7 +135,8 @@ class ValidationReport:
         rows = len(self.bad_rows)
         head = f"{rows} of {self.rows} rows have problems" if rows else "The data has problems"
         tail = f" (and {more} more problems)" if more > 0 else ""
-        return f"{head}, nothing was stored: " + "; ".join(shown) + tail + ". Fix them and try again."
+        listed = "; ".join(shown)
+        return f"{head}, nothing was stored: {listed}{tail}. Fix them and try again."
 
     def raise_if_failed(self) -> None:
         if not self.ok:
@@ -490,7 +491,7 @@ _MISSING = _Missing()
 
 def _lookup(rec: dict, path: tuple[str, ...]) -> Any:
     cur: Any = rec
-    for i, key in enumerate(path):
+    for _i, key in enumerate(path):
         if not isinstance(cur, dict):
             # A point given as a bare list instead of {"position": [...]}: a shape error.
             return BadShape(cur) if cur is not None else _MISSING

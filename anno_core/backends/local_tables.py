@@ -85,6 +85,15 @@ class LocalTables:
                 self.users.get("admin")
         return self._user
 
+    def as_user(self, user: User):  # type: ignore[no-untyped-def]
+        """A copy of this backend acting as ``user`` (shares the engine and table cache);
+        the REST server makes one per request from the caller's token."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._user = user
+        clone._acting = str(user.id)
+        return clone
+
     def whoami(self) -> dict[str, Any]:
         return self.user.to_dict()
 
