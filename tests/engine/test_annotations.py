@@ -1,0 +1,227 @@
+"""Posting, updating, deleting and reading annotations in the embedded engine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from anno_core.errors import (
+    AlreadySuperseded,
+    AnnoError,
+    AnnotationNotFound,
+    InvalidArgument,
+    ValidationFailed,
+)
+from tests.conftest import synapse
+
+
+def test_post_returns_ids_in_input_order_and_rows_read_back(client, synapse_table):
+    ids = client.post_annotation(synapse_table, [synapse(i) for i in range(5)])
+    assert ids == [1, 2, 3, 4, 5]
+    rows = client.get_annotation(synapse_table, list(reversed(ids)))
+    assert [r["id"] for r in rows] == [5, 4, 3, 2, 1]
+    first = client.get_annotation(synapse_table, 1)[0]
+    assert first["pre_pt_position"] == [10, 20, 30]
+    assert first["ctr_pt_position"] == [10.5, 20.5, 30]  # floats stay floats
+    assert first["size"] == 120.0 and first["valid"] is True
+    assert first["deleted"] is None and first["superceded_id"] is None
+    datetime.fromisoformat(first["created"])  # ISO-8601
+
+
+def test_single_dict_is_accepted(client, synapse_table):
+    assert client.post_annotation(synapse_table, synapse()) == [1]
+
+
+def test_post_is_all_or_nothing(client, synapse_table):
+    bad = synapse(1)
+    bad["post_pt"] = {"position": [1, 2]}
+    with pytest.raises(ValidationFailed) as err:
+        client.post_annotation(synapse_table, [synapse(0), bad, synapse(2)])
+    msg = str(err.value)
+    assert "annotation 2" in msg and "post_pt_position" in msg
+    assert err.value.report.errors.iloc[0]["line"] == 2
+    assert err.value.report.errors.iloc[0]["value"] == "[1, 2]"
+    assert client.get_annotation_count(synapse_table) == 0
+
+
+@pytest.mark.parametrize(
+    "position,why",
+    [
+        ([1, 2], "exactly 3 numbers"),
+        ([1, 2, 3, 4], "exactly 3 numbers"),
+        ([1, float("nan"), 3], "finite"),
+        ([1, float("inf"), 3], "finite"),
+        (["a", 2, 3], "exactly 3 numbers"),
+        ("abc", "exactly 3 numbers"),
+        ([True, 2, 3], "exactly 3 numbers"),
+    ],
+)
+def test_positions_must_be_three_finite_numbers(client, synapse_table, position, why):
+    rec = synapse()
+    rec["pre_pt"] = {"position": position}
+    with pytest.raises(ValidationFailed, match=why):
+        client.post_annotation(synapse_table, [rec])
+    assert client.get_annotation_count(synapse_table) == 0
+
+
+def test_missing_required_field_and_wrong_types_are_named(client, synapse_table):
+    rec = synapse()
+    del rec["ctr_pt"]
+    rec["size"] = "big"
+    with pytest.raises(ValidationFailed) as err:
+        client.post_annotation(synapse_table, [rec])
+    report = err.value.report
+    assert set(report.errors["column"]) == {"ctr_pt_position", "size"}
+    assert "big" in set(report.errors["value"])
+
+
+def test_unknown_fields_are_warned_not_stored(client, synapse_table):
+    checked = client.post_annotation(synapse_table, [synapse(colour="red")])
+    row = client.get_annotation(synapse_table, checked)[0]
+    assert "colour" not in row
+
+
+def test_root_and_supervoxel_ids_posted_are_discarded(client, synapse_table):
+    rec = synapse()
+    rec["pre_pt"] = {"position": [1, 2, 3], "root_id": 999, "supervoxel_id": 5}
+    [aid] = client.post_annotation(synapse_table, [rec])
+    row = client.get_annotation(synapse_table, aid)[0]
+    assert row["pre_pt_position"] == [1, 2, 3]
+    assert "pre_pt_root_id" not in row
+
+
+def test_user_provided_ids_are_kept_and_later_ids_continue_from_the_maximum(
+        client, synapse_table):
+    assert client.post_annotation(synapse_table, [synapse(0, id=100), synapse(1)]) == [100, 101]
+    assert client.post_annotation(synapse_table, [synapse(2)]) == [102]
+    assert client.post_annotation(synapse_table, [synapse(3, id=50)]) == [50]
+    assert client.post_annotation(synapse_table, [synapse(4)]) == [103]
+    with pytest.raises(ValidationFailed, match="already exists"):
+        client.post_annotation(synapse_table, [synapse(5, id=100)])
+    with pytest.raises(ValidationFailed, match="more than once"):
+        client.post_annotation(synapse_table, [synapse(5, id=7), synapse(6, id=7)])
+    with pytest.raises(ValidationFailed, match="positive whole number"):
+        client.post_annotation(synapse_table, [synapse(5, id=7.5)])
+    assert client.get_annotation_count(synapse_table) == 5
+
+
+def test_update_gives_new_id_and_supersedes_old_row(client, synapse_table):
+    [old] = client.post_annotation(synapse_table, [synapse()])
+    mapping = client.update_annotation(synapse_table, {"id": old, "size": 5.0})
+    new = mapping[old]
+    assert new != old
+    old_row, new_row = client.get_annotation(synapse_table, [old, new])
+    assert old_row["superceded_id"] == new and old_row["valid"] is False
+    assert old_row["deleted"] is not None and old_row["size"] == 120.0
+    # Omitted fields are inherited from the old row.
+    assert new_row["size"] == 5.0 and new_row["pre_pt_position"] == [10, 20, 30]
+    assert new_row["valid"] is True
+    assert client.get_annotation_count(synapse_table) == 2
+    assert client.get_live_count(synapse_table) == 1
+
+
+def test_updating_a_superseded_row_names_the_newer_id(client, synapse_table):
+    [old] = client.post_annotation(synapse_table, [synapse()])
+    new = client.update_annotation(synapse_table, {"id": old, "size": 5.0})[old]
+    with pytest.raises(AlreadySuperseded) as err:
+        client.update_annotation(synapse_table, {"id": old, "size": 6.0})
+    assert str(err.value) == (
+        f"Annotation with ID {old} has already been superseded by annotation ID {new}, "
+        f"update annotation ID {new} instead."
+    )
+
+
+def test_update_is_one_transaction(client, synapse_table):
+    ids = client.post_annotation(synapse_table, [synapse(0), synapse(1)])
+    with pytest.raises(ValidationFailed):
+        client.update_annotation(synapse_table, [
+            {"id": ids[0], "size": 1.0},
+            {"id": ids[1], "pre_pt": {"position": [1, 2]}},
+        ])
+    with pytest.raises(AnnotationNotFound, match="999"):
+        client.update_annotation(synapse_table, [{"id": ids[0], "size": 1.0},
+                                                 {"id": 999, "size": 2.0}])
+    with pytest.raises(InvalidArgument, match="more than once"):
+        client.update_annotation(synapse_table, [{"id": ids[0], "size": 1.0},
+                                                 {"id": ids[0], "size": 2.0}])
+    with pytest.raises(InvalidArgument, match="no 'id'"):
+        client.update_annotation(synapse_table, [{"size": 1.0}])
+    rows = client.get_annotation(synapse_table, ids)
+    assert all(r["valid"] and r["superceded_id"] is None for r in rows)
+    assert client.get_annotation_count(synapse_table) == 2
+
+
+def test_update_of_a_deleted_row_is_allowed_and_revives_it(client, synapse_table):
+    [old] = client.post_annotation(synapse_table, [synapse()])
+    client.delete_annotation(synapse_table, [old])
+    new = client.update_annotation(synapse_table, {"id": old, "size": 3.0})[old]
+    assert client.get_annotation(synapse_table, new)[0]["valid"] is True
+
+
+def test_delete_marks_rows_and_returns_the_ids_that_existed(client, synapse_table):
+    ids = client.post_annotation(synapse_table, [synapse(0), synapse(1)])
+    assert client.delete_annotation(synapse_table, [ids[0], 999]) == [ids[0]]
+    row = client.get_annotation(synapse_table, ids[0])[0]
+    assert row["valid"] is False and row["deleted"] is not None
+    assert client.get_annotation_count(synapse_table) == 2  # every row, as CAVE counts
+    assert client.get_live_count(synapse_table) == 1
+    first_deleted = row["deleted"]
+    client.delete_annotation(synapse_table, ids[0])  # deleting again keeps the first time
+    assert client.get_annotation(synapse_table, ids[0])[0]["deleted"] == first_deleted
+
+
+def test_rows_are_never_physically_deleted(client, synapse_table):
+    ids = client.post_annotation(synapse_table, [synapse(i) for i in range(3)])
+    client.delete_annotation(synapse_table, ids[:2])
+    client.update_annotation(synapse_table, {"id": ids[2], "size": 1.0})
+    client.delete_table(synapse_table)
+    meta = client.backend.meta  # table is gone from the list but its rows stay
+    assert synapse_table not in client.get_tables()
+    engine = client.backend.engine
+    with engine.connect() as conn:
+        names = sa.inspect(conn).get_table_names()
+        anno = [n for n in names if n.startswith("anno_")]
+        assert anno == ["anno_1"]
+        assert conn.execute(sa.text("SELECT count(*) FROM anno_1")).scalar() == 4
+    assert meta is not None
+
+
+def test_get_annotation_of_unknown_ids_says_which(client, synapse_table):
+    client.post_annotation(synapse_table, [synapse()])
+    with pytest.raises(AnnotationNotFound, match="5, 6"):
+        client.get_annotation(synapse_table, [1, 5, 6])
+    with pytest.raises(InvalidArgument, match="whole number"):
+        client.get_annotation(synapse_table, ["x"])
+
+
+def test_every_error_is_an_anno_error_with_a_sentence(client, synapse_table):
+    weird = [None, 5, "x", [1, 2], {"pre_pt": "not a dict"}]
+    for data in weird:
+        with pytest.raises(AnnoError) as err:
+            client.post_annotation(synapse_table, data)
+        assert str(err.value).endswith(".")
+
+
+def test_integers_must_be_integral(client):
+    client.create_table("coreg", "microns_func_coreg", "d", [4, 4, 40])
+    pt = {"position": [1, 2, 3]}
+    assert client.post_annotation("coreg", [{"pt": pt, "func_id": 12.0}]) == [1]
+    assert client.get_annotation("coreg", 1)[0]["func_id"] == 12
+    with pytest.raises(ValidationFailed, match="whole number"):
+        client.post_annotation("coreg", [{"pt": pt, "func_id": 12.5}])
+
+
+def test_auto_user_id_fields_are_filled_from_the_acting_user(client):
+    client.create_table("tags", "bound_tag_user", "d", [4, 4, 40])
+    [aid] = client.post_annotation("tags", [{"pt": {"position": [1, 2, 3]}, "tag": "a",
+                                             "user_id": 12345}])
+    assert client.get_annotation("tags", aid)[0]["user_id"] == client.whoami()["id"]
+
+
+def test_optional_points_may_be_absent(client):
+    client.create_table("nuc", "nucleus_detection", "d", [4, 4, 40])
+    [aid] = client.post_annotation("nuc", [{"pt": {"position": [1, 2, 3]}, "volume": 2.5}])
+    row = client.get_annotation("nuc", aid)[0]
+    assert row["bb_start_position"] is None and row["volume"] == 2.5
