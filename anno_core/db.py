@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from . import dialect
 from .schemas import SchemaSpec
 
 metadata = sa.MetaData()
@@ -138,45 +139,25 @@ def make_engine(url: str) -> Engine:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(url, connect_args={"check_same_thread": False,
-                                                         "timeout": 60})
-            _sqlite_setup(engine)
-        else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = dialect.engine_for(url)
         metadata.create_all(engine)
         _engines[url] = engine
         WRITE_LOCKS[url] = threading.RLock()
         return engine
 
 
-def _sqlite_setup(engine: Engine) -> None:
-    """WAL, a busy timeout, and BEGIN IMMEDIATE so a write transaction holds the lock
-    from its first statement (two writers can then never both read the same max id)."""
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
-        # Readers take no lock (WAL lets them read while a writer works).
-        write = conn.get_execution_options().get("anno_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+def dispose(url: str) -> None:
+    """Close every pooled connection of ``url``'s engine and forget it."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+        WRITE_LOCKS.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def lock_table_row(conn: sa.engine.Connection, meta_id: int) -> None:
-    """Serialise writers of one annotation table across processes (row lock where the
-    database has them; SQLite's BEGIN IMMEDIATE already holds the database lock)."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(
-            sa.select(tables_meta.c.id).where(tables_meta.c.id == meta_id).with_for_update()
-        )
+    """Serialise writers of one annotation table across processes."""
+    dialect.lock_table_row(conn, tables_meta, meta_id)
 
 
 def column_values(values) -> list:  # type: ignore[no-untyped-def]
@@ -196,30 +177,5 @@ def column_values(values) -> list:  # type: ignore[no-untyped-def]
 
 def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, list],
                 n: int, progress=None, batch: int = 100_000) -> None:  # type: ignore[no-untyped-def]
-    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction.
-
-    SQLite gets one DBAPI executemany per batch of tuples (no per-row dicts); other
-    databases get SQLAlchemy's executemany."""
-    names = [c.name for c in table.columns if c.name in data]
-    if conn.dialect.name == "sqlite":
-        compiled = table.insert().compile(dialect=conn.dialect,
-                                          column_keys=names)
-        order = list(compiled.positiontup)
-        cols = [data[name] for name in order]
-        cursor = conn.connection.cursor()
-        try:
-            for start in range(0, n, batch):
-                stop = min(n, start + batch)
-                cursor.executemany(str(compiled), zip(*(c[start:stop] for c in cols), strict=False))
-                if progress:
-                    progress(stop, n)
-        finally:
-            cursor.close()
-        return
-    for start in range(0, n, batch):
-        stop = min(n, start + batch)
-        rows = [dict(zip(names, vals, strict=True))
-                for vals in zip(*(data[k][start:stop] for k in names), strict=False)]
-        conn.execute(table.insert(), rows)
-        if progress:
-            progress(stop, n)
+    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction."""
+    dialect.bulk_insert(conn, table, data, n, progress, batch)

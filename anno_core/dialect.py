@@ -1,0 +1,118 @@
+"""Every difference between databases, in one small module.
+
+SQLite: WAL, a busy timeout, BEGIN IMMEDIATE for writers (so a write transaction holds the
+lock from its first statement), DBAPI executemany of tuples for bulk inserts.
+PostgreSQL: a row lock on the table's metadata row serialises writers of one table, and
+bulk inserts stream through COPY. Identifiers in COPY come from our own schema catalogue
+and numeric table ids (never from user text) and are quoted by the dialect.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+Progress = Callable[[int, int], None] | None
+
+
+def engine_for(url: str) -> Engine:
+    """A configured engine for ``url``."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        _sqlite_setup(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # Readers take no lock (WAL lets them read while a writer works).
+        write = conn.get_execution_options().get("anno_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def lock_table_row(conn: Connection, meta_table: sa.Table, meta_id: int) -> None:
+    """Serialise writers of one annotation table across processes."""
+    if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
+        conn.execute(sa.select(meta_table.c.id).where(meta_table.c.id == meta_id)
+                     .with_for_update())
+
+
+def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int,
+                progress: Progress = None, batch: int = 100_000) -> None:
+    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction."""
+    names = [c.name for c in table.columns if c.name in data]
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, names, data, n, progress, batch)
+        return
+    if conn.dialect.name == "sqlite":
+        compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
+        cols = [data[name] for name in compiled.positiontup]
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, n, batch):
+                stop = min(n, start + batch)
+                cursor.executemany(str(compiled), zip(*(c[start:stop] for c in cols), strict=True))
+                if progress:
+                    progress(stop, n)
+        finally:
+            cursor.close()
+        return
+    for start in range(0, n, batch):
+        stop = min(n, start + batch)
+        rows = [dict(zip(names, vals, strict=True))
+                for vals in zip(*(data[k][start:stop] for k in names), strict=True)]
+        conn.execute(table.insert(), rows)
+        if progress:
+            progress(stop, n)
+
+
+def _text_column(values: list) -> pd.Series:
+    """One column in COPY's text format: \\N for null, backslash escapes for text."""
+    s = pd.Series(values, dtype=object)
+    null = s.isna().to_numpy()
+    is_str = s.map(lambda v: isinstance(v, str)).to_numpy()
+    out = s.astype(str)
+    if is_str.any():
+        esc = (out[is_str].str.replace("\\", "\\\\", regex=False)
+               .str.replace("\t", "\\t", regex=False).str.replace("\n", "\\n", regex=False)
+               .str.replace("\r", "\\r", regex=False))
+        out[is_str] = esc
+    out[null] = "\\N"
+    return out
+
+
+def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, list],
+          n: int, progress: Progress, batch: int) -> None:
+    prep = conn.dialect.identifier_preparer
+    target = f"{prep.quote(table.name)} ({', '.join(prep.quote(c) for c in names)})"
+    sql = f"COPY {target} FROM STDIN WITH (FORMAT text)"
+    cursor = conn.connection.cursor()
+    try:
+        for start in range(0, n, batch):
+            stop = min(n, start + batch)
+            cols = [_text_column(data[c][start:stop]) for c in names]
+            line = cols[0]
+            for col in cols[1:]:
+                line = line + "\t" + col
+            buf = io.StringIO("\n".join(line.tolist()) + "\n")
+            cursor.copy_expert(sql, buf)
+            if progress:
+                progress(stop, n)
+    finally:
+        cursor.close()
