@@ -77,6 +77,13 @@ class UserStore:
         """Create a user and return it with a new API token (shown once, stored hashed)."""
         check_user_name(name)
         token = secrets.token_urlsafe(32)
+        try:
+            return self._add(name, groups, admin, token), token
+        except sa.exc.IntegrityError as exc:
+            raise Conflict(f"A user called {name!r} already exists; choose another name.") \
+                from exc
+
+    def _add(self, name: str, groups, admin: bool, token: str) -> User:  # type: ignore[no-untyped-def]
         with self.engine.connect().execution_options(anno_write=True) as conn, conn.begin():
             exists = conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first()
             if exists:
@@ -87,7 +94,7 @@ class UserStore:
             for g in sorted(set(groups)):
                 check_user_name(g)
                 conn.execute(db.user_groups.insert().values(user_id=uid, group_name=g))
-        return self.get(int(uid)), token
+        return self.get(int(uid))
 
     def ensure_default_admin(self) -> User:
         """The built-in local admin, created on first use."""

@@ -24,20 +24,65 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+# The engine and ingest suites run twice: on SQLite and on a real PostgreSQL server.
+BOTH_DATABASES = ("tests/engine/", "tests/ingest/")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    path = str(metafunc.definition.path).replace(os.sep, "/")
+    if "db_kind" in metafunc.fixturenames and any(p in path for p in BOTH_DATABASES):
+        metafunc.parametrize("db_kind", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def db_kind(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from tests.pgcluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def database_url(db_kind, request):
+    """None for SQLite (a file in data_dir), else a fresh PostgreSQL database."""
+    if db_kind == "sqlite":
+        yield None
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.create_database()
+    yield url
+    from anno_core import db
+
+    db.dispose(url)
+    cluster.drop_database(url)
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     return tmp_path / "data"
 
 
 @pytest.fixture
-def make_client(data_dir) -> Callable[..., anno_core.AnnotationClient]:
-    """connect() to the test's own SQLite file, optionally as another user."""
+def make_client(data_dir, database_url) -> Callable[..., anno_core.AnnotationClient]:
+    """connect() to the test's own database, optionally as another user."""
 
     def _make(**overrides) -> anno_core.AnnotationClient:
         overrides.setdefault("data_dir", data_dir)
+        if database_url:
+            overrides.setdefault("database_url", database_url)
         return anno_core.connect(**overrides)
 
-    return _make
+    yield _make
+    if database_url is None:
+        from anno_core import db
+
+        db.dispose(anno_core.Settings(data_dir=data_dir).resolved_database_url())
 
 
 @pytest.fixture

@@ -118,8 +118,13 @@ class LocalTables:
         vid = conn.execute(sa.select(db.aligned_volumes.c.id)
                            .where(db.aligned_volumes.c.name == name)).scalar()
         if vid is None and create:
-            vid = conn.execute(db.aligned_volumes.insert().values(
-                name=name, created=db.now())).inserted_primary_key[0]
+            try:
+                with conn.begin_nested():  # another process may create it at the same moment
+                    vid = conn.execute(db.aligned_volumes.insert().values(
+                        name=name, created=db.now())).inserted_primary_key[0]
+            except sa.exc.IntegrityError:
+                vid = conn.execute(sa.select(db.aligned_volumes.c.id)
+                                   .where(db.aligned_volumes.c.name == name)).scalar()
         return vid
 
     def volumes(self) -> list[str]:
@@ -399,21 +404,33 @@ class LocalTables:
                     f"{volume!r}{extra}; choose another name."
                 )
             stamp = db.now()
-            meta_id = conn.execute(db.tables_meta.insert().values(
-                aligned_volume_id=vid, table_name=table_name, schema_type=schema_name,
-                valid=True, created=stamp, last_modified=stamp, user_id=str(owner.id),
-                description=description, notice_text=_notice(notice_text),
-                reference_table=reference_table if spec.is_reference else None,
-                track_target_id_updates=bool(track_target_id_updates)
-                if spec.is_reference else None,
-                flat_segmentation_source=flat_segmentation_source,
-                voxel_resolution_x=res[0], voxel_resolution_y=res[1], voxel_resolution_z=res[2],
-                read_permission=read_permission, write_permission=write_permission,
-            )).inserted_primary_key[0]
+            try:
+                meta_id = self._insert_meta(conn, dict(
+                    aligned_volume_id=vid, table_name=table_name, schema_type=schema_name,
+                    valid=True, created=stamp, last_modified=stamp, user_id=str(owner.id),
+                    description=description, notice_text=_notice(notice_text),
+                    reference_table=reference_table if spec.is_reference else None,
+                    track_target_id_updates=bool(track_target_id_updates)
+                    if spec.is_reference else None,
+                    flat_segmentation_source=flat_segmentation_source,
+                    voxel_resolution_x=res[0], voxel_resolution_y=res[1],
+                    voxel_resolution_z=res[2],
+                    read_permission=read_permission, write_permission=write_permission,
+                ))
+            except sa.exc.IntegrityError as exc:
+                raise TableExists(
+                    f"A table called {table_name!r} was just created in aligned volume "
+                    f"{volume!r} by someone else; choose another name."
+                ) from exc
             db.annotation_table(meta_id, spec).create(conn)
             self.audit(conn, "create_table", volume, table_name, None,
                        {"schema": schema_name, "owner": owner.id})
         return table_name
+
+    @staticmethod
+    def _insert_meta(conn: Connection, values: dict[str, Any]) -> int:
+        with conn.begin_nested():
+            return conn.execute(db.tables_meta.insert().values(**values)).inserted_primary_key[0]
 
     def _resolve_user(self, user_id: Any) -> User:
         try:
