@@ -342,6 +342,8 @@ class LocalTables:
         for row in chain:
             rec = self.row_to_record(spec, row)
             rec["created_by"] = row.get("created_by")
+            who = self.users.find(row["created_by"]) if row.get("created_by") else None
+            rec["created_by_name"] = who.name if who else rec["created_by"]
             out.append(rec)
         return out
 

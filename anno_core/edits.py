@@ -1,0 +1,161 @@
+"""Edits made in a table view, turned into updates and deletes; and what changed between
+versions of one annotation.
+
+A page shows a page of rows from `AnnotationClient.query_annotations` (points as
+``{field}_position_x/_y/_z`` columns), lets a person change cells and tick rows to delete,
+and hands both frames here. `plan_edits` finds exactly the rows whose values changed and
+builds the update records (only changed rows are sent); `apply_edits` sends them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidArgument
+from .schemas import AXES, SchemaSpec, schema_spec
+
+
+@dataclass
+class EditPlan:
+    """What saving would do: updates (records with ids), deletes, and a readable diff."""
+
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # id, field, old, new
+
+    @property
+    def empty(self) -> bool:
+        return not self.updates and not self.deletes
+
+    def summary(self) -> str:
+        """One sentence for the confirmation dialog."""
+        parts = []
+        if self.updates:
+            parts.append(
+                f"{len(self.updates)} annotation{'s' if len(self.updates) != 1 else ''} will "
+                "be updated: each gets a new id and its old version is kept as superseded")
+        if self.deletes:
+            parts.append(
+                f"{len(self.deletes)} annotation{'s' if len(self.deletes) != 1 else ''} will "
+                "be marked deleted (kept, and recoverable)")
+        return "; ".join(parts) + "." if parts else "Nothing has changed."
+
+
+@dataclass
+class EditResult:
+    updated: dict[int, int]
+    deleted: list[int]
+
+
+def _clean(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    a, b = _clean(a), _clean(b)
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def _set(rec: dict, path: tuple[str, ...], value: Any) -> None:
+    cur = rec
+    for key in path[:-1]:
+        cur = cur.setdefault(key, {})
+    cur[path[-1]] = value
+
+
+def plan_edits(schema: str | SchemaSpec, original: pd.DataFrame, edited: pd.DataFrame,
+               delete_ids: list[int] | None = None) -> EditPlan:
+    """Compare ``edited`` with ``original`` (same rows, matched by ``id``) and plan the save."""
+    spec = schema_spec(schema) if isinstance(schema, str) else schema
+    if "id" not in original.columns or "id" not in edited.columns:
+        raise InvalidArgument("Both tables of rows need their 'id' column to plan an edit.")
+    before = original.set_index("id")
+    after = edited.set_index("id")
+    unknown = sorted(set(after.index) - set(before.index))
+    if unknown:
+        raise InvalidArgument(
+            f"Rows with id {', '.join(map(str, unknown[:10]))} were not in the table view; "
+            "add new annotations with an upload instead.")
+    deletes = sorted({int(i) for i in (delete_ids or [])})
+    plan = EditPlan(deletes=deletes)
+    for aid in after.index:
+        if int(aid) in deletes:
+            continue
+        old, new = before.loc[aid], after.loc[aid]
+        rec: dict[str, Any] = {}
+        for f in spec.user_fields:
+            if f.kind == "point":
+                cols = [f"{f.column}_{a}" for a in AXES]
+                if not all(c in after.columns for c in cols):
+                    continue
+                if all(_same(old[c], new[c]) for c in cols):
+                    continue
+                olds = [_clean(old[c]) for c in cols]
+                news = [_clean(new[c]) for c in cols]
+                value = None if all(v is None for v in news) else news
+                _set(rec, f.path[:-1], {"position": value} if value is not None else None)
+                plan.changes.append({"id": int(aid), "field": f.column, "old": olds,
+                                     "new": value})
+            elif f.column in after.columns and not _same(old[f.column], new[f.column]):
+                value = _clean(new[f.column])
+                _set(rec, f.path, value)
+                plan.changes.append({"id": int(aid), "field": f.column,
+                                     "old": _clean(old[f.column]), "new": value})
+        if rec:
+            plan.updates.append({"id": int(aid), **rec})
+    return plan
+
+
+def apply_edits(client: Any, table_name: str, plan: EditPlan,
+                aligned_volume_name: str | None = None) -> EditResult:
+    """Send the plan: updates first (one transaction, all or nothing), then deletes."""
+    updated: dict[int, int] = {}
+    if plan.updates:
+        updated = {int(k): int(v) for k, v in client.update_annotation(
+            table_name, plan.updates, aligned_volume_name=aligned_volume_name).items()}
+    deleted: list[int] = []
+    if plan.deletes:
+        deleted = client.delete_annotation(table_name, plan.deletes,
+                                           aligned_volume_name=aligned_volume_name)
+    return EditResult(updated=updated, deleted=deleted)
+
+
+def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict]:
+    """For each version (oldest first): the fields that differ from the version before."""
+    spec = schema_spec(schema) if isinstance(schema, str) else schema
+    out = []
+    prev: dict | None = None
+    for v in versions:
+        diff = []
+        for f in spec.data_fields:
+            if prev is None or not _same_value(prev.get(f.column), v.get(f.column)):
+                if prev is not None:
+                    diff.append({"field": f.column, "old": prev.get(f.column),
+                                 "new": v.get(f.column)})
+        out.append({"id": v["id"], "created": v["created"], "created_by": v.get("created_by"),
+                    "created_by_name": v.get("created_by_name"),
+                    "deleted": v["deleted"], "superceded_id": v["superceded_id"],
+                    "valid": v["valid"], "changes": diff})
+        prev = v
+    return out
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return _same(a, b)
