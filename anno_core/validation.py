@@ -14,7 +14,7 @@ Where we are more lenient: "12.0" is read as 12 and booleans are read in any cas
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ class ValidationReport:
         kind: str,
         column: str,
         mask: np.ndarray | None,
-        values: pd.Series | None,
+        values: pd.Series | Callable[[np.ndarray], pd.Series] | None,
         message: str | pd.Series,
         lines: np.ndarray,
         severity: str = "error",
@@ -60,7 +60,12 @@ class ValidationReport:
             idx = np.flatnonzero(mask)
             if idx.size == 0:
                 return
-            vals = values.iloc[idx] if values is not None else pd.Series([""] * idx.size)
+            if values is None:
+                vals = pd.Series([""] * idx.size)
+            elif callable(values):  # computed for the flagged rows only (cheap on big frames)
+                vals = values(idx)
+            else:
+                vals = values.iloc[idx]
             msg = message.iloc[idx].to_numpy() if isinstance(message, pd.Series) else message
             part = pd.DataFrame(
                 {"line": lines[idx], "column": column, "value": _show(vals),
@@ -183,6 +188,12 @@ def _null_mask(s: pd.Series) -> np.ndarray:
 def _types_mask(s: pd.Series, kinds: tuple[type, ...]) -> np.ndarray:
     if s.dtype != object:
         return np.zeros(len(s), dtype=bool)
+    # Fast path (C speed) for the usual columns: all text, or all blank.
+    inferred = pd.api.types.infer_dtype(s, skipna=True)
+    if inferred == "empty":
+        return np.zeros(len(s), dtype=bool)
+    if inferred == "string":
+        return s.notna().to_numpy() if str in kinds else np.zeros(len(s), dtype=bool)
     return s.map(lambda v: isinstance(v, kinds)).to_numpy(dtype=bool)
 
 
@@ -200,7 +211,7 @@ def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return vals, bad
 
 
-def _positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarray]:
+def parse_positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarray]:
     """(n x 3 float array, bad mask) for a column of [x, y, z] values or strings."""
     n = len(s)
     out = np.full((n, 3), np.nan)
@@ -211,13 +222,18 @@ def _positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarra
     bad |= ~(is_str | is_seq | null)
     if is_str.any():
         if allow_strings:
-            txt = s[is_str].astype(str).str.strip().str.strip("[]()").str.replace(",", " ")
-            parts = txt.str.split(expand=True)
+            txt = s[is_str].astype(str).str.strip().str.replace(
+                r"^[\[(]\s*|\s*[\])]$", "", regex=True)
+            parts = txt.str.split(r"\s*,\s*|\s+", regex=True, expand=True)
             idx = np.flatnonzero(is_str)
-            if parts.shape[1] == 3 or parts.shape[1] > 3:
+            if parts.shape[1] >= 3:
                 ok3 = parts.notna().sum(axis=1).to_numpy() == 3
                 for j in range(3):
-                    out[idx, j] = pd.to_numeric(parts[j], errors="coerce").to_numpy(float)
+                    tok = parts[j]
+                    num = pd.to_numeric(tok, errors="coerce").to_numpy(float)
+                    out[idx, j] = num
+                    nan_word = tok.str.strip().str.lower().isin(["nan", "+nan", "-nan"])
+                    ok3 &= ~(np.isnan(num) & ~nan_word.to_numpy(dtype=bool))
                 bad[idx[~ok3]] = True
             else:
                 bad[idx] = True
@@ -262,7 +278,7 @@ def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
 def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
     if spec.column in frame.columns:
         s = frame[spec.column]
-        vals, bad = _positions(s, allow_strings)
+        vals, bad = parse_positions(s, allow_strings)
         null = _null_mask(s)
         shown = s
     else:
@@ -271,10 +287,11 @@ def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
         null = nulls[0] & nulls[1] & nulls[2]
         partial = (nulls[0] | nulls[1] | nulls[2]) & ~null
         bad |= partial
-        shown = pd.Series(
-            list(zip(*(frame[f"{spec.column}_{a}"] for a in AXES), strict=True)),
-            index=frame.index,
-        ).map(lambda t: "[" + ", ".join(map(_short, t)) + "]")
+        split = [frame[f"{spec.column}_{a}"] for a in AXES]
+
+        def shown(idx: np.ndarray) -> pd.Series:
+            cells = zip(*(c.iloc[idx] for c in split), strict=True)
+            return pd.Series(["[" + ", ".join(map(_short, t)) + "]" for t in cells])
     bad &= ~null
     nonfinite = ~bad & ~null & ~np.isfinite(vals).all(axis=1)
     rep.add("bad_position", spec.column, bad, shown,
@@ -302,7 +319,7 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         bad &= ~null
         if spec.kind == "float":
             nonfinite = ~bad & ~null & ~np.isfinite(vals)
-            rep.add("not_a_number", spec.column, bad, s, "this is not a number", lines)
+            rep.add("not_a_number", spec.column, bad, s, _not_a_number(s, bad), lines)
             rep.add("not_finite", spec.column, nonfinite, s,
                     "NaN and infinity are not allowed; leave the cell empty instead", lines)
             stored = vals
@@ -312,11 +329,16 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 big = ~bad & ~null & ~frac & (np.abs(vals) > INT64_MAX)
             rep.add("not_an_integer", spec.column, bad | frac, s,
                     "this must be a whole number like 12 (12.0 is fine, 12.5 is not)", lines)
+            if pd.api.types.is_signed_integer_dtype(s.dtype):
+                vals_exact = s  # already whole numbers: store them exactly, beyond 2**53 too
             rep.add("integer_too_large", spec.column, big, s,
                     "this whole number is too large (more than 19 digits)", lines)
-            stored = pd.array(np.where(null | bad | frac | big, 0, vals).astype(np.int64),
-                              dtype="Int64")
-            stored[null | bad | frac | big] = pd.NA
+            if pd.api.types.is_signed_integer_dtype(s.dtype):
+                stored = pd.array(vals_exact, dtype="Int64")
+            else:
+                stored = pd.array(np.where(null | bad | frac | big, 0, vals).astype(np.int64),
+                                  dtype="Int64")
+                stored[null | bad | frac | big] = pd.NA
             # Exactness for ints too large for float64's 53 bits: keep Python ints.
             if s.dtype == object and (np.abs(np.nan_to_num(vals)) > 2**53).any():
                 exact = s.map(lambda v: int(v) if isinstance(v, int | np.integer) else v)
@@ -349,11 +371,29 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         else:
             bad = ~is_str & ~null
         rep.add("not_text", spec.column, bad, s, "this must be text", lines)
+        if is_str.any():
+            formula = is_str & s.where(is_str, "").astype(str).str.startswith("=").to_numpy()
+            rep.add("formula_text", spec.column, formula, s,
+                    "this looks like a spreadsheet formula; it is stored as the text shown, "
+                    "not its result (export values, not formulas, if that is wrong)", lines,
+                    severity="warning")
         if spec.choices is not None:
             ok = s.isin(spec.choices).to_numpy()
             rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
                     f"must be one of {', '.join(map(str, spec.choices))}", lines)
         out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _not_a_number(s: pd.Series, bad: np.ndarray) -> str | pd.Series:
+    """'not a number', with a hint where the text uses a decimal comma like 1,5."""
+    base = "this is not a number"
+    if not bad.any() or s.dtype != object:
+        return base
+    comma = s.astype(str).str.fullmatch(r"\s*[-+]?\d+,\d+\s*").fillna(False).to_numpy() & bad
+    if not comma.any():
+        return base
+    hint = base + " (it uses a decimal comma: write 1.5, not 1,5, or export with a decimal point)"
+    return pd.Series(np.where(comma, hint, base))
 
 
 def _bool_word(v: Any) -> str:
