@@ -265,5 +265,40 @@ class AnnotationClient:
     def list_users(self) -> list[dict]:
         return [u.to_dict() for u in self.backend.users.list()]
 
+    # -- Beyond the seed: CSV ingest (anno_core.ingest) --------------------------------
+    @staticmethod
+    def read_csv(source: Any, *, encoding: str | None = None, delimiter: str | None = None,
+                 name: str | None = None) -> Any:
+        """A CSV file (path, bytes or binary file) read as text, or a refusal sentence."""
+        from .csvio import read_csv
+
+        return read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
+
+    def propose_mapping(self, table_name: str, columns: Iterable[str], update: bool = False,
+                        aligned_volume_name: str | None = None) -> Any:
+        """Which of ``columns`` likely holds each field of the table's schema."""
+        from .mapping import propose_mapping
+
+        meta = self.get_table_metadata(table_name, aligned_volume_name)
+        return propose_mapping(list(columns), schema_spec(meta["schema_type"]), update=update)
+
+    def open_upload(self, table_name: str, source: Any, **options: Any) -> Any:
+        """An UploadPlan: the file read and mapped onto the table, to check and commit."""
+        from .ingest import open_upload
+
+        return open_upload(self, table_name, source, **options)
+
+    def validate_upload(self, table_name: str, source: Any, **options: Any) -> Any:
+        """The ValidationReport of uploading a CSV file to a table, storing nothing."""
+        return self.open_upload(table_name, source, **options).check().report
+
+    def ingest_csv(self, table_name: str, source: Any, *, progress: Any = None,
+                   upload_key: str | None = None, **options: Any) -> Any:
+        """Read, map, validate and store a CSV file in one call (all rows or none)."""
+        from .ingest import ingest_csv
+
+        return ingest_csv(self, table_name, source, progress=progress, upload_key=upload_key,
+                          **options)
+
 
 ProgressCallback = Callable[[int, int], None]

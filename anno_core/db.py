@@ -108,10 +108,13 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
     name = f"anno_{int(meta_id)}"
     md = sa.MetaData()
     cols = [
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain
+        # on every insert (a BIGINT one is a separate unique index). Still 64-bit.
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=False),
         sa.Column("created", sa.DateTime, nullable=False),
         sa.Column("deleted", sa.DateTime, nullable=True),
-        sa.Column("superceded_id", sa.BigInteger, nullable=True, index=True),
+        sa.Column("superceded_id", sa.BigInteger, nullable=True),
         sa.Column("valid", sa.Boolean, nullable=False),
         sa.Column("created_by", sa.String(100), nullable=True),
         sa.Column("deleted_by", sa.String(100), nullable=True),
@@ -122,7 +125,13 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         else:
             cols.append(sa.Column(f.column, _SQL_TYPES[f.kind], nullable=True,
                                   index=f.kind == "ref"))
-    return sa.Table(name, md, *cols)
+    table = sa.Table(name, md, *cols)
+    # Only superseded rows have a superceded_id: a partial index skips the NULLs of every
+    # newly inserted row ("superceded_id = ?" still uses it, the condition implies NOT NULL).
+    sa.Index(f"ix_{name}_superceded_id", table.c.superceded_id,
+             sqlite_where=table.c.superceded_id.isnot(None),
+             postgresql_where=table.c.superceded_id.isnot(None))
+    return table
 
 
 _engines: dict[str, Engine] = {}
@@ -176,6 +185,7 @@ def column_values(values) -> list:  # type: ignore[no-untyped-def]
 
 
 def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, list],
-                n: int, progress=None, batch: int = 100_000) -> None:  # type: ignore[no-untyped-def]
-    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction."""
-    dialect.bulk_insert(conn, table, data, n, progress, batch)
+                n: int, progress=None, batch: int = 100_000,  # type: ignore[no-untyped-def]
+                constants: dict | None = None) -> None:
+    """Insert ``n`` rows given as columns (plus ``constants`` shared by every row)."""
+    dialect.bulk_insert(conn, table, data, n, progress, batch, constants=constants)

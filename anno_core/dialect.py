@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -54,14 +55,26 @@ def lock_table_row(conn: Connection, meta_table: sa.Table, meta_id: int) -> None
 
 
 def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int,
-                progress: Progress = None, batch: int = 100_000) -> None:
-    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction."""
+                progress: Progress = None, batch: int = 100_000,
+                constants: dict[str, Any] | None = None) -> None:
+    """Insert ``n`` rows given as columns, in batches, inside the caller's transaction.
+
+    ``constants`` are values shared by every row (created, valid, ...): SQLite gets them as
+    literals in the statement (binding them per row cost a third of the insert time)."""
+    constants = constants or {}
+    if conn.dialect.name != "sqlite" and constants:
+        data = {**data, **{k: [v] * n for k, v in constants.items()}}
+        constants = {}
     names = [c.name for c in table.columns if c.name in data]
     if conn.dialect.name == "postgresql":
         _copy(conn, table, names, data, n, progress, batch)
         return
     if conn.dialect.name == "sqlite":
-        compiled = table.insert().compile(dialect=conn.dialect, column_keys=names)
+        fixed = {k: sa.literal_column(str(sa.literal(v, type_=table.c[k].type).compile(
+            dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+            for k, v in constants.items()}
+        stmt = table.insert().values({**{c: sa.bindparam(c) for c in names}, **fixed})
+        compiled = stmt.compile(dialect=conn.dialect)
         cols = [data[name] for name in compiled.positiontup]
         cursor = conn.connection.cursor()
         try:

@@ -233,11 +233,10 @@ def csv_frame(data: CsvData, spec: SchemaSpec, mapping: ColumnMapping,
                     continue
             else:
                 cols = [_number(data.table.column(c), "float") for c in src]
-                if any(c.dtype == object for c in cols):
-                    for a, c in zip(AXES, cols, strict=True):
-                        out[f"{f.column}_{a}"] = c
-                    continue
-                vals = np.column_stack(cols)
+                for j, (a, c) in enumerate(zip(AXES, cols, strict=True)):
+                    scaled = factor is not None and c.dtype != object
+                    out[f"{f.column}_{a}"] = c * factor[j] if scaled else c
+                continue
             if factor is not None:
                 vals = vals * factor
             for j, a in enumerate(AXES):
@@ -248,7 +247,8 @@ def csv_frame(data: CsvData, spec: SchemaSpec, mapping: ColumnMapping,
             out[f.column] = data.text(src).to_numpy()
     if mapping.id_column is not None:
         out["id"] = _number(data.table.column(mapping.id_column), "int")
-    return pd.DataFrame(out, index=pd.RangeIndex(data.rows))
+    # copy=False: one block per column, as the validator reads them (no 2-D consolidation)
+    return pd.DataFrame(out, index=pd.RangeIndex(data.rows), copy=False)
 
 
 def _number(col: pa.ChunkedArray, kind: str) -> Any:

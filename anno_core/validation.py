@@ -258,7 +258,7 @@ def parse_positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.n
 
 def _positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     n = len(frame)
-    out = np.full((n, 3), np.nan)
+    out = np.empty((n, 3), order="F")  # every column is assigned below
     bad = np.zeros(n, dtype=bool)
     for j, axis in enumerate(AXES):
         vals, cbad = _numbers(frame[f"{column}_{axis}"])
@@ -299,9 +299,12 @@ def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
     rep.add("bad_position", spec.column, nonfinite, shown,
             "a position must hold 3 finite numbers (no NaN or infinity)", lines)
     _check_null(spec, null, rep, lines)
+    vals = np.asfortranarray(vals)  # contiguous columns: no copy below unless blanks
     for j, axis in enumerate(AXES):
-        col = vals[:, j].copy()
-        col[null] = np.nan
+        col = vals[:, j]
+        if null.any():
+            col = col.copy()
+            col[null] = np.nan
         out[f"{spec.column}_{axis}"] = col
 
 
@@ -418,7 +421,10 @@ def validate_frame(
 ) -> Validated:
     """Validate ``frame`` against ``spec`` column by column; see the module docstring."""
     n = len(frame)
-    frame = frame.reset_index(drop=True)
+    idx = frame.index
+    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+        frame = frame.copy(deep=False)  # no reset_index: it merges a big frame's columns
+        frame.index = pd.RangeIndex(n)
     line_arr = np.asarray(lines if lines is not None else np.arange(1, n + 1), dtype=object)
     rep = ValidationReport(rows=n, line_label=line_label)
     out: dict[str, Any] = {}

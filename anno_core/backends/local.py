@@ -221,19 +221,15 @@ class LocalBackend(LocalTables):
     def _insert(self, conn: Connection, t: sa.Table, ids: np.ndarray,
                 cols: dict[str, Any], progress: Progress) -> None:
         n = len(ids)
-        data: dict[str, list] = {
-            "id": ids.tolist(),
-            "created": [db.now()] * n,
-            "deleted": [None] * n,
-            "superceded_id": [None] * n,
-            "valid": [True] * n,
-            "created_by": [str(self.user.id)] * n,
-            "deleted_by": [None] * n,
-        }
+        # Values shared by every row go as constants (bound once, not per row), and the
+        # columns always empty on insert (deleted, superceded_id, deleted_by) are left to
+        # their default: binding them per row cost a third of a million-row insert.
+        constants = {"created": db.now(), "valid": True, "created_by": str(self.user.id)}
+        data: dict[str, list] = {"id": ids.tolist()}
         for name, values in cols.items():
             if name in t.c:
                 data[name] = db.column_values(values)
-        db.bulk_insert(conn, t, data, n, progress)
+        db.bulk_insert(conn, t, data, n, progress, constants=constants)
 
     def _assign_ids(self, conn: Connection, t: sa.Table, table: str, user_ids: pd.Series | None,
                     n: int, checked: Validated) -> np.ndarray:
