@@ -300,5 +300,13 @@ class AnnotationClient:
         return ingest_csv(self, table_name, source, progress=progress, upload_key=upload_key,
                           **options)
 
+    # -- Beyond the seed: dashboard templates --------------------------------------------
+    @staticmethod
+    def csv_template(schema_name: str) -> str:
+        """The header row of a CSV upload for ``schema_name`` (positions as _x/_y/_z)."""
+        from .templates import csv_template
+
+        return csv_template(schema_name)
+
 
 ProgressCallback = Callable[[int, int], None]
