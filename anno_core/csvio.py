@@ -120,6 +120,12 @@ def read_csv(source: str | Path | bytes | BinaryIO, *, encoding: str | None = No
         raise refuse("empty_file", f"{label} is empty: there is no header and no data. "
                      "Export the sheet again with its header row and at least one row.")
     starts, ends, line_no, quoted_newlines = _records(text_bytes)
+    quotes = text_bytes.count(b'"')
+    if quotes % 2:  # pairs close in order, so the last quote is the one never closed
+        line = text_bytes[:text_bytes.rindex(b'"')].count(b"\n") + 1
+        raise refuse("bad_quotes", f"Line {line} opens a quoted field (\") that is never "
+                     "closed, so the rest of the file would be read as one cell; close the "
+                     "quote or remove it.", line=line)
     delim = delimiter or _sniff(text_bytes, starts, ends)
     if delim not in DELIMITERS and len(delim) != 1:
         raise refuse("bad_delimiter", f"The delimiter must be one character, not {delim!r}.")
@@ -277,7 +283,10 @@ def _sniff(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> str:
     sample = [buf[starts[i]:ends[i]].decode("utf-8", errors="replace") for i in keep]
     best, best_score = ",", (0, 0)
     for d in DELIMITERS:
-        counts = [len(r) for r in csv.reader(sample, delimiter=d)]
+        try:
+            counts = [len(r) for r in csv.reader(sample, delimiter=d)]
+        except csv.Error:  # an unclosed quote: the exact reader reports it later
+            counts = [len(r.split(d)) for r in sample[:1]]
         if not counts or counts[0] < 2:
             continue
         same = sum(c == counts[0] for c in counts)
