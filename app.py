@@ -1,15 +1,23 @@
-"""Dashboard entry point (the multipage app lands with the dashboard issue)."""
+"""Dashboard entry point: the page router and the sidebar, nothing else.
+
+Later pages add one line to PAGES. Every page reaches anno_core through ui.client.
+"""
+
+from pathlib import Path
 
 import streamlit as st
 
-import anno_core
+from ui import sidebar
 
-st.set_page_config(page_title="Annotation tables", layout="wide")
-client = anno_core.connect()
-st.title("Annotation tables")
-st.caption(client.connection_label)
-tables = client.get_tables()
-if tables:
-    st.write(tables)
-else:
-    st.info("No tables yet.")
+ICON = Path(__file__).parent / "ui" / "icon.png"
+PAGES = [
+    st.Page("pages/tables.py", title="Tables", icon=":material/table_view:", default=True),
+    st.Page("pages/create_table.py", title="Create table", icon=":material/add_box:"),
+    st.Page("pages/metadata.py", title="Metadata", icon=":material/edit_note:"),
+]
+
+# A local icon: Material icons as favicons would be fetched from fonts.gstatic.com.
+st.set_page_config(page_title="Annotation tables", page_icon=str(ICON), layout="wide")
+page = st.navigation(PAGES)
+sidebar.render()
+page.run()

@@ -1,0 +1,129 @@
+"""Form pieces and displays the pages share, so every page explains things the same way.
+
+Text people typed (descriptions, notices) is only ever shown with ``st.text`` or inside
+dataframes: never as Markdown or HTML, so ``<script>`` and ``**bold**`` stay plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from ui import client as api
+
+PRESETS = {
+    "4, 4, 40 nm": (4.0, 4.0, 40.0),
+    "8, 8, 40 nm": (8.0, 8.0, 40.0),
+    "1, 1, 1 nm": (1.0, 1.0, 1.0),
+}
+CUSTOM = "custom"
+PRESET_HELP = {
+    "4, 4, 40 nm": "MICrONS, FlyWire: positions in 4 x 4 x 40 nm voxels",
+    "8, 8, 40 nm": "positions in 8 x 8 x 40 nm voxels (a downsampled image)",
+    "1, 1, 1 nm": "positions are already in nanometres",
+    CUSTOM: "any other voxel size",
+}
+FIXED_REASON = ("Name, schema and voxel resolution can never change: the stored positions "
+                "and every program that reads this table depend on them. To change one, "
+                "create a new table and upload the rows again.")
+
+
+def md(name: str) -> str:
+    """A name (table, user, volume, schema: no spaces) escaped for a Markdown sentence."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~$:" else ch for ch in str(name))
+
+
+def fmt_number(v: float) -> str:
+    return f"{v:g}"
+
+
+def resolution_sentence(res: Sequence[float]) -> str:
+    """What one unit of a position means, in words."""
+    x, y, z = (fmt_number(float(v)) for v in res)
+    if all(float(v) == 1 for v in res):
+        return "Positions are in nanometres: [100, 100, 10] is 100, 100 and 10 nm."
+    ex = [100 * float(res[0]), 100 * float(res[1]), 10 * float(res[2])]
+    return (f"One unit is {x} nm in x, {y} nm in y and {z} nm in z: a point at "
+            f"[100, 100, 10] lies at {ex[0]:g}, {ex[1]:g} and {ex[2]:g} nm.")
+
+
+def resolution_picker(key: str) -> tuple[float, float, float]:
+    """Preset or custom voxel resolution, with the sentence saying what a unit means."""
+    choice = st.radio("Voxel resolution (nm per unit of the positions)",
+                      [*PRESETS, CUSTOM], key=f"{key}_preset", horizontal=True,
+                      captions=[PRESET_HELP[k] for k in [*PRESETS, CUSTOM]])
+    if choice == CUSTOM:
+        cols = st.columns(3)
+        res = tuple(
+            float(col.number_input(f"{axis} (nm)", min_value=0.001, value=default,
+                                   step=1.0, format="%g", key=f"{key}_{axis}"))
+            for col, axis, default in zip(cols, "xyz", (4.0, 4.0, 40.0), strict=True)
+        )
+    else:
+        res = PRESETS[choice]
+    st.caption(resolution_sentence(res))
+    return res  # type: ignore[return-value]
+
+
+def permission_picker(kind: str, key: str, current: str | None = None) -> str:
+    """Radio of PRIVATE / GROUP / PUBLIC for ``kind`` (read or write), each explained."""
+    default = current or ("PUBLIC" if kind == "read" else "PRIVATE")
+    options = list(api.PERMISSIONS)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    return st.radio(f"Who can {kind}", options, key=key,
+                    captions=[api.PERMISSION_HELP[kind][p].capitalize() for p in options])
+
+
+def permission_line(kind: str, level: str) -> str:
+    """e.g. 'PUBLIC: everyone who can use this aligned volume can read'."""
+    return f"{level}: {api.PERMISSION_HELP[kind].get(level, '')}"
+
+
+def plain_block(label: str, text: str | None, empty: str = "(none)") -> None:
+    """A small label and text exactly as typed (no Markdown, no HTML)."""
+    st.caption(label)
+    st.text(text if text else empty)
+
+
+def facts(items: dict[str, str]) -> None:
+    """A bordered row of small labelled values (names, counts), as plain text."""
+    with st.container(border=True):
+        for col, (label, value) in zip(st.columns(len(items)), items.items(), strict=True):
+            col.caption(label)
+            col.text(value)
+
+
+def notice_box(notice: str | None) -> None:
+    """The owner's notice, prominent, as plain text."""
+    if not notice:
+        return
+    with st.container(border=True, key="notice_box"):
+        st.warning("Notice from the table's owner", icon=":material/campaign:")
+        st.text(notice)
+
+
+def empty_tables(vol: str) -> None:
+    """What to say when a volume has no tables."""
+    st.info(f"No tables in aligned volume '{md(vol)}' yet: create one.",
+            icon=":material/inbox:")
+    st.page_link("pages/create_table.py", label="Create a table",
+                 icon=":material/add_box:")
+
+
+def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | None:
+    """A selectbox of the volume's tables, starting at the table last opened anywhere."""
+    names = [d["table_name"] for d in details]
+    if not names:
+        return None
+    current = api.current_table()
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = current if current in names else names[0]
+    picked = st.selectbox(label, names, key=key)
+    api.set_current_table(picked)
+    return next(d for d in details if d["table_name"] == picked)
+
+
+def count(value: int | None) -> str:
+    return "not readable" if value is None else f"{value:,}"
