@@ -19,15 +19,19 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 # Debian packages the tests need: a real Chromium for the browser tests and PostgreSQL
 # for the engine suite's second database (the tests start a throwaway cluster).
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@test -x /usr/bin/chromium || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "The browser tests need /usr/bin/chromium (Debian's chromium package)."; exit 1; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "Installing Debian's postgresql for the PostgreSQL tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# The dashboard on the embedded engine (ANNO_DATA_DIR, default ./data); .streamlit/config.toml
+# turns telemetry off.
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 serve: $(VENV)/.runtime
 	$(PY) -m anno_core serve

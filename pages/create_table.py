@@ -142,9 +142,9 @@ else:
                 f"Who can write: {w.permission_line('write', write)}\n"
                 + (f"Annotates rows of: {reference}\n" if reference else "")
                 + f"Notice: {request['notice_text'] or '(none)'}")
-        b1, b2 = st.columns([1, 1])
-        create = b1.button("Create table", type="primary", key="ct_create")
-        back = b2.button("Change something", key="ct_back")
+        with st.container(horizontal=True):
+            create = st.button("Create table", type="primary", key="ct_create")
+            back = st.button("Change something", key="ct_back")
     if back:
         st.session_state.pop("ct_review", None)
         st.rerun()

@@ -87,30 +87,35 @@ if st.button("Save changes", type="primary", key="md_save", disabled=not changes
             api.flash("Saved: " + ", ".join(c.replace("_", " ") for c in changes) + ".")
             st.rerun()
         st.error(result)
-if not changes:
+if changes:
+    st.caption("Not saved yet: " + ", ".join(c.replace("_", " ") for c in changes) + ".")
+else:
     st.caption("Nothing changed yet.")
 
 # -- hand over -------------------------------------------------------------------------------
 st.subheader("Transfer ownership", anchor=False)
 st.warning("The new owner alone can edit this table's metadata afterwards: only they (or an "
            "admin) can give it back.", icon=":material/swap_horiz:")
-people = None
-with api.errors_shown():
-    people = api.users()
-if people is not None:
-    others = [u["name"] for u in people if u["name"] != detail["owner_name"]]
-    new_owner = st.selectbox("New owner", others, index=None, key=f"{k}_owner",
-                             placeholder="Choose a user" if others else "No other users",
-                             disabled=not others)
+people = api.users()
+others = None if people is None else [u["name"] for u in people
+                                      if u["name"] != detail["owner_name"]]
+if others == []:
+    st.caption("There is no other user to hand it to yet. An admin adds users with "
+               "'python -m anno_core users add NAME'.")
 else:
-    new_owner = st.text_input("New owner (user id or name)", key=f"{k}_owner").strip()
-sure = st.checkbox("I understand that I cannot undo this myself", key=f"{k}_sure")
-if st.button("Transfer ownership", key="md_transfer", disabled=not (new_owner and sure)):
-    ok, result = api.attempt(api.client().update_metadata, name, user_id=new_owner)
-    if ok:
-        api.flash(f"'{w.md(name)}' now belongs to {w.md(new_owner)}.")
-        st.rerun()
-    st.error(result)
+    if others is None:  # a server that does not list its users
+        new_owner = st.text_input("New owner (user id or name)", key=f"{k}_owner").strip()
+    else:
+        new_owner = st.selectbox("New owner", others, index=None, key=f"{k}_owner",
+                                 placeholder="Choose a user")
+    sure = st.checkbox("I understand that I cannot undo this myself", key=f"{k}_sure")
+    if st.button("Transfer ownership", key="md_transfer",
+                 disabled=not (new_owner and sure)):
+        ok, result = api.attempt(api.client().update_metadata, name, user_id=new_owner)
+        if ok:
+            api.flash(f"'{w.md(name)}' now belongs to {w.md(new_owner)}.")
+            st.rerun()
+        st.error(result)
 
 # -- delete ----------------------------------------------------------------------------------
 if detail["can_delete"]:
@@ -120,8 +125,8 @@ if detail["can_delete"]:
             "Deleting hides the table from every list. Its rows are **kept** (nothing is "
             "ever erased) and its name stays taken. Only admins can do this."
         )
-        typed = st.text_input(f"Type the table name, {w.md(name)}, to confirm",
-                              key=f"{k}_typed")
+        typed = st.text_input("Type the table's name to confirm", key=f"{k}_typed",
+                              placeholder=name)
         if st.button("Delete table", type="primary", key="md_delete",
                      disabled=typed.strip() != name, icon=":material/delete:"):
             ok, result = api.attempt(api.client().delete_table, name)

@@ -156,4 +156,4 @@ with api.errors_shown():
         st.dataframe(
             legend.style.map(lambda c: f"background-color: {c}; color: {c}",
                              subset=["colour"]),
-            hide_index=True, key="tables_legend")
+            hide_index=True, key="tables_legend", width=560)

@@ -276,5 +276,5 @@ def colorable(detail: dict) -> bool:
 def sample_rows(table: str, limit: int = 20) -> pd.DataFrame:
     """The first live rows of a table, with the columns people read."""
     frame = client().query_annotations(table, limit=limit)
-    hidden = {"deleted", "superceded_id", "valid", "deleted_by"}
+    hidden = {"deleted", "superceded_id", "valid", "deleted_by", "created_by"}
     return frame[[c for c in frame.columns if c not in hidden]]

@@ -137,3 +137,15 @@ def test_switching_tables_starts_from_that_tables_values(app, client, table):
     app.selectbox(key="md_pick").select("other").run()
     assert app.text_area(key=_key(app, "_desc")).value == "Other [pytest]"
     assert "1, 1, 1 nm" in texts(app)
+
+
+def test_transfer_without_other_users_says_how_to_add_one(app, table):
+    open_page(app, "metadata")
+    assert any("There is no other user to hand it to yet" in c.value for c in app.caption)
+    assert "md_transfer" not in [b.key for b in app.button]
+
+
+def test_unsaved_changes_are_named(app, table):
+    open_page(app, "metadata")
+    app.radio(key=_key(app, "_read")).set_value("PRIVATE").run()
+    assert "Not saved yet: read permission." in [c.value for c in app.caption]
