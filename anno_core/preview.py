@@ -336,7 +336,7 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
         layers.append(_layer("existing", _records(ex_pick - center, ex_tips),
                              EXISTING_COLOR, 2))
     legend: list[LegendEntry] = []
-    radius = 3 if len(picked) <= 20_000 else 2
+    radius = 3 if len(picked) <= 20_000 else 2 if len(picked) <= 50_000 else 1.2
     if codes is None:
         layers.append(_layer("points-0", _records(pos[picked] - center,
                                                   _tips(frame, picked, tip_cols, pos[picked], res)),
@@ -361,7 +361,7 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
                                   len(picked_marked)))
 
     size = float(np.max(hi - lo)) if len(drawn_all) else 0.0
-    zoom = math.log2(height * 0.7 / size) if size > 0 else 0.0  # the turned box fits
+    zoom = math.log2(height * 0.6 / size) if size > 0 else 0.0  # the turned box fits
     view = pdk.View(type="OrbitView", controller=True, orbit_axis="Y")
     state = pdk.ViewState(target=[0, 0, 0], zoom=round(zoom, 3), rotation_orbit=30,
                           rotation_x=20, min_zoom=round(zoom - 6, 3),

@@ -111,11 +111,10 @@ def _on_new_volume() -> None:
 
 def _volume() -> None:
     st.subheader("Aligned volume")
-    current = api.volume()
     if api.volume_is_fixed():
-        st.text(current)
-        st.caption("Set by the datastack.")
+        st.caption(f"The aligned volume of datastack {api.connection().datastack}.")
         return
+    current = api.volume()
     options = [*api.volumes(), NEW_VOLUME]
     if st.session_state.get("sb_volume") not in options:
         st.session_state["sb_volume"] = current

@@ -140,3 +140,15 @@ def test_opening_a_table_is_remembered_by_the_metadata_page(app, two_tables):
     app.selectbox(key="tables_pick").select("syn").run()
     open_page(app, "metadata")
     assert app.selectbox(key="md_pick").value == "syn"
+
+
+def test_reruns_send_the_same_deck(app, two_tables):
+    rerun(app)
+    first = app.get("deck_gl_json_chart")[0].proto.json
+    app.text_input(key="tables_filter").input("cell").run()  # an unrelated rerun
+    assert app.get("deck_gl_json_chart")[0].proto.json == first
+    two_tables.post_annotation("cells", [{"pt": {"position": [5, 5, 5]},
+                                          "classification_system": "c", "cell_type": "new"}])
+    rerun(app)  # the table changed: the cached deck is rebuilt
+    assert app.get("deck_gl_json_chart")[0].proto.json != first
+    assert any("31 of 31 points drawn" in c.value for c in app.caption)
