@@ -50,12 +50,13 @@ class LocalBackend(LocalTables):
         return None
 
     # -- public writes ---------------------------------------------------------------
-    def post_annotation(self, volume: str, table: str, records: Sequence[dict]) -> list[int]:
+    def post_annotation(self, volume: str, table: str, records: Sequence[dict], *,
+                        upload_key: str | None = None) -> list[int]:
         meta = self.meta(volume, table)
         _, spec = self.table_of(meta)
         frame = records_to_frame(spec, records)
         return self.insert_frame(volume, table, frame, line_label="annotation",
-                                 allow_position_strings=False)
+                                 allow_position_strings=False, upload_key=upload_key)
 
     def insert_frame(self, volume: str, table: str, frame: pd.DataFrame, *,
                      lines: Sequence[int] | None = None, line_label: str = "line",
@@ -76,8 +77,8 @@ class LocalBackend(LocalTables):
         return self._store(volume, table, checked, len(frame), progress=progress,
                            upload_key=upload_key)
 
-    def update_annotation(self, volume: str, table: str, records: Sequence[dict]
-                          ) -> dict[int, int]:
+    def update_annotation(self, volume: str, table: str, records: Sequence[dict], *,
+                          upload_key: str | None = None) -> dict[int, int]:
         meta = self.meta(volume, table)
         self.require("write", meta)
         _, spec = self.table_of(meta)
@@ -98,7 +99,8 @@ class LocalBackend(LocalTables):
         checked = validate_frame(spec, frame, line_label="annotation",
                                  allow_position_strings=False)
         checked.report.raise_if_failed()
-        new_ids = self._store(volume, table, checked, len(frame), replace=old_ids)
+        new_ids = self._store(volume, table, checked, len(frame), replace=old_ids,
+                              upload_key=upload_key)
         return dict(zip(old_ids, new_ids, strict=True))
 
     def update_frame(self, volume: str, table: str, frame: pd.DataFrame, *,
