@@ -126,8 +126,9 @@ class AnnotationClient:
         vol = self._vol(aligned_volume_name)
         spec = schema_spec(self.backend.get_table_metadata(vol, table_name)["schema_type"])
         flat = frame_for_table(spec, df, position_columns)
-        return self.backend.insert_frame(vol, table_name, flat, line_label="row",
-                                         lines=np.arange(len(df)))
+        # Problems name the DataFrame's own index labels, which the caller can .loc[] on.
+        return self.backend.insert_frame(vol, table_name, flat, line_label="index",
+                                         lines=df.index.to_numpy())
 
     @staticmethod
     def process_position_columns(df, position_columns):
@@ -174,7 +175,7 @@ class AnnotationClient:
         vol = self._vol(aligned_volume_name)
         spec = schema_spec(self.backend.get_table_metadata(vol, table_name)["schema_type"])
         flat = frame_for_table(spec, df, position_columns, keep_id=True)
-        return self.backend.update_frame(vol, table_name, flat, lines=np.arange(len(df)))
+        return self.backend.update_frame(vol, table_name, flat, lines=df.index.to_numpy())
 
     def update_metadata(self, table_name, description=None, flat_segmentation_source=None,
                         read_permission=None, write_permission=None, user_id=None,

@@ -13,7 +13,6 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -95,36 +94,25 @@ def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int
             progress(stop, n)
 
 
-def _text_column(values: list) -> pd.Series:
-    """One column in COPY's text format: \\N for null, backslash escapes for text."""
-    s = pd.Series(values, dtype=object)
-    null = s.isna().to_numpy()
-    is_str = s.map(lambda v: isinstance(v, str)).to_numpy()
-    out = s.astype(str)
-    if is_str.any():
-        esc = (out[is_str].str.replace("\\", "\\\\", regex=False)
-               .str.replace("\t", "\\t", regex=False).str.replace("\n", "\\n", regex=False)
-               .str.replace("\r", "\\r", regex=False))
-        out[is_str] = esc
-    out[null] = "\\N"
-    return out
-
-
 def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, list],
           n: int, progress: Progress, batch: int) -> None:
+    """COPY in CSV written by Arrow (C++): every value quoted, null as an unquoted empty
+    field, so an empty text stays an empty text and a blank stays NULL."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     prep = conn.dialect.identifier_preparer
     target = f"{prep.quote(table.name)} ({', '.join(prep.quote(c) for c in names)})"
-    sql = f"COPY {target} FROM STDIN WITH (FORMAT text)"
+    sql = f"COPY {target} FROM STDIN WITH (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     cursor = conn.connection.cursor()
     try:
         for start in range(0, n, batch):
             stop = min(n, start + batch)
-            cols = [_text_column(data[c][start:stop]) for c in names]
-            line = cols[0]
-            for col in cols[1:]:
-                line = line + "\t" + col
-            buf = io.StringIO("\n".join(line.tolist()) + "\n")
-            cursor.copy_expert(sql, buf)
+            arrays = [pa.array(data[c][start:stop], from_pandas=True) for c in names]
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
+            cursor.copy_expert(sql, io.BytesIO(sink.getvalue().to_pybytes()))
             if progress:
                 progress(stop, n)
     finally:

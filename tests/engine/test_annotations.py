@@ -225,3 +225,16 @@ def test_optional_points_may_be_absent(client):
     [aid] = client.post_annotation("nuc", [{"pt": {"position": [1, 2, 3]}, "volume": 2.5}])
     row = client.get_annotation("nuc", aid)[0]
     assert row["bb_start_position"] is None and row["volume"] == 2.5
+
+
+def test_text_round_trips_exactly(client):
+    """Empty text stays empty, blanks stay null, and no character is mangled (COPY on PG)."""
+    client.create_table("ft", "fly_cell_type_ext", "d", [4, 4, 40])
+    tags = ["", "\\N", 'say "hi", ok', "tab\there", "line\nbreak", "back\\slash", "ü→∑"]
+    records = [{"pt": {"position": [i, 0, 0]}, "cell_type": t, "hemisphere": "L",
+                "driver_line": None, "synonym": t} for i, t in enumerate(tags)]
+    ids = client.post_annotation("ft", records)
+    rows = client.get_annotation("ft", ids)
+    assert [r["cell_type"] for r in rows] == tags
+    assert [r["synonym"] for r in rows] == tags
+    assert all(r["driver_line"] is None for r in rows)
