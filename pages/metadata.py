@@ -34,11 +34,10 @@ with st.container(border=True, key="md_fixed"):
            detail["voxel_resolution_z"])
     f3.text(", ".join(w.fmt_number(v) for v in res) + " nm")
     st.caption(":material/lock: " + w.FIXED_REASON)
-st.caption(f"Owner: {w.md(detail['owner_name'])}. Created "
-           f"{detail['created'][:16].replace('T', ' ')}, last modified "
-           f"{detail['last_modified'][:16].replace('T', ' ')}.")
+st.caption(f"Owner: {w.md(detail['owner_name'])}. Created {w.when(detail['created'])}, "
+           f"last modified {w.when(detail['last_modified'])}.")
 
-if not detail["can_edit_metadata"]:
+if not w.allowed(detail, "can_edit_metadata"):
     st.info(f"Only this table's owner ({w.md(detail['owner_name'])}) or an admin can change "
             "its metadata. This is what it says now:", icon=":material/lock:")
     w.plain_block("Description", detail["description"])
@@ -52,7 +51,7 @@ if not detail["can_edit_metadata"]:
 
 # -- edit ------------------------------------------------------------------------------------
 # Widget keys carry the table name, so switching tables starts from that table's values.
-k = f"md_{detail['id']}_{detail['last_modified']}"
+k = f"md_{name}_{detail['last_modified']}"
 st.subheader("Edit", anchor=False)
 description = st.text_area("Description", value=detail["description"], key=f"{k}_desc",
                            height=120, help="Who made it, what it covers, how to read it, "
@@ -118,7 +117,7 @@ else:
         st.error(result)
 
 # -- delete ----------------------------------------------------------------------------------
-if detail["can_delete"]:
+if w.allowed(detail, "can_delete"):
     st.subheader("Delete table", anchor=False)
     with st.container(border=True, key="md_delete_box"):
         st.markdown(

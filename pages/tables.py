@@ -47,8 +47,8 @@ listing = pd.DataFrame({
     "all rows": [d["total_count"] for d in shown],
     "read": [d["read_permission"] for d in shown],
     "write": [d["write_permission"] for d in shown],
-    "created": pd.to_datetime([d["created"] for d in shown]),
-    "last modified": pd.to_datetime([d["last_modified"] for d in shown]),
+    "created": pd.to_datetime([d["created"] for d in shown], errors="coerce"),
+    "last modified": pd.to_datetime([d["last_modified"] for d in shown], errors="coerce"),
     "notice": [d["notice_text"] or "" for d in shown],
 })
 st.dataframe(
@@ -64,8 +64,9 @@ st.dataframe(
         "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     },
 )
-st.caption(f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'. "
-           "Empty cells in the row counts mean you may not read that table.")
+hidden = any(d.get("can_read") is False for d in shown)
+st.caption(f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'."
+           + (" Empty row counts: you may not read that table." if hidden else ""))
 if not shown:
     st.info("No table matches the filter; clear it to see all tables.",
             icon=":material/filter_alt_off:")
@@ -100,26 +101,27 @@ with side:
         w.plain_block("Annotates rows of table", detail["reference_table"])
     if detail["flat_segmentation_source"]:
         w.plain_block("Flat segmentation source", detail["flat_segmentation_source"])
-    st.caption(f"Created {detail['created'][:16].replace('T', ' ')}, last modified "
-               f"{detail['last_modified'][:16].replace('T', ' ')}.")
-if detail["can_edit_metadata"]:
+    st.caption(f"Created {w.when(detail['created'])}, last modified "
+               f"{w.when(detail['last_modified'])}.")
+if w.allowed(detail, "can_edit_metadata"):
     st.page_link("pages/metadata.py", label="Edit this table's metadata",
                  icon=":material/edit_note:")
 
 # -- rows and points ---------------------------------------------------------------------
 st.subheader("Rows", anchor=False)
-if not detail["can_read"]:
+if detail.get("can_read") is False:
     st.info(f"You may not read this table's rows: its read permission is "
             f"{w.permission_line('read', detail['read_permission'])}. Ask its owner, "
             f"{w.md(detail['owner_name'])}.", icon=":material/lock:")
     st.stop()
-if not detail["live_count"]:
+live = w.rows_of(detail)
+if not live:
     st.info("This table has no annotations yet.", icon=":material/inbox:")
     st.stop()
 with api.errors_shown():
     sample = api.sample_rows(name, limit=20)
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
-    st.caption(f"The first {len(sample):,} of {detail['live_count']:,} live rows; "
+    st.caption(f"The first {len(sample):,} of {live:,} live rows; "
                "positions in the table's voxels.")
 
 st.subheader("Points in 3D", anchor=False)

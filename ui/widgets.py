@@ -126,4 +126,21 @@ def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | 
 
 
 def count(value: int | None) -> str:
-    return "not readable" if value is None else f"{value:,}"
+    return "unknown" if value is None else f"{value:,}"
+
+
+def when(value: object) -> str:
+    """A stored time as 'YYYY-MM-DD HH:MM' (ISO or CAVE's str(datetime)), or 'unknown'."""
+    text = "" if value is None else str(value)
+    return "unknown" if text in ("", "None") else text[:16].replace("T", " ")
+
+
+def rows_of(detail: dict) -> int | None:
+    """Live rows of a table; a CAVE server counts only all rows, so that count stands in."""
+    live = detail.get("live_count")
+    return detail.get("total_count") if live is None else live
+
+
+def allowed(detail: dict, right: str) -> bool:
+    """Whether to offer an action: True or unknown (None, a CAVE server: it will say)."""
+    return detail.get(right) is not False

@@ -128,3 +128,16 @@ def test_no_remote_fonts_or_telemetry_configured():
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["showErrorDetails"] is False
     assert "fontFaces" not in config.get("theme", {})
+
+
+def test_details_from_a_cave_server_are_shown_without_guessing():
+    from ui import widgets as w
+
+    cave = {"created": "2023-01-05 10:11:12.5", "last_modified": None, "live_count": None,
+            "total_count": 12, "can_edit_metadata": None, "can_delete": False}
+    assert w.when(cave["created"]) == "2023-01-05 10:11"
+    assert w.when(cave["last_modified"]) == "unknown" and w.when("None") == "unknown"
+    assert w.rows_of(cave) == 12  # CAVE counts every row; that count stands in
+    assert w.allowed(cave, "can_edit_metadata")  # unknown: offered, the server decides
+    assert not w.allowed(cave, "can_delete")
+    assert w.count(None) == "unknown" and w.count(1234) == "1,234"

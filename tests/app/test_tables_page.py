@@ -129,6 +129,7 @@ def test_unreadable_table_is_listed_but_its_rows_are_not_shown(app, make_client)
     app.sidebar.selectbox(key="sb_user").select("bob").run()
     listing = app.dataframe[0].value
     assert listing["live rows"].isna().tolist() == [True]
+    assert app.caption[0].value.endswith("Empty row counts: you may not read that table.")
     assert alerts(app, "info")[0].startswith(
         "You may not read this table's rows: its read permission is PRIVATE")
     assert not app.get("deck_gl_json_chart")
