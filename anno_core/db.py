@@ -169,21 +169,6 @@ def lock_table_row(conn: sa.engine.Connection, meta_id: int) -> None:
     dialect.lock_table_row(conn, tables_meta, meta_id)
 
 
-def column_values(values) -> list:  # type: ignore[no-untyped-def]
-    """A numpy/pandas column as a Python list with None for every blank (for the driver)."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(values, pd.api.extensions.ExtensionArray | pd.Series):
-        return values.to_numpy(dtype=object, na_value=None).tolist()
-    arr = np.asarray(values)
-    if arr.dtype.kind == "f":
-        nan = np.isnan(arr)
-        if nan.any():
-            return np.where(nan, None, arr.astype(object)).tolist()
-    return arr.tolist()
-
-
 def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, list],
                 n: int, progress=None, batch: int = 100_000,  # type: ignore[no-untyped-def]
                 constants: dict | None = None) -> None:

@@ -13,6 +13,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -61,13 +63,15 @@ def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int
     ``constants`` are values shared by every row (created, valid, ...): SQLite gets them as
     literals in the statement (binding them per row cost a third of the insert time)."""
     constants = constants or {}
+    if conn.dialect.name == "postgresql":
+        names = [c.name for c in table.columns if c.name in data or c.name in constants]
+        _copy(conn, table, names, data, constants, n, progress, batch)
+        return
+    data = {k: column_values(v) for k, v in data.items()}
     if conn.dialect.name != "sqlite" and constants:
         data = {**data, **{k: [v] * n for k, v in constants.items()}}
         constants = {}
     names = [c.name for c in table.columns if c.name in data]
-    if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, data, n, progress, batch)
-        return
     if conn.dialect.name == "sqlite":
         fixed = {k: sa.literal_column(str(sa.literal(v, type_=table.c[k].type).compile(
             dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
@@ -94,8 +98,22 @@ def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int
             progress(stop, n)
 
 
-def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, list],
-          n: int, progress: Progress, batch: int) -> None:
+def column_values(values: Any) -> list:
+    """A numpy/pandas column as a Python list with None for every blank (for the driver)."""
+    if isinstance(values, list):
+        return values
+    if isinstance(values, pd.api.extensions.ExtensionArray | pd.Series):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        nan = np.isnan(arr)
+        if nan.any():
+            return np.where(nan, None, arr.astype(object)).tolist()
+    return arr.tolist()
+
+
+def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, Any],
+          constants: dict[str, Any], n: int, progress: Progress, batch: int) -> None:
     """COPY in CSV written by Arrow (C++): every value quoted, null as an unquoted empty
     field, so an empty text stays an empty text and a blank stays NULL."""
     import pyarrow as pa
@@ -109,7 +127,8 @@ def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, l
     try:
         for start in range(0, n, batch):
             stop = min(n, start + batch)
-            arrays = [pa.array(data[c][start:stop], from_pandas=True) for c in names]
+            arrays = [pa.repeat(constants[c], stop - start) if c in constants
+                      else pa.array(data[c][start:stop], from_pandas=True) for c in names]
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
             cursor.copy_expert(sql, io.BytesIO(sink.getvalue().to_pybytes()))

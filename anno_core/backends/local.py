@@ -227,10 +227,10 @@ class LocalBackend(LocalTables):
         # columns always empty on insert (deleted, superceded_id, deleted_by) are left to
         # their default: binding them per row cost a third of a million-row insert.
         constants = {"created": db.now(), "valid": True, "created_by": str(self.user.id)}
-        data: dict[str, list] = {"id": ids.tolist()}
+        data: dict[str, Any] = {"id": ids}
         for name, values in cols.items():
             if name in t.c:
-                data[name] = db.column_values(values)
+                data[name] = values  # the dialect converts columns to what its driver wants
         db.bulk_insert(conn, t, data, n, progress, constants=constants)
 
     def _assign_ids(self, conn: Connection, t: sa.Table, table: str, user_ids: pd.Series | None,
