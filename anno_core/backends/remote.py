@@ -157,9 +157,13 @@ class RemoteBackend(RemoteUploads):
         return self._ours
 
     def _our_version(self) -> str | None:
+        """Our server's version; None when the server refuses the route (a real CAVE).
+        A server that does not answer raises RemoteError, so nothing wrong is remembered."""
         try:
             got = self.get(self.annotation_server + ep.VERSION)
-        except NotFound:
+        except RemoteError:
+            raise
+        except AnnoError:  # 404 on a real CAVE (or its auth layer refusing an unknown route)
             return None
         return got if isinstance(got, str) else None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from _pytest.fixtures import FixtureFunctionDefinition
 
 from anno_core.backends.local import LocalBackend
 from anno_core.errors import InvalidName, PermissionDenied
@@ -25,6 +24,7 @@ from tests.engine import (
     test_permissions,
     test_tables,
 )
+from tests.server.rerun import collect
 
 EXCLUDED = {
     "test_rows_are_never_physically_deleted": "reads the SQL tables through backend.engine",
@@ -35,17 +35,9 @@ EXCLUDED = {
     "test_a_refused_call_writes_no_audit_entry": "reads the audit log through the backend",
 }
 
-REMOTE_FIXTURES = {"people"}  # conftest.py's remote versions win over the engine modules'
-
-for _module in (test_annotations, test_tables, test_permissions, test_history_audit,
-                test_concurrency, test_edits):
-    _prefix = _module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
-    for _name, _obj in vars(_module).items():
-        if isinstance(_obj, FixtureFunctionDefinition) and _name not in REMOTE_FIXTURES:
-            globals()[_name] = _obj  # a module's own fixture (e.g. test_edits' page)
-        elif _name.startswith("test_") and callable(_obj) and _name not in EXCLUDED:
-            globals()[f"test_{_prefix}__{_name.removeprefix('test_')}"] = _obj
-del _module, _prefix, _name, _obj
+collect(globals(), (test_annotations, test_tables, test_permissions, test_history_audit,
+                    test_concurrency, test_edits), EXCLUDED,
+        remote_fixtures=frozenset({"people"}))  # conftest.py's remote cast wins
 
 
 def _server_engine(server) -> LocalBackend:
