@@ -9,6 +9,22 @@ client's default aligned volume is the sidebar's choice, so a page never passes
 
 Refusals are shown as the sentence `anno_core` gives: wrap calls in ``with errors_shown():``
 or use `attempt`. Nothing here formats SQL, HTTP or records.
+
+A new page (upload, edit) does::
+
+    from ui import client as api
+    from ui import widgets as w
+
+    st.title("Upload")
+    api.show_flash()
+    details = api.table_details()            # rows, owner, can_read/can_write per table
+    detail = w.table_picker(details, key="up_pick")   # remembers api.current_table()
+    ok, result = api.attempt(api.client().post_annotation_df, name, frame, None)
+    deck, info = api.points_deck(frame, position="pt_position", resolution=res,
+                                 color_by="cell_type", existing=old, marked=bad_rows)
+    st.pydeck_chart(deck); st.caption(info.summary())
+
+and adds one ``st.Page`` line to app.py.
 """
 
 from __future__ import annotations
