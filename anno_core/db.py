@@ -149,7 +149,9 @@ def make_engine(url: str) -> Engine:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = dialect.engine_for(url)
-        metadata.create_all(engine)
+        # Inside a writer's transaction: several processes may open a new database at once.
+        with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
+            metadata.create_all(conn)
         _engines[url] = engine
         WRITE_LOCKS[url] = threading.RLock()
         return engine
