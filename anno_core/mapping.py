@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .report import ValidationReport
 from .schemas import AXES, FieldSpec, SchemaSpec
-from .validation import ValidationReport
 
 Source = str | tuple[str, str, str] | None
 
