@@ -63,9 +63,15 @@ class ServerProcess:
         return {**env, "ANNO_DATA_DIR": str(self.data_dir)}
 
     def add_users(self, users: dict[str, tuple[tuple[str, ...], bool]]) -> None:
-        """Create users with the CLI (in parallel); keep each printed token."""
+        """Create users with the CLI; keep each printed token. The first one runs alone
+        (it may create the database, and switching a new file to WAL cannot wait for a
+        lock); the others run in parallel."""
+        items = list(users.items())
+        if not (self.data_dir / "annotations.sqlite3").exists() and len(items) > 1:
+            self.add_users(dict(items[:1]))
+            items = items[1:]
         procs = {}
-        for name, (groups, admin) in users.items():
+        for name, (groups, admin) in items:
             cmd = [sys.executable, "-m", "anno_core", "users", "add", name]
             cmd += [arg for g in groups for arg in ("--group", g)]
             cmd += ["--admin"] if admin else []

@@ -228,3 +228,15 @@ def test_the_columnar_route_is_ours_only(server, volume, make_client):
     assert client.backend.is_ours() and str(client.server_version) == anno_core.__version__
     url = ep.url(server.url, ep.FRAME, aligned_volume=volume, table_name="syn")
     assert url.endswith("/table/syn/frame")
+
+
+def test_cave_frame_updates_go_as_nested_records(cave):
+    client = _connect(cave.url)
+    ids = client.post_annotation("syn", [synapse(i) for i in range(2)])
+    frame = pd.DataFrame({"id": ids, "size": [7.0, 8.0],
+                          "pre_pt_position": ["[1, 2, 3]", [4, 5, 6]]})
+    assert client.backend.update_frame("vol", "syn", frame) == {1: 3, 2: 4}
+    put = next(b for (m, _), b in zip(cave.calls, cave.bodies, strict=True) if m == "PUT")
+    assert put["annotations"] == [
+        {"id": 1, "size": 7.0, "pre_pt": {"position": [1.0, 2.0, 3.0]}},
+        {"id": 2, "size": 8.0, "pre_pt": {"position": [4.0, 5.0, 6.0]}}]
