@@ -104,6 +104,19 @@ async def upload_status(api: Api, request: Request) -> Response:
     return reply({"stored": stored is not None, "result": stored})
 
 
+def _view(body: dict[str, Any]) -> dict[str, Any]:
+    """The rows a query (or its count) covers: include_invalid, filters, ids."""
+    filters = body.get("filters") or {}
+    if not isinstance(filters, dict):
+        raise InvalidArgument("'filters' must map column names to values.")
+    ids = body.get("ids")
+    include_invalid = body.get("include_invalid", False)
+    if not isinstance(include_invalid, bool):
+        raise InvalidArgument("'include_invalid' must be true or false.")
+    return {"include_invalid": include_invalid, "filters": filters,
+            "ids": ids_from(ids, "ids") if ids is not None else None}
+
+
 async def query(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     body = body_object(await api.json(request), "with limit, offset, filters")
@@ -111,18 +124,15 @@ async def query(api: Api, request: Request) -> Response:
     for name, value in (("limit", limit), ("offset", offset)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidArgument(f"'{name}' must be a whole number of rows, not {value!r}.")
-    filters = body.get("filters") or {}
-    if not isinstance(filters, dict):
-        raise InvalidArgument("'filters' must map column names to values.")
-    ids = body.get("ids")
-    ids = ids_from(ids, "ids") if ids is not None else None
-    include_invalid = body.get("include_invalid", False)
-    if not isinstance(include_invalid, bool):
-        raise InvalidArgument("'include_invalid' must be true or false.")
     frame = await api.run(b.query, volume(request), table(request), limit=limit,
-                          offset=offset, include_invalid=include_invalid, filters=filters,
-                          ids=ids)
+                          offset=offset, **_view(body))
     return reply(encode_frame(frame))
+
+
+async def count_rows(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    body = body_object(await api.json(request), "with filters")
+    return reply(await api.run(b.count_rows, volume(request), table(request), **_view(body)))
 
 
 async def points(api: Api, request: Request) -> Response:
@@ -169,6 +179,7 @@ ROUTES: Sequence[tuple[str, Any, list[str]]] = (
     (ep.FRAME, update_frame, ["PUT"]),
     (ep.UPLOAD, upload_status, ["GET"]),
     (ep.QUERY, query, ["POST"]),
+    (ep.QUERY_COUNT, count_rows, ["POST"]),
     (ep.POINTS, points, ["GET"]),
     (ep.HISTORY, history, ["GET"]),
     (ep.TAKEN, taken, ["GET"]),

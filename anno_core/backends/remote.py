@@ -415,6 +415,19 @@ class RemoteBackend(RemoteUploads):
                                                   table_name=table), json=body))
         return decode_frame(got)
 
+    def count_rows(self, volume: str, table: str, *, include_invalid: bool = False,
+                   filters: dict[str, Any] | None = None,
+                   ids: Sequence[int] | None = None) -> int:
+        """How many rows `query` pages through with the same arguments."""
+        vol = self.vol(volume)
+        if not self.is_ours():
+            raise InvalidArgument("This annotation server cannot count the rows that match "
+                                  "a filter.")
+        body = {"include_invalid": include_invalid, "filters": filters or {},
+                "ids": None if ids is None else [int(i) for i in ids]}
+        return int(_json(self.request("POST", self.url(ep.QUERY_COUNT, aligned_volume=vol,
+                                                       table_name=table), json=body)))
+
     def _cave_query(self, vol: str, table: str, limit: int, offset: int,
                     include_invalid: bool, filters: dict | None,
                     ids: Sequence[int] | None) -> pd.DataFrame:

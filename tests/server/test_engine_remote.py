@@ -106,3 +106,20 @@ def test_rows_are_never_physically_deleted(server, client, volume):
         meta = engine._meta_row(conn, volume, "syn", include_deleted=True)
         table, _ = engine.table_of(meta)
         assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 4
+
+
+def test_query_pages_and_counts_match_over_http(client):
+    client.create_table("cells", "cell_type_local", "d", [4, 4, 40])
+    ids = client.post_annotation("cells", [
+        {"pt": {"position": [i, 2, 3]}, "classification_system": "valence",
+         "cell_type": "e" if i % 3 else "i"} for i in range(10)])
+    client.delete_annotation("cells", ids[:2])
+    page = client.query_annotations("cells", limit=3, offset=1, filters={"cell_type": "e"})
+    assert page["id"].tolist() == [5, 6, 8]
+    assert page["pt_position_x"].tolist() == [4.0, 5.0, 7.0]
+    assert str(page["created"].dtype).startswith("datetime64")
+    assert client.count_annotations("cells", filters={"cell_type": "e"}) == 5
+    assert client.count_annotations("cells", include_invalid=True) == 10
+    assert client.count_annotations("cells", ids=ids[:4]) == 2
+    points, spec, meta = client.get_point_frame("cells")
+    assert len(points) == 8 and spec.name == "cell_type_local" and meta["table_name"] == "cells"
