@@ -301,6 +301,56 @@ class AnnotationClient:
         return ingest_csv(self, table_name, source, progress=progress, upload_key=upload_key,
                           **options)
 
+    # -- Beyond the seed: fixing mistakes (anno_core.edits) -----------------------------
+    def count_annotations(self, table_name: str, *, include_invalid: bool = False,
+                          filters: dict | None = None, ids: list[int] | None = None,
+                          aligned_volume_name: str | None = None) -> int:
+        """How many rows ``query_annotations`` pages through with the same arguments."""
+        count = getattr(self.backend, "count_rows", None)
+        if count is None:
+            raise InvalidArgument("This annotation server cannot count the rows that match "
+                                  "a filter.")
+        return count(self._vol(aligned_volume_name), table_name,
+                     include_invalid=include_invalid, filters=filters, ids=ids)
+
+    @staticmethod
+    def edit_columns(schema_name: str) -> list[Any]:
+        """The columns of a query frame a person may change (EditColumn: kind, axis...)."""
+        from .edits import edit_columns
+
+        return edit_columns(schema_name)
+
+    @staticmethod
+    def filter_value(schema_name: str, column: str, text: str) -> Any:
+        """A typed filter value as what ``query_annotations(filters=...)`` compares with."""
+        from .edits import filter_value
+
+        return filter_value(schema_name, column, text)
+
+    @staticmethod
+    def plan_edits(schema_name: str, original: pd.DataFrame, edited: pd.DataFrame,
+                   delete_ids: list[int] | None = None) -> Any:
+        """The EditPlan (updates, deletes, readable changes) of edits to a page of rows."""
+        from .edits import plan_edits
+
+        return plan_edits(schema_name, original, edited, delete_ids)
+
+    def apply_edits(self, table_name: str, plan: Any,
+                    aligned_volume_name: str | None = None) -> Any:
+        """Store an EditPlan: updates (all or nothing), then deletes; an EditResult."""
+        from .edits import apply_edits
+
+        return apply_edits(self, table_name, plan, aligned_volume_name=aligned_volume_name)
+
+    def get_history_changes(self, table_name: str, annotation_id: int,
+                            aligned_volume_name: str | None = None) -> list[dict]:
+        """Every version of one annotation, oldest first, each with what it changed."""
+        from .edits import version_changes
+
+        meta = self.get_table_metadata(table_name, aligned_volume_name)
+        versions = self.get_history(table_name, annotation_id, aligned_volume_name)
+        return version_changes(meta["schema_type"], versions)
+
     # -- Beyond the seed: dashboard templates --------------------------------------------
     @staticmethod
     def csv_template(schema_name: str) -> str:

@@ -5,6 +5,9 @@ A page shows a page of rows from `AnnotationClient.query_annotations` (points as
 ``{field}_position_x/_y/_z`` columns), lets a person change cells and tick rows to delete,
 and hands both frames here. `plan_edits` finds exactly the rows whose values changed and
 builds the update records (only changed rows are sent); `apply_edits` sends them.
+`edit_columns` says which frame columns a person may change and how (their kind), and
+`filter_value` turns what a person typed into a filter into the value `query_annotations`
+compares with.
 """
 
 from __future__ import annotations
@@ -18,6 +21,68 @@ import pandas as pd
 
 from .errors import InvalidArgument
 from .schemas import AXES, SchemaSpec, schema_spec
+
+TRUE_WORDS = ("true", "yes", "y", "1", "t")
+FALSE_WORDS = ("false", "no", "n", "0", "f")
+
+
+@dataclass(frozen=True)
+class EditColumn:
+    """One column of a table view a person may change (a point gives one per axis)."""
+
+    column: str  # in the frame: pre_pt_position_x, size
+    field: str  # in the schema: pre_pt_position, size
+    kind: str  # float, int, bool, str or ref (a point's axes are float)
+    required: bool
+    choices: tuple[Any, ...] | None = None
+    description: str = ""
+    axis: str | None = None
+
+
+def edit_columns(schema: str | SchemaSpec) -> list[EditColumn]:
+    """The columns of a `query_annotations` frame that hold what users supply."""
+    spec = schema_spec(schema) if isinstance(schema, str) else schema
+    out = []
+    for f in spec.user_fields:
+        if f.kind == "point":
+            out.extend(EditColumn(f"{f.column}_{a}", f.column, "float", f.required,
+                                  None, f.description, a) for a in AXES)
+        else:
+            out.append(EditColumn(f.column, f.column, f.kind, f.required, f.choices,
+                                  f.description))
+    return out
+
+
+def filter_value(schema: str | SchemaSpec, column: str, text: str) -> Any:
+    """What a person typed to filter ``column`` on, as the value to compare with."""
+    cols = {c.column: c for c in edit_columns(schema)}
+    col = cols.get(column)
+    if col is None:
+        raise InvalidArgument(f"Rows cannot be filtered on {column!r}; choose one of "
+                              + ", ".join(cols) + ".")
+    raw = str(text).strip()
+    if not raw:
+        raise InvalidArgument(f"Type the value of {column} to look for.")
+    if col.kind == "str":
+        return raw  # matched as a part of the text
+    if col.kind == "bool":
+        if raw.lower() in TRUE_WORDS:
+            return True
+        if raw.lower() in FALSE_WORDS:
+            return False
+        raise InvalidArgument(f"{column} is true or false; {raw!r} is neither.")
+    try:
+        number = float(raw.replace(",", ""))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        what = "a position in voxels" if col.axis else "a number"
+        raise InvalidArgument(f"{column} holds {what}, like 120; {raw!r} is not one.")
+    if col.kind in ("int", "ref"):
+        if not number.is_integer():
+            raise InvalidArgument(f"{column} holds whole numbers; {raw!r} is not one.")
+        return int(number)
+    return number
 
 
 @dataclass
@@ -118,7 +183,28 @@ def plan_edits(schema: str | SchemaSpec, original: pd.DataFrame, edited: pd.Data
                                      "old": _clean(old[f.column]), "new": value})
         if rec:
             plan.updates.append({"id": int(aid), **rec})
+    _refuse_old_versions(before, [u["id"] for u in plan.updates] + deletes)
     return plan
+
+
+def _refuse_old_versions(before: pd.DataFrame, ids: list[int]) -> None:
+    """Only live rows can change: say which rows of the view are old versions or deleted."""
+    problems = []
+    for aid in ids:
+        if aid not in before.index:  # a delete of a row outside the view: the engine checks
+            continue
+        row = before.loc[aid]
+        newer = _clean(row["superceded_id"]) if "superceded_id" in before.columns else None
+        if newer is not None:
+            problems.append(f"Annotation {aid} was replaced by annotation {int(newer)}; "
+                            f"only the newest version can change, so change {int(newer)} "
+                            "instead.")
+        elif "valid" in before.columns and _clean(row["valid"]) is False:
+            problems.append(f"Annotation {aid} is deleted; a deleted annotation cannot "
+                            "change.")
+    if problems:
+        more = f" ({len(problems) - 3} more like these.)" if len(problems) > 3 else ""
+        raise InvalidArgument(" ".join(problems[:3]) + more)
 
 
 def apply_edits(client: Any, table_name: str, plan: EditPlan,
@@ -136,7 +222,8 @@ def apply_edits(client: Any, table_name: str, plan: EditPlan,
 
 
 def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict]:
-    """For each version (oldest first): the fields that differ from the version before."""
+    """For each version (oldest first): who made it, its values, and the fields that differ
+    from the version before."""
     spec = schema_spec(schema) if isinstance(schema, str) else schema
     out = []
     prev: dict | None = None
@@ -149,8 +236,11 @@ def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict
                                  "new": v.get(f.column)})
         out.append({"id": v["id"], "created": v["created"], "created_by": v.get("created_by"),
                     "created_by_name": v.get("created_by_name"),
-                    "deleted": v["deleted"], "superceded_id": v["superceded_id"],
-                    "valid": v["valid"], "changes": diff})
+                    "deleted": v["deleted"], "deleted_by": v.get("deleted_by"),
+                    "deleted_by_name": v.get("deleted_by_name"),
+                    "superceded_id": v["superceded_id"],
+                    "valid": v["valid"], "changes": diff,
+                    "values": {f.column: v.get(f.column) for f in spec.data_fields}})
         prev = v
     return out
 

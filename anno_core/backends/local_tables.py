@@ -1,4 +1,7 @@
-"""The embedded engine, part 1: aligned volumes, table metadata, permissions, reads."""
+"""The embedded engine, part 1: aligned volumes, table metadata, permissions.
+
+Reading rows (counts, pages, history, points) lives in local_reads.py, mixed in here.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .. import db, permissions
 from ..errors import (
-    AnnotationNotFound,
     InvalidArgument,
     PermissionDenied,
     TableExists,
@@ -26,8 +27,7 @@ from ..errors import (
 from ..names import check_table_name, check_volume_name
 from ..schemas import AXES, SchemaSpec, schema_spec
 from ..users import User, UserStore
-
-CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
+from .local_reads import CHUNK, LocalReads, chunks
 
 META_FIELDS = (
     "id", "table_name", "schema_type", "valid", "created", "deleted", "last_modified",
@@ -35,11 +35,6 @@ META_FIELDS = (
     "flat_segmentation_source", "voxel_resolution_x", "voxel_resolution_y",
     "voxel_resolution_z", "read_permission", "write_permission",
 )
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
 
 
 def compact_ids(ids: Iterable[int]) -> str:
@@ -59,14 +54,8 @@ def expand_ids(text: str | None) -> list[int]:
     return [i for a, b in json.loads(text) for i in range(a, b + 1)]
 
 
-def _num(v: float | None) -> float | int | None:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return int(v) if float(v).is_integer() else float(v)
-
-
-class LocalTables:
-    """Metadata and read operations of the embedded engine (see LocalBackend)."""
+class LocalTables(LocalReads):
+    """Metadata operations of the embedded engine; row reads come from LocalReads."""
 
     def __init__(self, engine: Engine, acting_user: str | None) -> None:
         self.engine = engine
@@ -233,134 +222,6 @@ class LocalTables:
                 info["owner_name"] = owner.name if owner else str(meta["user_id"])
                 out.append(info)
         return out
-
-    # -- reads of rows ---------------------------------------------------------------
-    def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
-        meta = self.meta(volume, table)
-        self.require("read", meta)
-        t, _ = self.table_of(meta)
-        q = sa.select(sa.func.count()).select_from(t)
-        if live_only:
-            q = q.where(t.c.valid)
-        with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar())
-
-    def _fetch(self, conn: Connection, t: sa.Table, ids: Sequence[int]) -> list[dict]:
-        rows: list[dict] = []
-        for part in chunks(list(ids)):
-            rows.extend(dict(r) for r in conn.execute(
-                sa.select(t).where(t.c.id.in_(part))).mappings())
-        return rows
-
-    @staticmethod
-    def row_to_record(spec: SchemaSpec, row: dict[str, Any]) -> dict[str, Any]:
-        """A stored row as CAVE's flat dict: points as [x, y, z], times as ISO strings."""
-        out: dict[str, Any] = {
-            "id": int(row["id"]),
-            "created": db.iso(row["created"]),
-            "deleted": db.iso(row["deleted"]),
-            "superceded_id": None if row["superceded_id"] is None else int(row["superceded_id"]),
-            "valid": bool(row["valid"]),
-        }
-        for f in spec.data_fields:
-            if f.kind == "point":
-                vals = [row[c] for c in f.storage_columns]
-                out[f.column] = None if all(v is None for v in vals) else [_num(v) for v in vals]
-            else:
-                v = row[f.column]
-                out[f.column] = bool(v) if f.kind == "bool" and v is not None else v
-        return out
-
-    def get_annotation(self, volume: str, table: str, ids: Sequence[int]) -> list[dict]:
-        meta = self.meta(volume, table)
-        self.require("read", meta)
-        t, spec = self.table_of(meta)
-        with self.engine.connect() as conn:
-            rows = {int(r["id"]): r for r in self._fetch(conn, t, ids)}
-        missing = [i for i in ids if i not in rows]
-        if missing:
-            raise AnnotationNotFound(
-                f"Table {table!r} has no annotation with id "
-                f"{', '.join(map(str, missing[:20]))}{' ...' if len(missing) > 20 else ''}; "
-                "check the ids."
-            )
-        return [self.row_to_record(spec, rows[i]) for i in ids]
-
-    def query(self, volume: str, table: str, *, limit: int = 1000, offset: int = 0,
-              include_invalid: bool = False, filters: dict[str, Any] | None = None,
-              ids: Sequence[int] | None = None) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last."""
-        meta = self.meta(volume, table)
-        self.require("read", meta)
-        t, spec = self.table_of(meta)
-        q = sa.select(t)
-        if not include_invalid:
-            q = q.where(t.c.valid)
-        if ids:
-            q = q.where(t.c.id.in_([int(i) for i in ids][:CHUNK]))
-        for col, val in (filters or {}).items():
-            if col not in t.c:
-                raise InvalidArgument(
-                    f"Table {table!r} has no column {col!r}; filter on one of "
-                    + ", ".join(c.name for c in t.c) + "."
-                )
-            if isinstance(val, str) and t.c[col].type.python_type is str:
-                q = q.where(t.c[col].contains(val, autoescape=True))
-            else:
-                q = q.where(t.c[col] == val)
-        q = q.order_by(t.c.id).limit(int(limit)).offset(int(offset))
-        with self.engine.connect() as conn:
-            res = conn.execute(q)
-            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
-        for c in ("created", "deleted"):
-            frame[c] = pd.to_datetime(frame[c])
-        return frame
-
-    def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
-        """Every version of one annotation, oldest first, following superceded_id."""
-        meta = self.meta(volume, table)
-        self.require("read", meta)
-        t, spec = self.table_of(meta)
-        with self.engine.connect() as conn:
-            first = self._fetch(conn, t, [int(annotation_id)])
-            if not first:
-                raise AnnotationNotFound(
-                    f"Table {table!r} has no annotation with id {annotation_id}.")
-            chain = [first[0]]
-            while True:  # walk back to the oldest version
-                prev = conn.execute(sa.select(t).where(
-                    t.c.superceded_id == chain[0]["id"])).mappings().first()
-                if prev is None:
-                    break
-                chain.insert(0, dict(prev))
-            while chain[-1]["superceded_id"] is not None:
-                nxt = self._fetch(conn, t, [int(chain[-1]["superceded_id"])])
-                if not nxt:
-                    break
-                chain.append(nxt[0])
-        out = []
-        for row in chain:
-            rec = self.row_to_record(spec, row)
-            rec["created_by"] = row.get("created_by")
-            who = self.users.find(row["created_by"]) if row.get("created_by") else None
-            rec["created_by_name"] = who.name if who else rec["created_by"]
-            out.append(rec)
-        return out
-
-    def point_frame(self, volume: str, table: str, include_invalid: bool = False
-                    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The point columns (and id) of a table's rows, for a 3D view."""
-        meta = self.meta(volume, table)
-        self.require("read", meta)
-        t, spec = self.table_of(meta)
-        cols = [t.c.id] + [t.c[c] for f in spec.point_fields for c in f.storage_columns]
-        q = sa.select(*cols)
-        if not include_invalid:
-            q = q.where(t.c.valid)
-        with self.engine.connect() as conn:
-            res = conn.execute(q)
-            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
-        return frame, spec, self.public_meta(meta)
 
     # -- metadata writes -------------------------------------------------------------
     def create_table(self, volume: str, *, table_name: str, schema_name: str,
@@ -530,4 +391,4 @@ def _resolution(value: Any) -> tuple[float, float, float]:
     return vals[0], vals[1], vals[2]
 
 
-__all__ = ["LocalTables", "PermissionDenied", "AXES"]
+__all__ = ["CHUNK", "LocalTables", "PermissionDenied", "AXES", "chunks"]

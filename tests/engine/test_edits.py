@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anno_core.edits import apply_edits, plan_edits, version_changes
-from anno_core.errors import InvalidArgument, ValidationFailed
+from anno_core.edits import (
+    apply_edits,
+    edit_columns,
+    filter_value,
+    plan_edits,
+    version_changes,
+)
+from anno_core.errors import InvalidArgument, PermissionDenied, ValidationFailed
 from tests.conftest import synapse
+from tests.engine.test_permissions import people  # noqa: F401 - the permission tests' cast
 
 
 @pytest.fixture
@@ -71,3 +78,90 @@ def test_version_changes_name_fields_old_and_new(client, synapse_table, page):
     assert changes[2]["changes"] == [{"field": "pre_pt_position", "old": [10, 20, 30],
                                       "new": [0, 0, 0]}]
     assert changes[2]["created_by_name"] == "admin"
+
+
+def test_count_matches_what_query_pages_through(client, synapse_table, page):
+    client.post_annotation(synapse_table, [synapse(i, size=5.0) for i in range(3)])
+    client.delete_annotation(synapse_table, [1])
+    client.update_annotation(synapse_table, {"id": 2, "size": 5.0})
+    for kwargs in ({}, {"include_invalid": True}, {"filters": {"size": 5.0}},
+                   {"filters": {"size": 5.0}, "include_invalid": True},
+                   {"ids": [1, 2, 3, 99]}, {"ids": [1, 2, 3], "include_invalid": True}):
+        frame = client.query_annotations(synapse_table, limit=1000, **kwargs)
+        assert client.count_annotations(synapse_table, **kwargs) == len(frame), kwargs
+    assert client.count_annotations(synapse_table) == 6
+    assert client.count_annotations(synapse_table, include_invalid=True) == 8
+
+
+def test_count_needs_read_permission(make_client, people):  # noqa: F811 - the fixture
+    owner = make_client(user=people["owner"])
+    owner.create_table("private_syn", "synapse", "d", [4, 4, 40], read_permission="PRIVATE")
+    owner.post_annotation("private_syn", [synapse(1)])
+    assert owner.count_annotations("private_syn") == 1
+    with pytest.raises(PermissionDenied):
+        make_client(user=people["stranger"]).count_annotations("private_syn")
+
+
+def test_edit_columns_give_each_axis_and_kind():
+    cols = {c.column: c for c in edit_columns("synapse")}
+    assert list(cols) == ["ctr_pt_position_x", "ctr_pt_position_y", "ctr_pt_position_z",
+                          "post_pt_position_x", "post_pt_position_y", "post_pt_position_z",
+                          "pre_pt_position_x", "pre_pt_position_y", "pre_pt_position_z",
+                          "size"]
+    assert (cols["pre_pt_position_y"].field, cols["pre_pt_position_y"].axis) == (
+        "pre_pt_position", "y")
+    assert cols["size"].kind == "float" and not cols["size"].required
+    kinds = {c.column: c.kind for c in edit_columns("bound_tag")}
+    assert kinds["tag"] == "str"
+
+
+@pytest.mark.parametrize(("column", "text", "value"), [
+    ("size", " 120 ", 120.0), ("size", "1,200.5", 1200.5), ("pre_pt_position_x", "7", 7.0),
+])
+def test_filter_values_are_parsed_by_kind(column, text, value):
+    assert filter_value("synapse", column, text) == value
+
+
+@pytest.mark.parametrize(("schema", "column", "text", "sentence"), [
+    ("synapse", "size", "big", "size holds a number, like 120; 'big' is not one."),
+    ("synapse", "size", "nan", "size holds a number, like 120; 'nan' is not one."),
+    ("synapse", "size", "  ", "Type the value of size to look for."),
+    ("synapse", "valid", "true", "Rows cannot be filtered on 'valid'"),
+    ("bound_tag", "tag", " a b ", None),
+])
+def test_filter_values_refused_in_a_sentence(schema, column, text, sentence):
+    if sentence is None:
+        assert filter_value(schema, column, text) == "a b"
+        return
+    with pytest.raises(InvalidArgument) as err:
+        filter_value(schema, column, text)
+    assert str(err.value).startswith(sentence)
+
+
+def test_old_versions_and_deleted_rows_cannot_be_edited(client, synapse_table, page):
+    new = client.update_annotation(synapse_table, {"id": 1, "size": 2.0})[1]
+    client.delete_annotation(synapse_table, [2])
+    view = client.query_annotations(synapse_table, include_invalid=True)
+    edited = view.copy()
+    edited.loc[edited["id"] == 1, "size"] = 3.0
+    with pytest.raises(InvalidArgument, match=f"replaced by annotation {new}; only the "
+                                              f"newest version can change, so change {new}"):
+        plan_edits("synapse", view, edited)
+    with pytest.raises(InvalidArgument, match="Annotation 2 is deleted"):
+        plan_edits("synapse", view, view.copy(), delete_ids=[2])
+    assert plan_edits("synapse", view, view.copy(), delete_ids=[3]).deletes == [3]
+
+
+def test_client_plans_applies_and_tells_history(client, synapse_table, page):
+    edited = page.copy()
+    edited.loc[edited["id"] == 4, "size"] = 1.5
+    plan = client.plan_edits("synapse", page, edited, [3])
+    result = client.apply_edits(synapse_table, plan)
+    assert result.deleted == [3] and list(result.updated) == [4]
+    client.delete_annotation(synapse_table, [result.updated[4]])
+    story = client.get_history_changes(synapse_table, 4)
+    assert [v["id"] for v in story] == [4, result.updated[4]]
+    assert story[1]["changes"] == [{"field": "size", "old": 123.0, "new": 1.5}]
+    assert story[1]["deleted_by_name"] == "admin"  # who deleted the newest version
+    assert story[0]["values"]["size"] == 123.0 and story[1]["values"]["size"] == 1.5
+    assert story[0]["values"]["pre_pt_position"] == [13, 20, 30]
