@@ -67,7 +67,9 @@ class AnnotationClient:
     # -- the seed API ------------------------------------------------------------------
     @property
     def aligned_volume_name(self) -> str:
-        return self._volume
+        """The volume calls use when they name none (a datastack's own, on a server)."""
+        default = getattr(self.backend, "default_volume", None)
+        return default() if callable(default) else self._volume
 
     @property
     def server_version(self) -> Version | None:
@@ -212,7 +214,7 @@ class AnnotationClient:
     def get_aligned_volumes(self) -> list[str]:
         """Aligned volumes this engine knows (the current one included)."""
         names = set(self.backend.volumes())
-        names.add(self._volume)
+        names.add(self.aligned_volume_name)
         return sorted(names)
 
     def whoami(self) -> dict:

@@ -79,6 +79,9 @@ class LocalBackend(LocalTables):
 
     def update_annotation(self, volume: str, table: str, records: Sequence[dict], *,
                           upload_key: str | None = None) -> dict[int, int]:
+        if upload_key is not None and (done := self.upload_key_result(upload_key)) is not None:
+            # A retry of an update that was stored: the old rows are superseded by now.
+            return {int(k): int(v) for k, v in done.items()}
         meta = self.meta(volume, table)
         self.require("write", meta)
         _, spec = self.table_of(meta)

@@ -238,3 +238,13 @@ def test_text_round_trips_exactly(client):
     assert [r["cell_type"] for r in rows] == tags
     assert [r["synonym"] for r in rows] == tags
     assert all(r["driver_line"] is None for r in rows)
+
+
+def test_a_repeated_update_with_its_upload_key_returns_the_stored_result(client,
+                                                                          synapse_table):
+    [old] = client.post_annotation(synapse_table, [synapse()])
+    first = client.backend.update_annotation("local", synapse_table, [{"id": old, "size": 2.0}],
+                                             upload_key="k1")
+    again = client.backend.update_annotation("local", synapse_table, [{"id": old, "size": 2.0}],
+                                             upload_key="k1")
+    assert first == again and client.get_annotation_count(synapse_table) == 2
