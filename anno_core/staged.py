@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -207,7 +208,12 @@ class StagedAnnotations:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols}).assign(
                 **{IS_UPLOADED: pd.Series(dtype=bool)})
         if len(self._chunks) > 1:
-            self._chunks = [pd.concat(self._chunks, ignore_index=True)]
+            with warnings.catch_warnings():
+                # pandas warns that all-blank columns will one day count toward the dtype;
+                # ours are typed per chunk already, so today's behaviour is the one we want.
+                warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation",
+                                        FutureWarning)
+                self._chunks = [pd.concat(self._chunks, ignore_index=True)]
         return self._chunks[0]
 
     def _records(self, frame: pd.DataFrame) -> list[dict]:
