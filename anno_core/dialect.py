@@ -114,7 +114,7 @@ def column_values(values: Any) -> list:
 
 def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, Any],
           constants: dict[str, Any], n: int, progress: Progress, batch: int) -> None:
-    """COPY in CSV written by Arrow (C++): every value quoted, null as an unquoted empty
+    """COPY in CSV written by Arrow (C++): text always quoted, null as an unquoted empty
     field, so an empty text stays an empty text and a blank stays NULL."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -122,7 +122,7 @@ def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, A
     prep = conn.dialect.identifier_preparer
     target = f"{prep.quote(table.name)} ({', '.join(prep.quote(c) for c in names)})"
     sql = f"COPY {target} FROM STDIN WITH (FORMAT csv)"
-    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     cursor = conn.connection.cursor()
     try:
         for start in range(0, n, batch):

@@ -39,7 +39,8 @@ META_FIELDS = (
 
 def compact_ids(ids: Iterable[int]) -> str:
     """Ids as a compact JSON list of [first, last] runs (an audit entry stays small)."""
-    arr = np.unique(np.fromiter((int(i) for i in ids), dtype=np.int64))
+    arr = np.unique(np.asarray(ids if isinstance(ids, np.ndarray) else list(ids),
+                               dtype=np.int64))
     if arr.size == 0:
         return "[]"
     breaks = np.flatnonzero(np.diff(arr) != 1)
