@@ -112,10 +112,33 @@ def column_values(values: Any) -> list:
     return arr.tolist()
 
 
+class _Stream(io.RawIOBase):
+    """A file that COPY reads from, producing the next chunk only when asked: PostgreSQL
+    parses one chunk while the client writes the next, so the two overlap."""
+
+    def __init__(self, chunks: Any) -> None:
+        self._chunks = chunks
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._buf:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return b""
+            self._buf = nxt
+        if size is None or size < 0:
+            size = len(self._buf)
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+
 def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, Any],
           constants: dict[str, Any], n: int, progress: Progress, batch: int) -> None:
-    """COPY in CSV written by Arrow (C++): text always quoted, null as an unquoted empty
-    field, so an empty text stays an empty text and a blank stays NULL."""
+    """One COPY of CSV written by Arrow (C++) batch by batch: text always quoted, null an
+    unquoted empty field, so an empty text stays empty and a blank stays NULL."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -123,16 +146,23 @@ def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, A
     target = f"{prep.quote(table.name)} ({', '.join(prep.quote(c) for c in names)})"
     sql = f"COPY {target} FROM STDIN WITH (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    cursor = conn.connection.cursor()
-    try:
-        for start in range(0, n, batch):
-            stop = min(n, start + batch)
+
+    def chunks() -> Any:
+        step = min(batch, 50_000)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
             arrays = [pa.repeat(constants[c], stop - start) if c in constants
                       else pa.array(data[c][start:stop], from_pandas=True) for c in names]
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
-            cursor.copy_expert(sql, io.BytesIO(sink.getvalue().to_pybytes()))
-            if progress:
-                progress(stop, n)
+            if progress and start:
+                progress(start, n)  # the rows before this batch have been sent
+            yield sink.getvalue().to_pybytes()
+
+    cursor = conn.connection.cursor()
+    try:
+        cursor.copy_expert(sql, _Stream(chunks()), size=1 << 20)
     finally:
         cursor.close()
+    if progress:
+        progress(n, n)
