@@ -107,7 +107,7 @@ class EditPlan:
         if self.deletes:
             parts.append(
                 f"{len(self.deletes)} annotation{'s' if len(self.deletes) != 1 else ''} will "
-                "be marked deleted (kept, and recoverable)")
+                "be marked deleted (kept, never erased)")
         return "; ".join(parts) + "." if parts else "Nothing has changed."
 
 

@@ -1,0 +1,291 @@
+"""State of the Edit page: the view (filters, ids, page), the grid's edits, the last save.
+
+Everything lives in ``st.session_state`` under ``ed_*`` keys. The data editor's key is
+derived from the view (table, filters, ids, page) and a generation counter bumped after a
+save or a discard, so a new view or a saved one starts without edits. While the grid holds
+unsaved edits the view cannot change (its widgets are disabled), so edits are never
+dropped silently. The rows a grid was drawn from are kept with it: a rerun draws the same
+rows even if someone else changes the table meanwhile, so an edit can never slide onto
+another row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import client as api
+
+PAGE_SIZES = (25, 50, 100, 250)
+MAX_IDS = 500  # what one query takes at most
+DELETE = "delete"
+SYSTEM = ("state", "created", "created by")
+_FILTERS = "ed_filters"
+_GEN = "ed_generation"
+_FRAMES = "ed_frames"
+_SAVED = "ed_saved"
+_LAST_GRID = "ed_last_grid"
+_CONFIRM = "ed_confirm"
+
+
+@dataclass(frozen=True)
+class View:
+    """Which rows of which table the grid shows."""
+
+    table: str
+    filters: tuple[tuple[str, Any], ...]
+    ids: tuple[int, ...]
+    include_invalid: bool
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.filters or self.ids)
+
+
+def parse_ids(text: str) -> list[int]:
+    """'12, 40-45 7' as ids, or AnnoError saying what is wrong."""
+    ids: list[int] = []
+    for part in re.split(r"[,;\s]+", text.strip()):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise api.AnnoError(f"'{part}' is not an annotation id: give whole numbers like "
+                                "12, 40-45.")
+        first, last = int(m[1]), int(m[2] or m[1])
+        if last < first or last - first >= MAX_IDS:
+            raise api.AnnoError(f"The range {part} must go up, and cover at most {MAX_IDS} "
+                                "ids.")
+        ids.extend(range(first, last + 1))
+    ids = sorted(set(ids))
+    if len(ids) > MAX_IDS:
+        raise api.AnnoError(f"Give at most {MAX_IDS} ids at a time; these are {len(ids)}.")
+    return ids
+
+
+# -- the view ------------------------------------------------------------------------------
+def start(table: str) -> None:
+    """Begin afresh when another table is opened (its filters do not apply here)."""
+    ss = st.session_state
+    ss.setdefault("ed_size", 50)
+    ss.setdefault("ed_all", False)
+    if ss.get("ed_table") != table:
+        ss["ed_table"] = table
+        ss[_FILTERS] = {}
+        ss["ed_ids"] = ""
+        ss["ed_page"] = 1
+        ss.pop("ed_f_error", None)
+        ss.pop(_CONFIRM, None)
+
+
+def filters() -> dict[str, tuple[str, Any]]:
+    """Active filters: column -> (what was typed, the value compared with)."""
+    return st.session_state.setdefault(_FILTERS, {})
+
+
+def add_filter(schema: str) -> None:
+    """Callback of 'Add filter': check the typed value, then narrow the view to it."""
+    ss = st.session_state
+    column, text = ss.get("ed_f_col"), ss.get("ed_f_value", "")
+    ok, value = api.attempt(api.client().filter_value, schema, column, text)
+    if not ok:
+        ss["ed_f_error"] = value
+        return
+    filters()[column] = (text.strip(), value)
+    ss["ed_f_value"] = ""
+    ss["ed_page"] = 1
+    ss.pop("ed_f_error", None)
+
+
+def remove_filter(column: str) -> None:
+    filters().pop(column, None)
+    st.session_state["ed_page"] = 1
+
+
+def to_page(page: int) -> None:
+    st.session_state["ed_page"] = max(1, page)
+
+
+def first_page() -> None:
+    st.session_state["ed_page"] = 1
+
+
+def show_ids(ids: list[int]) -> None:
+    """Narrow the view to ``ids`` (e.g. the new versions just saved)."""
+    ss = st.session_state
+    ss["ed_ids"] = ", ".join(map(str, ids))
+    ss[_FILTERS] = {}
+    ss["ed_all"] = False
+    ss["ed_page"] = 1
+
+
+def view(table: str, ids: list[int]) -> View:
+    ss = st.session_state
+    return View(table=table, filters=tuple(sorted((c, v) for c, (_, v) in filters().items())),
+                ids=tuple(ids), include_invalid=bool(ss.get("ed_all", False)),
+                page=int(ss.get("ed_page") or 1), size=int(ss.get("ed_size", 50)))
+
+
+# -- the grid and its edits ----------------------------------------------------------------
+def grid_key(v: View) -> str:
+    """The data editor's key: one per view and generation."""
+    gen = st.session_state.get(_GEN, 0)
+    digest = hashlib.sha1(repr((v, gen)).encode()).hexdigest()[:12]
+    return f"ed_grid_{digest}"
+
+
+def pending(key: str) -> bool:
+    """Whether the grid ``key`` holds edits not saved yet."""
+    state = st.session_state.get(key)
+    return bool(state and state.get("edited_rows"))
+
+
+def check_left_behind(key: str) -> None:
+    """Say so when a grid with edits was left without saving (table, user or volume changed)."""
+    ss = st.session_state
+    last = ss.get(_LAST_GRID)
+    if last and last != key and pending(last):
+        st.warning("Your unsaved changes to the rows you were editing were discarded when "
+                   "the view changed.", icon=":material/undo:")
+    if last and last != key:
+        ss.pop(last, None)
+    ss[_LAST_GRID] = key
+
+
+def rows(key: str, fresh: Any) -> pd.DataFrame:
+    """The rows the grid ``key`` shows: read again unless it holds edits."""
+    frames = st.session_state.setdefault(_FRAMES, {})
+    if not pending(key) or key not in frames:
+        frames.clear()  # only the grid on screen is kept
+        frames[key] = fresh()
+    return frames[key]
+
+
+def discard() -> None:
+    """Drop the grid's edits (a new generation of the grid)."""
+    st.session_state[_GEN] = st.session_state.get(_GEN, 0) + 1
+    st.session_state.pop(_CONFIRM, None)
+
+
+def ask_to_confirm(key: str) -> None:
+    st.session_state[_CONFIRM] = key
+
+
+def confirming(key: str) -> bool:
+    return st.session_state.get(_CONFIRM) == key
+
+
+def cancel_confirm() -> None:
+    st.session_state.pop(_CONFIRM, None)
+
+
+def saved(table: str, result: Any) -> None:
+    """Remember what a save did (shown above the grid) and start a fresh grid."""
+    st.session_state[_SAVED] = {"table": table, "updated": dict(result.updated),
+                                "deleted": list(result.deleted)}
+    new = list(result.updated.values())
+    if new:
+        st.session_state["ed_hist_next"] = new[0]
+    discard()
+
+
+def last_save(table: str) -> dict | None:
+    got = st.session_state.get(_SAVED)
+    return got if got and got["table"] == table else None
+
+
+def forget_save() -> None:
+    st.session_state.pop(_SAVED, None)
+
+
+# -- what the grid shows -------------------------------------------------------------------
+def state_of(row: pd.Series) -> str:
+    newer = row.get("superceded_id")
+    if newer is not None and not pd.isna(newer):
+        return f"replaced by {int(newer)}"
+    if "valid" in row and not bool(row["valid"]):
+        return "deleted"
+    return "live"
+
+
+def grid_frame(frame: pd.DataFrame, columns: list[Any], names: dict[str, str],
+               writable: bool) -> pd.DataFrame:
+    """The page of rows as shown: Delete tick, id, the schema's columns, then the system's."""
+    out = pd.DataFrame(index=frame.index)
+    if writable:
+        out[DELETE] = False
+    out["id"] = frame["id"]
+    for c in columns:
+        out[c.column] = frame[c.column] if c.column in frame else None
+    out["state"] = frame.apply(state_of, axis=1) if len(frame) else pd.Series(dtype=str)
+    # A CAVE server may leave out what it does not keep: show such a column empty.
+    out["created"] = frame["created"] if "created" in frame else pd.NaT
+    who = frame["created_by"] if "created_by" in frame else pd.Series(None, index=frame.index)
+    out["created by"] = [names.get(str(u), "" if u is None else str(u)) for u in who]
+    return out.reset_index(drop=True)
+
+
+def column_config(columns: list[Any]) -> dict[str, Any]:
+    """How each grid column is edited: numbers, ticks, choices; system columns locked."""
+    cfg: dict[str, Any] = {
+        DELETE: st.column_config.CheckboxColumn(
+            "Delete", help="Tick to delete this annotation when you save. It is marked "
+                           "deleted, never erased.", default=False, width="small"),
+        "id": st.column_config.NumberColumn("id", format="%d", disabled=True,
+                                            help="Ids never change; an edited annotation "
+                                                 "gets a new id when saved."),
+        "state": st.column_config.TextColumn(
+            "state", disabled=True, help="live, deleted, or replaced by a newer version"),
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm",
+                                                   disabled=True),
+        "created by": st.column_config.TextColumn("created by", disabled=True),
+    }
+    for c in columns:
+        help_text = (c.description or c.field) + (
+            f" ({c.axis} in voxels)" if c.axis else "") + (
+            " Required." if c.required else "")
+        if c.kind == "bool":
+            cfg[c.column] = st.column_config.CheckboxColumn(c.column, help=help_text)
+        elif c.kind == "str" and c.choices:
+            cfg[c.column] = st.column_config.SelectboxColumn(
+                c.column, help=help_text, options=[str(v) for v in c.choices])
+        elif c.kind == "str":
+            cfg[c.column] = st.column_config.TextColumn(c.column, help=help_text)
+        elif c.kind in ("int", "ref"):
+            cfg[c.column] = st.column_config.NumberColumn(c.column, help=help_text, step=1,
+                                                          format="%d")
+        else:
+            cfg[c.column] = st.column_config.NumberColumn(c.column, help=help_text)
+    return cfg
+
+
+def changes_frame(plan: Any) -> pd.DataFrame:
+    """The plan's changes as a small table of text (shown, never rendered as Markdown)."""
+    return pd.DataFrame({
+        "id": [c["id"] for c in plan.changes],
+        "column": [c["field"] for c in plan.changes],
+        "before": [show(c["old"]) for c in plan.changes],
+        "after": [show(c["new"]) for c in plan.changes],
+    })
+
+
+def show(value: Any) -> str:
+    """A stored value as a person reads it: points as [x, y, z], empty as (empty)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "(empty)"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
