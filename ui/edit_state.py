@@ -173,9 +173,13 @@ def rows(key: str, fresh: Any) -> pd.DataFrame:
 
 
 def discard() -> None:
-    """Drop the grid's edits (a new generation of the grid)."""
-    st.session_state[_GEN] = st.session_state.get(_GEN, 0) + 1
-    st.session_state.pop(_CONFIRM, None)
+    """Drop the grid's edits on purpose (saved or discarded): a new generation of the grid."""
+    ss = st.session_state
+    ss[_GEN] = ss.get(_GEN, 0) + 1
+    ss.pop(_CONFIRM, None)
+    last = ss.pop(_LAST_GRID, None)  # so nothing warns that these edits were lost
+    if last:
+        ss.pop(last, None)
 
 
 def ask_to_confirm(key: str) -> None:

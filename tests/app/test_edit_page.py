@@ -153,7 +153,7 @@ def test_edit_a_value_and_a_position_then_confirm(app, client, syn):
                                        "before": ["121", "[12, 20, 30]"],
                                        "after": ["999", "[77, 20, 30]"]}
     app.button(key="ed_confirm_yes").click().run()
-    assert not app.exception
+    assert not app.exception and not app.warning  # saved edits are not "lost"
     rows = client.get_annotation("syn", [1, 2, 3, 4, 5, 6, 7])
     by_id = {r["id"]: r for r in rows}
     assert by_id[2]["superceded_id"] == 6 and by_id[3]["superceded_id"] == 7
@@ -211,8 +211,23 @@ def test_unsaved_edits_lock_the_view_until_discarded(app, client, cells):
     assert app.selectbox(key="ed_f_col").disabled and app.number_input(key="ed_page").disabled
     assert any("Save or discard your changes" in c for c in _captions(app))
     app.button(key="ed_discard").click().run()
+    assert not app.warning  # discarded on purpose: nothing to warn about
     assert not app.button(key="ed_next").disabled and not app.toggle(key="ed_all").disabled
     assert app.button(key="ed_save").disabled
+    assert client.get_annotation("cells", 1)[0]["cell_type"] == "pyramidal"
+
+
+def test_edits_left_behind_by_another_table_are_said_to_be_lost(app, client, cells, syn):
+    open_page(app, "edit")
+    app.selectbox(key="ed_pick").select("cells").run()
+    _edit(app, {0: {"cell_type": "basket"}})
+    app.selectbox(key="ed_pick").select("syn").run()  # the table picker is not locked
+    assert [w.value for w in app.warning] == [
+        "Your unsaved changes to the rows you were editing were discarded when the view "
+        "changed."]
+    assert _ids(app) == [1, 2, 3, 4, 5] and app.button(key="ed_save").disabled
+    rerun(app)
+    assert not app.warning  # said once
     assert client.get_annotation("cells", 1)[0]["cell_type"] == "pyramidal"
 
 
