@@ -7,6 +7,11 @@
     check = plan.check()              # report (file notes + mapping + every row), frame
     task = plan.start(upload_key=...)  # a thread; task.done/total/state/result/error
     ids = plan.commit(progress=cb)    # or the same in the foreground
+    key = plan.upload_key(file_digest(raw))  # same file, table, mode: same key
+    plan.stored(key)                  # what an earlier commit with that key stored, or None
+    plan.diff_update()                # updates: which rows change how (anno_core.update_diff)
+    plan.subset(rows).start(key)      # commit only some rows (the changed ones)
+    plan.result_csv(ids)              # ids joined to the file's lines, for a download
 
 Every step returns plain objects and never touches a UI; `ingest_csv` does all of it in one
 call (the benchmark path: file to committed rows without a Python loop per row).
@@ -14,6 +19,9 @@ call (the benchmark path: file to committed rows without a Python loop per row).
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,15 +29,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .csvio import CsvData, read_csv
 from .errors import AnnoError, ValidationFailed
+from .extent import Extent, ExtentCheck, compare_extents
 from .frames import csv_frame, scale_factor
 from .mapping import ColumnMapping, Source, check_mapping, propose_mapping
 from .schemas import AXES, SchemaSpec, schema_spec
 from .validation import ValidationReport, validate_frame
 
 Progress = Callable[[int, int], None]
+
+
+def file_digest(raw: bytes) -> str:
+    """The SHA-256 of a file's bytes (hex): what makes two uploads 'the same file'."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class CheckResult:
         """One sentence: ready to upload, or what is wrong."""
         if self.ok:
             warn = len(self.report.warnings)
-            extra = f", with {warn} warnings to read" if warn else ""
+            extra = f", with {warn} warning{'s' if warn != 1 else ''} to read" if warn else ""
             return f"All {len(self.frame):,} rows are valid{extra}; ready to upload."
         return self.report.describe()
 
@@ -145,6 +161,84 @@ class UploadPlan:
                                        name=f"upload-{self.table_name}", daemon=True)
         task.thread.start()
         return task
+
+    # -- what the upload page needs beyond checking and storing ------------------------
+    def upload_key(self, digest: str) -> str:
+        """The idempotency key of storing the file with this digest in this table and mode.
+
+        The engine remembers a committed key, so a second commit with it (a double click, a
+        reload, another tab) returns the stored ids and writes nothing."""
+        mode = "update" if self.update else "insert"
+        raw = "\x00".join(("anno-upload-1", self.volume, self.table_name, mode, digest))
+        return "upload-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def stored(self, upload_key: str) -> list[int] | dict[int, int] | None:
+        """What an earlier commit with ``upload_key`` stored; None if none (or unknown:
+        a server does not say, but still stores a key's rows only once)."""
+        ask = getattr(self.client.backend, "upload_key_result", None)
+        done = ask(upload_key) if ask is not None else None
+        if done is None:
+            return None
+        if isinstance(done, dict):
+            return {int(k): int(v) for k, v in done.items()}
+        return [int(i) for i in done]
+
+    def subset(self, rows: Sequence[int] | np.ndarray) -> UploadPlan:
+        """The same plan for some rows only (0-based positions), keeping their line numbers."""
+        take = np.asarray(rows, dtype=np.int64)
+        data = replace(self.data, table=self.data.table.take(take),
+                       lines=self.data.lines[take], notes=ValidationReport(rows=len(take)))
+        return replace(self, data=data)
+
+    def diff_update(self) -> Any:
+        """For an update: which rows change which fields (an `UpdateDiff`)."""
+        from .update_diff import diff_update
+
+        return diff_update(self)
+
+    def compare_extents(self, new: Extent | None, existing: Extent | None
+                        ) -> ExtentCheck | None:
+        """The file's points' extent (nm) against the table's (nm), naming a likely mistake."""
+        return compare_extents(new, existing,
+                               file_resolution=self.annotation_resolution or self.table_resolution,
+                               table_resolution=self.table_resolution)
+
+    def result_table(self, result: list[int] | dict[int, int]) -> pa.Table:
+        """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
+        names, arrays = ["line"], [pa.array(self.data.lines, type=pa.int64())]
+        cells = self.data.table
+        if isinstance(result, dict):
+            old = pd.to_numeric(pd.Series(self.data.text(self.mapping.id_column or "id")),
+                                errors="coerce").astype("Int64")
+            names += ["id", "new_id"]
+            arrays += [pa.array(old, type=pa.int64()),
+                       pa.array(old.map(result).astype("Int64"), type=pa.int64())]
+        else:
+            if len(result) != self.data.rows:
+                raise ValueError(f"{len(result)} ids for {self.data.rows} rows")
+            names.append("id")
+            arrays.append(pa.array(np.asarray(result, dtype=np.int64)))
+        if self.mapping.id_column in cells.column_names:  # shown as "id" already
+            cells = cells.drop_columns([self.mapping.id_column])
+        for name, column in zip(cells.column_names, cells.columns, strict=True):
+            names.append(f"{name} (file)" if name in names else name)
+            arrays.append(column)
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def result_frame(self, result: list[int] | dict[int, int]) -> pd.DataFrame:
+        """`result_table` as a DataFrame (ids as nullable integers)."""
+        return self.result_table(result).to_pandas(
+            types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+    def result_csv(self, result: list[int] | dict[int, int]) -> bytes:
+        """`result_table` as CSV bytes (Arrow writes a million rows in a fraction of a second)."""
+        table = self.result_table(result)
+        head = io.StringIO()
+        csv.writer(head, lineterminator="\n").writerow(table.column_names)  # unquoted names
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(
+            include_header=False, quoting_style="needed"))
+        return head.getvalue().encode("utf-8") + sink.getvalue().to_pybytes()
 
     def _targets(self, targets: Any) -> ValidationReport:
         """Target ids that do not exist in the reference table, as report rows."""
