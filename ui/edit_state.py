@@ -225,12 +225,14 @@ def state_of(row: pd.Series) -> str:
 
 def grid_frame(frame: pd.DataFrame, columns: list[Any], names: dict[str, str],
                writable: bool) -> pd.DataFrame:
-    """The page of rows as shown: Delete tick, id, the schema's columns, then the system's."""
+    """The page of rows as shown: Delete tick, id, the schema's values, its positions, then
+    the system's columns."""
     out = pd.DataFrame(index=frame.index)
     if writable:
         out[DELETE] = False
     out["id"] = frame["id"]
-    for c in columns:
+    # Values people recognise a row by (a cell type, a size) first; the axes after them.
+    for c in sorted(columns, key=lambda c: c.axis is not None):
         out[c.column] = frame[c.column] if c.column in frame else None
     out["state"] = frame.apply(state_of, axis=1) if len(frame) else pd.Series(dtype=str)
     # A CAVE server may leave out what it does not keep: show such a column empty.

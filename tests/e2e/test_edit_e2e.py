@@ -17,7 +17,7 @@ TYPES = ["pyramidal", "basket", "<script>window.pwned = 1</script>", "chandelier
          "martinotti", "basket"]
 HEADER, ROW = 36, 35  # glide-data-grid's header and row heights in Streamlit
 DELETE_WIDTH = 75  # the Delete column is width="small"
-COLUMNS = ["delete", "id", "pt_position_x", "pt_position_y", "pt_position_z", "cell_type"]
+COLUMNS = ["delete", "id", "cell_type", "classification_system", "pt_position_x"]
 
 
 @pytest.fixture(scope="module")
