@@ -47,8 +47,9 @@ listing = pd.DataFrame({
     "all rows": [d["total_count"] for d in shown],
     "read": [d["read_permission"] for d in shown],
     "write": [d["write_permission"] for d in shown],
-    "created": pd.to_datetime([d["created"] for d in shown], errors="coerce"),
-    "last modified": pd.to_datetime([d["last_modified"] for d in shown], errors="coerce"),
+    "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
+    "last modified": pd.to_datetime([d.get("last_modified") for d in shown],
+                                    errors="coerce"),
     "notice": [d["notice_text"] or "" for d in shown],
 })
 st.dataframe(
