@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/tables.py", title="Tables", icon=":material/table_view:", default=True),
     st.Page("pages/create_table.py", title="Create table", icon=":material/add_box:"),
     st.Page("pages/metadata.py", title="Metadata", icon=":material/edit_note:"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
     st.Page("pages/edit.py", title="Edit annotations", icon=":material/edit:"),
 ]
 

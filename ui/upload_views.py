@@ -1,0 +1,279 @@
+"""Pieces of the upload page: the column mapping, the file's unit, the report, the update diff.
+
+Each takes anno_core's objects (an UploadPlan, its ValidationReport, an UpdateDiff) as they
+come from `ui.client` and draws them; nothing here checks or stores anything. Cell values and
+column names come from the person's file: they are shown in dataframes, selectbox options
+or escaped (`widgets.md`), never as Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import upload_state as us
+from ui import widgets as w
+
+NONE = "(no column)"
+CUSTOM = "three columns: choose x, y and z"
+SAME = "same as the table"
+UNITS = {
+    "nm": (1.0, 1.0, 1.0),
+    "4, 4, 40 nm voxels": (4.0, 4.0, 40.0),
+    "8, 8, 40 nm voxels": (8.0, 8.0, 40.0),
+}
+OTHER_UNIT = "other voxel size"
+PROBLEMS = {  # report kinds in words, for the counts table
+    "missing_column": "a required field has no column",
+    "unknown_column": "mapped to a column the file does not have",
+    "column_used_twice": "one column mapped to two fields",
+    "duplicate_header": "two columns with the same name",
+    "missing_value": "empty required cell",
+    "bad_position": "position is not 3 numbers",
+    "not_a_number": "not a number",
+    "not_finite": "NaN or infinity",
+    "not_an_integer": "not a whole number",
+    "integer_too_large": "whole number too large",
+    "not_a_boolean": "not true or false",
+    "not_text": "not text",
+    "not_allowed": "value not allowed",
+    "bad_id": "id is not a positive whole number",
+    "duplicate_id": "id appears twice",
+    "id_exists": "id already in the table",
+    "unknown_id": "no annotation with this id",
+    "not_live": "annotation deleted or replaced",
+    "unknown_target": "target id not in the reference table",
+    "unknown_cell_type": "cell type outside the vocabulary",
+    "formula_text": "looks like a spreadsheet formula",
+    "ignored_column": "column not used",
+    "blank_line": "blank line skipped",
+    "empty_row": "row of only delimiters skipped",
+    "trailing_delimiter": "extra delimiters at the end of a line",
+    "encoding": "not UTF-8",
+    "unnamed_column": "column without a name",
+}
+SHOWN = 100  # problems listed on the page; the download has all of them
+
+
+def plural(n: int, word: str) -> str:
+    """'1 row', '240 rows', '1,000,000 annotations'."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def split_triples(columns: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Columns that look like x, y, z of one point: 'X, Y, Z', 'soma_x/_y/_z', 'Pos. x'..."""
+    groups: dict[str, dict[str, str]] = {}
+    for c in columns:
+        m = re.match(r"^(.*?)[\s_.\-]*([xyz])$", str(c), flags=re.IGNORECASE)
+        if m:
+            groups.setdefault(m.group(1).strip().lower(), {}).setdefault(m.group(2).lower(), c)
+    return [(g["x"], g["y"], g["z"]) for g in groups.values() if len(g) == 3]
+
+
+def triple_label(trio: Sequence[str]) -> str:
+    return f"{', '.join(trio)} (x, y, z columns)"
+
+
+# -- mapping ---------------------------------------------------------------------------
+def mapping_editor(plan: Any, ctx: str) -> dict[str, Any]:
+    """A row per schema field to choose its column(s); the changes to the proposal."""
+    columns = list(plan.columns)
+    triples = split_triples(columns)
+    proposal = plan.mapping
+    changes: dict[str, Any] = {}
+    fields = sorted(plan.spec.user_fields, key=lambda f: (not f.required, f.column))
+    head = st.columns([2, 3, 2])
+    head[0].caption("Field of the table")
+    head[1].caption("Column of your file")
+    head[2].caption("How it was matched")
+    for f in fields:
+        src = proposal.fields.get(f.column)
+        label = f"{f.column}{' (required)' if f.required and not plan.update else ''}"
+        row = st.columns([2, 3, 2], vertical_alignment="center")
+        row[0].markdown(f"**{w.md(f.column)}**  \n:gray[{w.md(f.type_label)}]")
+        if f.kind == "point":
+            chosen = _point_choice(row[1], f.column, label, src, columns, triples, ctx)
+        else:
+            chosen = _column_choice(row[1], f.column, label, src, columns, ctx)
+        if chosen != src:
+            changes[f.column] = chosen
+        row[2].caption(_how(chosen, src, proposal.how.get(f.column, ""), f.required,
+                            plan.update))
+    id_help = ("Which annotation each row updates." if plan.update else
+               "Optional: rows keep these ids (they must not exist yet). Leave it empty to "
+               "have ids assigned.")
+    row = st.columns([2, 3, 2], vertical_alignment="center")
+    row[0].markdown(f"**id**  \n:gray[{'required for updates' if plan.update else 'optional'}]")
+    chosen_id = _column_choice(row[1], "id", "id", proposal.id_column, columns, ctx,
+                               help_text=id_help)
+    if chosen_id != proposal.id_column:
+        changes["id"] = chosen_id
+    row[2].caption(_how(chosen_id, proposal.id_column, "same name" if proposal.id_column
+                        else "", plan.update, plan.update))
+    return changes
+
+
+def _how(chosen: Any, proposed: Any, why: str, required: bool, update: bool) -> str:
+    if chosen is None:
+        return ("missing: choose a column" if required and not update else
+                "not in this file" + ("; the stored value is kept" if update else ""))
+    if chosen != proposed:
+        return "chosen by you"
+    return f"proposed: {why}" if why else "proposed"
+
+
+def _column_choice(where: Any, field: str, label: str, src: Any, columns: list[str],
+                   ctx: str, help_text: str | None = None) -> str | None:
+    options = [NONE, *columns]
+    key = f"up_map_{ctx}_{field}"
+    us.remembered(key, src if isinstance(src, str) else NONE, options)
+    picked = where.selectbox(label, options, key=key, label_visibility="collapsed",
+                             on_change=us.remember, args=(key,), help=help_text)
+    return None if picked == NONE else picked
+
+
+def _point_choice(where: Any, field: str, label: str, src: Any, columns: list[str],
+                  triples: list[tuple[str, str, str]], ctx: str) -> Any:
+    labels = {triple_label(t): t for t in triples}
+    if isinstance(src, tuple) and src not in triples:
+        labels[triple_label(src)] = src
+    options = [NONE, *labels, *columns, CUSTOM]
+    default = (triple_label(src) if isinstance(src, tuple) else src if src else NONE)
+    key = f"up_map_{ctx}_{field}"
+    us.remembered(key, default, options)
+    picked = where.selectbox(label, options, key=key, label_visibility="collapsed",
+                             on_change=us.remember, args=(key,),
+                             help="One column holding [x, y, z], or three columns.")
+    if picked == NONE:
+        return None
+    if picked in labels:
+        return labels[picked]
+    if picked != CUSTOM:
+        return picked
+    trio = []
+    for axis, col in zip("xyz", where.columns(3), strict=True):
+        k = f"{key}_{axis}"
+        us.remembered(k, columns[0], columns)
+        trio.append(col.selectbox(f"{field} {axis}", columns, key=k, on_change=us.remember,
+                                  args=(k,)))
+    return tuple(trio)
+
+
+# -- the file's unit -------------------------------------------------------------------
+def unit_picker(table_res: tuple[float, float, float], ctx: str) -> tuple[float, ...]:
+    """The unit of the file's positions (default: the table's), with what it means."""
+    same = same_label(table_res)
+    units = {same: table_res, **{k: v for k, v in UNITS.items() if v != table_res}}
+    options = [*units, OTHER_UNIT]
+    key = f"up_unit_{ctx}"
+    us.remembered(key, same, options)
+    choice = st.radio("Unit of the positions in your file", options, key=key,
+                      horizontal=True, on_change=us.remember, args=(key,),
+                      help="Spreadsheets from a viewer like Neuroglancer usually hold voxel "
+                           "coordinates; analysis scripts often write nm.")
+    if choice == OTHER_UNIT:
+        cols = st.columns(3)
+        res = []
+        for col, axis, default in zip(cols, "xyz", table_res, strict=True):
+            k = f"{key}_{axis}"
+            us.remembered(k, float(default))
+            res.append(float(col.number_input(
+                f"{axis} (nm per unit)", min_value=0.001, step=1.0, format="%g", key=k,
+                on_change=us.remember, args=(k,))))
+        resolution = tuple(res)
+    else:
+        resolution = units[choice]
+    text = w.resolution_sentence(resolution)
+    if tuple(resolution) != tuple(table_res):
+        factors = [a / b for a, b in zip(resolution, table_res, strict=True)]
+        text += (f" The table stores {', '.join(w.fmt_number(v) for v in table_res)} nm "
+                 "voxels, so each position is converted when stored: x times "
+                 f"{factors[0]:.4g}, y times {factors[1]:.4g}, z times {factors[2]:.4g}.")
+    else:
+        text += " That is the table's own unit: positions are stored as they are."
+    st.caption(text)
+    return resolution
+
+
+def choose_unit(table_res: Sequence[float], ctx: str, resolution: Sequence[float]) -> None:
+    """on_click of 'use this unit': pick the option that reads the file in ``resolution``."""
+    key = f"up_unit_{ctx}"
+    target = tuple(float(v) for v in resolution)
+    if target == tuple(float(v) for v in table_res):
+        us.set_choice(key, same_label(table_res))
+        return
+    for label, res in UNITS.items():
+        if res == target:
+            us.set_choice(key, label)
+            return
+    for axis, v in zip("xyz", target, strict=True):
+        us.set_choice(f"{key}_{axis}", v)
+    us.set_choice(key, OTHER_UNIT)
+
+
+def same_label(table_res: Sequence[float]) -> str:
+    return f"{SAME} ({', '.join(w.fmt_number(float(v)) for v in table_res)} nm)"
+
+
+# -- the report ------------------------------------------------------------------------
+def report_view(report: Any, stem: str, key: str) -> None:
+    """Counts by problem, the first problems with their lines, all of them as CSV."""
+    frame = report.frame
+    if frame.empty:
+        return
+    counts = (frame.groupby(["severity", "kind"], sort=False)
+              .agg(rows=("kind", "size"), first=("line", "min")).reset_index())
+    counts["problem"] = [PROBLEMS.get(k, k.replace("_", " ")) for k in counts["kind"]]
+    counts = counts.sort_values(["severity", "rows"], ascending=[True, False])
+    st.dataframe(
+        counts[["problem", "severity", "rows", "first"]], hide_index=True, key=f"{key}_counts",
+        column_config={"rows": st.column_config.NumberColumn("how many"),
+                       "first": st.column_config.NumberColumn("first line", format="%d")})
+    errors, warnings = report.errors, report.warnings
+    if len(errors):
+        st.markdown(f"**First {min(SHOWN, len(errors)):,} of "
+                    f"{plural(len(errors), 'problem')}**")
+        _problems(errors.head(SHOWN), f"{key}_errors")
+    if len(warnings):
+        with st.expander(f"{plural(len(warnings), 'warning')} (they do not stop the upload)",
+                         expanded=not len(errors)):
+            _problems(warnings.head(SHOWN), f"{key}_warnings")
+    st.download_button(f"Download the whole report ({plural(len(frame), 'row')}, CSV)",
+                       data=report.to_csv, file_name=f"{stem}_problems.csv", mime="text/csv",
+                       icon=":material/download:", key=f"{key}_download", on_click="ignore")
+
+
+def _problems(frame: pd.DataFrame, key: str) -> None:
+    shown = frame[["line", "column", "value", "message"]].copy()
+    shown["line"] = pd.array(shown["line"], dtype="Int64")
+    st.dataframe(shown, hide_index=True, width="stretch", key=key,
+                 column_config={"line": st.column_config.NumberColumn(format="%d"),
+                                "message": st.column_config.TextColumn(width="large")})
+
+
+# -- updates ---------------------------------------------------------------------------
+def diff_view(diff: Any, stem: str) -> None:
+    """Which rows an update changes and how (old -> new), and which ids cannot be updated."""
+    if not diff.ok:
+        st.error(w.md(diff.summary()), icon=":material/block:")
+        report_view(diff.report, f"{stem}_update", "up_diff_report")
+        return
+    if diff.n_changed == 0:
+        st.info(diff.summary(), icon=":material/check:")
+        return
+    st.info(w.md(diff.summary()), icon=":material/difference:")
+    changes = diff.changes
+    st.dataframe(changes.head(SHOWN * 5), hide_index=True, width="stretch",
+                 key="up_diff_changes",
+                 column_config={"line": st.column_config.NumberColumn(format="%d"),
+                                "id": st.column_config.NumberColumn(format="%d")})
+    if len(changes) > SHOWN * 5:
+        st.caption(f"The first {SHOWN * 5:,} of {len(changes):,} changed cells.")
+    st.download_button(f"Download all {plural(len(changes), 'change')} (CSV)",
+                       data=lambda: changes.to_csv(index=False),
+                       file_name=f"{stem}_changes.csv", mime="text/csv",
+                       icon=":material/download:", key="up_diff_download", on_click="ignore")
