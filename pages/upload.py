@@ -180,12 +180,21 @@ plan = base.remap(changes) if changes else base
 # -- 4. unit -------------------------------------------------------------------------------
 st.subheader("4. Unit of the positions", anchor=False)
 resolution = v.unit_picker(table_res, ctx)
-plan = plan.with_resolution(None if tuple(resolution) == table_res else resolution)
+ok, scaled = api.attempt(plan.with_resolution,
+                         None if tuple(resolution) == table_res else resolution)
+if not ok:
+    st.error(w.md(scaled), icon=":material/straighten:")
+    st.stop()
+plan = scaled
 
 # -- 5. check ------------------------------------------------------------------------------
 st.subheader("5. Check", anchor=False)
 check_key = (ctx, repr(sorted(plan.mapping.to_dict().items())), tuple(resolution))
-check = us.memo("check", check_key, plan.check)
+try:
+    check = us.memo("check", check_key, plan.check)
+except api.AnnoError as error:  # e.g. the reference table could not be read
+    st.error(w.md(str(error)), icon=":material/error:")
+    st.stop()
 if check.ok:
     st.success(w.md(check.summary()), icon=":material/check_circle:")
 else:
@@ -203,8 +212,10 @@ if update and check.ok:
 # -- 6. preview ----------------------------------------------------------------------------
 st.subheader("6. Where the points land", anchor=False)
 existing = up.existing_points(table, version) if detail.get("can_read") is not False else None
+above = st.container()  # the extent warning goes above the deck it is about
 info = up.preview(plan, check, table_res, existing, ctx, (check_key, version))
-up.extent_warning(plan, info, table_res, ctx)
+with above:
+    up.extent_warning(plan, info, table_res, ctx)
 
 # -- 7. upload -----------------------------------------------------------------------------
 st.subheader("7. Upload", anchor=False)

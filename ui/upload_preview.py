@@ -114,7 +114,7 @@ def preview(plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | No
         return FrozenDeck(deck), info
 
     deck, info = us.memo("deck", (memo_key, point, color_by), build)
-    chart, side = st.columns([3, 1])
+    chart, side = st.columns([5, 2])
     chart.pydeck_chart(deck, height=520, key="up_deck")
     text = info.summary() + " Drag to turn, scroll to zoom; positions in nm."
     if existing is None:
@@ -135,9 +135,8 @@ def preview(plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | No
             "rows": [e.count for e in legend],
         }).style.map(lambda c: f"background-color: {c}; color: {c}", subset=["colour"]),
             hide_index=True, key="up_legend", width="stretch",
-            height=min(36 * (len(legend) + 1) + 2, 480),
+            height=min(35 * (len(legend) + 1) + 3, 480),
             column_config={"colour": st.column_config.TextColumn("", width=24),
-                           "value": st.column_config.TextColumn(width="medium"),
                            "rows": st.column_config.NumberColumn(width="small")})
     return info
 
