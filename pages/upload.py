@@ -150,7 +150,7 @@ key = base.upload_key(held.digest)
 job = registry.get(key)
 stored = base.stored(key) if job is None else None
 if stored is not None or (job is not None and job.state != "failed"):
-    st.subheader("Upload", anchor=False)
+    st.subheader("Uploading" if job is not None and job.running else "Stored", anchor=False)
     if job is not None and job.running:
         st.info("The upload runs on the server: you can click elsewhere, open other pages "
                 "or reload; come back here to see it end.", icon=":material/cloud_upload:")

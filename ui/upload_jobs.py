@@ -51,7 +51,7 @@ class Job:
         done, total = self.task.done, self.task.total
         took = time.time() - self.started
         step = (f"{done:,} of {total:,} rows written" if done else
-                f"checking {total:,} rows before writing")
+                f"checking {total:,} rows, then writing them")
         return f"{verb} {self.file_name} to table {self.table}: {step} ({took:.0f} s)."
 
 

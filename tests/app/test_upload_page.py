@@ -323,3 +323,69 @@ def test_a_user_who_may_not_write_can_check_but_not_upload(app, syn):
     assert any("You may not add to table 'syn'" in a for a in alerts(app, "warning"))
     assert app.button(key="up_submit").disabled
     assert syn.get_annotation_count("syn") == 3
+
+
+def test_the_progress_bar_survives_a_page_switch_and_a_second_tab_cannot_resubmit(app, syn):
+    from anno_core import db
+
+    writer = db.WRITE_LOCKS[syn.backend.url]  # another writer holds the table: ours waits
+    open_page(app, "upload")
+    _example(app, "synapses_4x4x40.csv")
+    with writer:
+        app.button(key="up_submit").click().run()
+        (bar,) = app.get("progress")
+        assert "Uploading synapses\\_4x4x40\\.csv to table syn" in bar.proto.text
+        open_page(app, "tables")
+        open_page(app, "upload")  # the widgets were dropped; the file and the upload were not
+        (bar,) = app.get("progress")
+        assert "synapses\\_4x4x40\\.csv to table syn" in bar.proto.text
+        assert "up_submit" not in _buttons(app)
+        other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        other.run()
+        open_page(other, "upload")
+        _example(other, "synapses_4x4x40.csv")
+        assert "up_submit" not in _buttons(other) and len(other.get("progress")) == 1
+        assert syn.get_annotation_count("syn") == 0
+    _until_finished(app)
+    assert alerts(app, "success")[0].startswith("Stored 240 new annotations")
+    rerun(other)
+    assert alerts(other, "success")[0].startswith("Stored 240 new annotations")
+    assert syn.get_annotation_count("syn") == 240
+
+
+def test_an_excel_export_with_semicolons_and_a_bom_is_read(app, client):
+    client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
+    open_page(app, "upload")
+    _example(app, "tags_excel_semicolon.csv")
+    assert any("read as utf-8-sig with semicolon delimiters" in c.value for c in app.caption)
+    assert _box(app, "pt_position (required)").value == \
+        "Position X, Position Y, Position Z (x, y, z columns)"
+    assert _box(app, "tag (required)").value == "Tag"
+    assert alerts(app, "success")[0].startswith("All 25 rows are valid")
+    app.button(key="up_submit").click().run()
+    _until_finished(app)
+    tags = client.query_annotations("tags", limit=100)["tag"].tolist()
+    assert "Blutgefäß" in tags and "Artefakt; Schnittfehler" in tags and len(tags) == 25
+
+
+def test_rows_that_annotate_another_table_have_no_points_but_are_checked(app, client):
+    client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
+    (tid,) = client.post_annotation("tags", {"pt": {"position": [1, 2, 3]}, "tag": "a"})
+    client.create_table("types", "cell_type_reference", "types [pytest]", [4, 4, 40],
+                        reference_table="tags")
+    open_page(app, "upload")
+    app.selectbox(key="up_table").select("types").run()
+    _drop(app, "types.csv", f"target_id,classification_system,cell_type\n{tid},classical,"
+                            "basket\n999,classical,sst\n".encode())
+    problems = _tables(app, "line", "column", "value", "message")[0]
+    assert problems[["line", "column", "value"]].values.tolist() == [[3, "target_id", "999"]]
+    assert "Rows of this schema have no positions: each one annotates a row of table " \
+           "'tags'." in alerts(app, "info")
+    assert not app.get("deck_gl_json_chart")
+    assert app.button(key="up_submit").disabled
+
+
+def test_a_volume_without_tables_points_to_create_table(app):
+    open_page(app, "upload")
+    assert alerts(app, "info") == ["No tables in aligned volume 'local' yet: create one."]
+    assert [p.proto.page for p in app.get("page_link")] == ["create_table"]
