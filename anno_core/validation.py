@@ -26,7 +26,9 @@ from .schemas import AXES, FieldSpec, SchemaSpec
 
 TRUE_WORDS = ("t", "true", "on", "y", "yes", "1")
 FALSE_WORDS = ("f", "false", "off", "n", "no", "0")
-INT64_MAX = float(2**63 - 1)
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+EXACT_FLOAT = 2.0**53  # float64 holds every whole number up to here exactly
 
 
 @dataclass
@@ -196,25 +198,23 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         else:
             with np.errstate(invalid="ignore"):
                 frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals))
-                big = ~bad & ~null & ~frac & (np.abs(vals) > INT64_MAX)
             rep.add("not_an_integer", spec.column, bad | frac, s,
                     "this must be a whole number like 12 (12.0 is fine, 12.5 is not)", lines)
-            if pd.api.types.is_signed_integer_dtype(s.dtype):
-                vals_exact = s  # already whole numbers: store them exactly, beyond 2**53 too
+            exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+            big = np.zeros(len(s), dtype=bool)
+            for i, v in exact.items():
+                big[i] = not INT64_MIN <= v <= INT64_MAX
             rep.add("integer_too_large", spec.column, big, s,
                     "this whole number is too large (more than 19 digits)", lines)
+            skip = null | bad | frac | big
             if pd.api.types.is_signed_integer_dtype(s.dtype):
-                stored = pd.array(vals_exact, dtype="Int64")
+                stored = pd.array(s, dtype="Int64")  # already whole numbers: exact as given
             else:
-                stored = pd.array(np.where(null | bad | frac | big, 0, vals).astype(np.int64),
-                                  dtype="Int64")
-                stored[null | bad | frac | big] = pd.NA
-            # Exactness for ints too large for float64's 53 bits: keep Python ints.
-            if s.dtype == object and (np.abs(np.nan_to_num(vals)) > 2**53).any():
-                exact = s.map(lambda v: int(v) if isinstance(v, int | np.integer) else v)
-                fix = _types_mask(s, (int, np.integer)) & ~_types_mask(s, (bool, np.bool_))
-                stored = stored.astype(object)
-                stored[fix] = exact[fix].to_numpy()
+                stored = pd.array(_as_int64(vals, skip), dtype="Int64")
+                for i, v in exact.items():  # beyond float64's 53 bits: the exact value
+                    if not big[i]:
+                        stored[i] = v
+                stored[skip] = pd.NA
         if spec.choices is not None:
             ok = np.isin(vals, np.array(spec.choices, dtype=float))
             rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
@@ -336,14 +336,48 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     vals, bad = _numbers(s)
     with np.errstate(invalid="ignore"):
         frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals) | (vals < 1))
-    rep.add("bad_id", "id", bad | frac, s, "an id must be a positive whole number", lines)
+    exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+    for i, v in exact.items():
+        frac[i] = v > INT64_MAX
+    rep.add("bad_id", "id", bad | frac, s,
+            "an id must be a positive whole number of at most 19 digits", lines)
     if update:
         rep.add("missing_value", "id", null, None, "every update needs the id it replaces", lines)
-    ids = pd.Series(pd.array(np.where(null | bad | frac, 0, vals).astype(np.int64), dtype="Int64"))
-    ids[null | bad | frac] = pd.NA
+    skip = null | bad | frac
+    ids = pd.Series(pd.array(_as_int64(vals, skip), dtype="Int64"))
+    for i, v in exact.items():
+        if not skip[i]:
+            ids[i] = v
+    ids[skip] = pd.NA
     dup = ids.duplicated(keep="first").to_numpy() & ~ids.isna().to_numpy()
     rep.add("duplicate_id", "id", dup, s, "this id appears more than once in the data", lines)
     return ids
+
+
+def _as_int64(vals: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Floats to int64, with 0 where skipped or out of range (exact values come after)."""
+    with np.errstate(invalid="ignore"):
+        out = np.where(skip | ~(np.abs(np.nan_to_num(vals)) < 2.0**63), 0, vals)
+    return np.nan_to_num(out).astype(np.int64)
+
+
+def _exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, int]:
+    """Exact Python ints for the few rows beyond float64's 53 bits (ints, or digit text like
+    "9007199254740993"): numbers there must not be rounded through a float."""
+    with np.errstate(invalid="ignore"):
+        idx = np.flatnonzero(usable & (np.abs(np.nan_to_num(vals)) >= EXACT_FLOAT))
+    out: dict[int, int] = {}
+    for i in idx:  # rare rows only: not a loop over the data
+        v = s.iloc[i]
+        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
+            out[int(i)] = int(v)
+            continue
+        text = str(v).strip()
+        try:
+            out[int(i)] = int(text)
+        except ValueError:
+            out[int(i)] = int(vals[i])  # "1e19", "12.0e18": given as a float, kept as one
+    return out
 
 
 def _vocabulary_warnings(spec: SchemaSpec, frame: pd.DataFrame, rep, lines) -> None:

@@ -55,9 +55,9 @@ name_problem = None
 if name:
     ok, name_problem = api.attempt(c.table_name_problem, name)
     if not ok:
-        st.error(name_problem)
+        st.error(w.md(name_problem))
     elif name_problem:
-        st.error(name_problem, icon=":material/block:")
+        st.error(w.md(name_problem), icon=":material/block:")
     else:
         st.caption(f":material/check_circle: '{w.md(name)}' is free.")
 description = st.text_area("Description", key="ct_description", placeholder=DESCRIPTION_HINT,
@@ -127,7 +127,7 @@ if review is None:
         problems = _problems()
         if problems:
             for p in problems:
-                st.error(p)
+                st.error(w.md(p))
         else:
             st.session_state["ct_review"] = request
             st.rerun()
@@ -157,4 +157,4 @@ else:
             api.flash(f"Table '{w.md(result)}' created. It is empty: upload rows to fill it.")
             st.switch_page("pages/tables.py")
         st.session_state.pop("ct_review", None)
-        st.error(result)
+        st.error(w.md(result))

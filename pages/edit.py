@@ -58,7 +58,7 @@ def _confirm(table: str, plan) -> None:  # noqa: ANN001 - an anno_core EditPlan
         if ok:
             es.saved(table, result)
             st.rerun()
-        st.error(result, icon=":material/error:")
+        st.error(w.md(result), icon=":material/error:")
     if no.button("Cancel", key="ed_confirm_no"):
         es.cancel_confirm()
         st.rerun()
@@ -82,7 +82,7 @@ def _controls(detail: dict, columns: list, dirty: bool, ids_problem: str | None)
                                   disabled=dirty, icon=":material/filter_alt:")
         problem = st.session_state.pop("ed_f_error", None)
         if problem:
-            st.error(problem, icon=":material/error:")
+            st.error(w.md(problem), icon=":material/error:")
         active = es.filters()
         if active:
             chips = st.columns(min(len(active), 4) + 1)
@@ -102,7 +102,7 @@ def _controls(detail: dict, columns: list, dirty: bool, ids_problem: str | None)
                   help="Old versions and deleted annotations are kept: switch this on to "
                        "see them. Only live rows can be changed.")
         if ids_problem:
-            st.error(ids_problem, icon=":material/error:")
+            st.error(w.md(ids_problem), icon=":material/error:")
         if dirty:
             st.caption(":material/lock: Save or discard your changes below before changing "
                        "the filters or the page.")
@@ -172,7 +172,7 @@ def _rows(detail: dict, writable: bool) -> None:
         name, limit=v.size + 1, offset=v.offset, include_invalid=v.include_invalid,
         filters=dict(v.filters) or None, ids=list(v.ids) or None))
     if not ok:
-        st.error(got, icon=":material/error:")
+        st.error(w.md(got), icon=":material/error:")
         if not v.ids:  # a CAVE server fetches rows by id only
             st.caption("Type annotation ids above to look at those rows.")
         return
@@ -202,7 +202,7 @@ def _rows(detail: dict, writable: bool) -> None:
     ok_plan, plan = api.attempt(api.client().plan_edits, schema, frame, edited[cols],
                                 [int(i) for i in deletes])
     if not ok_plan:
-        st.error(plan, icon=":material/error:")
+        st.error(w.md(plan), icon=":material/error:")
     elif plan.empty:
         st.caption("Double-click a cell to change it, or tick Delete; then save. Positions "
                    "are in the table's voxels.")

@@ -85,7 +85,7 @@ if st.button("Save changes", type="primary", key="md_save", disabled=not changes
         if ok:
             api.flash("Saved: " + ", ".join(c.replace("_", " ") for c in changes) + ".")
             st.rerun()
-        st.error(result)
+        st.error(w.md(result))
 if changes:
     st.caption("Not saved yet: " + ", ".join(c.replace("_", " ") for c in changes) + ".")
 else:
@@ -114,7 +114,7 @@ else:
         if ok:
             api.flash(f"'{w.md(name)}' now belongs to {w.md(new_owner)}.")
             st.rerun()
-        st.error(result)
+        st.error(w.md(result))
 
 # -- delete ----------------------------------------------------------------------------------
 if w.allowed(detail, "can_delete"):
@@ -133,4 +133,4 @@ if w.allowed(detail, "can_delete"):
                 api.set_current_table(None)
                 api.flash(f"Table '{w.md(name)}' is deleted; its rows are kept.")
                 st.rerun()
-            st.error(result)
+            st.error(w.md(result))

@@ -43,6 +43,7 @@ from anno_core.names import check_volume_name
 from anno_core.permissions import PERMISSION_HELP, PERMISSIONS
 from anno_core.preview import MAX_POINTS, LegendEntry, PreviewInfo, points_deck
 from anno_core.templates import csv_template
+from ui.text import md
 
 __all__ = [
     "AnnoError", "AnnotationClient", "Connection", "LegendEntry", "MAX_POINTS",
@@ -238,7 +239,7 @@ def errors_shown(where: Any = None) -> Iterator[None]:
     try:
         yield
     except AnnoError as error:
-        (where or st).error(str(error), icon=":material/error:")
+        (where or st).error(md(str(error)), icon=":material/error:")
 
 
 def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:

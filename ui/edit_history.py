@@ -43,7 +43,7 @@ def render(table: str) -> None:
         return
     ok, versions = api.attempt(api.client().get_history_changes, table, int(aid))
     if not ok:
-        st.error(versions, icon=":material/error:")
+        st.error(w.md(versions), icon=":material/error:")
         return
     newest = versions[-1]
     st.caption(f"Annotation {int(aid)} has {len(versions)} version"

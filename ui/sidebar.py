@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import client as api
+from ui import widgets as w
 
 NEW_VOLUME = "+ Name a new aligned volume"
 EMBEDDED, SERVER = "Embedded (this computer)", "Annotation server"
@@ -31,7 +32,7 @@ def _show_problem(where: str) -> None:
     item = st.session_state.get(_ERROR)
     if item and item[0] == where:
         st.session_state.pop(_ERROR)
-        st.error(item[1])
+        st.error(w.md(item[1]))
 
 
 # -- engine ------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def _engine() -> None:
     if ok:
         st.caption(label)
     else:
-        st.error(label)
+        st.error(w.md(label))
     if "sb_engine" not in st.session_state:
         st.session_state["sb_engine"] = EMBEDDED if conn.embedded else SERVER
     choice = st.radio(
@@ -140,7 +141,7 @@ def _user() -> None:
     st.subheader("Acting user")
     ok, me = api.attempt(lambda: api.client().whoami())
     if not ok:
-        st.error(me)
+        st.error(w.md(me))
         return
     everyone = api.users() if api.connection().embedded else None
     if not everyone:  # on a server the token says who you are

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from ui import client as api
+from ui.text import md  # noqa: F401 - pages use w.md
 
 PRESETS = {
     "4, 4, 40 nm": (4.0, 4.0, 40.0),
@@ -27,11 +28,6 @@ PRESET_HELP = {
 FIXED_REASON = ("Name, schema and voxel resolution can never change: the stored positions "
                 "and every program that reads this table depend on them. To change one, "
                 "create a new table and upload the rows again.")
-
-
-def md(name: str) -> str:
-    """A name (table, user, volume, schema: no spaces) escaped for a Markdown sentence."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!<>|~$:" else ch for ch in str(name))
 
 
 def fmt_number(v: float) -> str:

@@ -19,7 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .. import db
-from ..errors import AlreadySuperseded, AnnotationNotFound, InvalidArgument, ValidationFailed
+from ..errors import (
+    AlreadySuperseded,
+    AnnotationNotFound,
+    Conflict,
+    InvalidArgument,
+    ValidationFailed,
+)
 from ..schemas import AXES, SchemaSpec
 from ..settings import Settings
 from ..validation import (
@@ -64,10 +70,10 @@ class LocalBackend(LocalTables):
                      upload_key: str | None = None,
                      prior: ValidationReport | None = None) -> list[int]:
         """Validate a flat frame and store it as new rows; returns the ids in row order."""
-        if upload_key is not None and (done := self.upload_key_result(upload_key)) is not None:
-            return list(done.values()) if isinstance(done, dict) else list(done)
         meta = self.meta(volume, table)
         self.require("write", meta)
+        if (done := self._done(upload_key, meta)) is not None:
+            return list(done.values()) if isinstance(done, dict) else list(done)
         _, spec = self.table_of(meta)
         checked = validate_frame(spec, frame, lines=lines, line_label=line_label,
                                  allow_position_strings=allow_position_strings)
@@ -79,11 +85,11 @@ class LocalBackend(LocalTables):
 
     def update_annotation(self, volume: str, table: str, records: Sequence[dict], *,
                           upload_key: str | None = None) -> dict[int, int]:
-        if upload_key is not None and (done := self.upload_key_result(upload_key)) is not None:
-            # A retry of an update that was stored: the old rows are superseded by now.
-            return {int(k): int(v) for k, v in done.items()}
         meta = self.meta(volume, table)
         self.require("write", meta)
+        if (done := self._done(upload_key, meta)) is not None:
+            # A retry of an update that was stored: the old rows are superseded by now.
+            return {int(k): int(v) for k, v in done.items()}
         _, spec = self.table_of(meta)
         old_ids = _record_ids(records)
         old = self._old_rows(volume, table, old_ids)
@@ -110,11 +116,11 @@ class LocalBackend(LocalTables):
                      lines: Sequence[int] | None = None, progress: Progress = None,
                      upload_key: str | None = None) -> dict[int, int]:
         """Update rows named by the frame's ``id`` column; absent columns are inherited."""
-        if upload_key is not None and (done := self.upload_key_result(upload_key)) is not None:
-            # A retry of an update that was stored: the old rows are superseded by now.
-            return {int(k): int(v) for k, v in done.items()}
         meta = self.meta(volume, table)
         self.require("write", meta)
+        if (done := self._done(upload_key, meta)) is not None:
+            # A retry of an update that was stored: the old rows are superseded by now.
+            return {int(k): int(v) for k, v in done.items()}
         _, spec = self.table_of(meta)
         first = validate_frame(spec, frame, update=True, lines=lines)
         ids_ok = first.report.errors
@@ -159,12 +165,24 @@ class LocalBackend(LocalTables):
             self.audit(conn, "delete_annotation", volume, table, existing, None)
         return existing
 
-    def upload_key_result(self, key: str) -> Any | None:
-        """What an earlier upload with this key stored (ids), or None if it never finished."""
+    def upload_key_result(self, key: str, table_meta_id: int | None = None) -> Any | None:
+        """What an earlier upload with this key stored (ids), or None if it never finished.
+        With ``table_meta_id``, a key that belongs to another table is refused."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(db.upload_keys.c.result)
+            row = conn.execute(sa.select(db.upload_keys.c.result, db.upload_keys.c.table_meta_id)
                                .where(db.upload_keys.c.key == key)).first()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        if table_meta_id is not None and int(row[1]) != int(table_meta_id):
+            raise Conflict(
+                f"The upload key {key!r} belongs to an upload into another table; use a new "
+                "key for this one.")
+        return json.loads(row[0])
+
+    def _done(self, upload_key: str | None, meta: dict) -> Any | None:
+        """The stored result of this key's upload into this table (checked after the write
+        permission, so a key never answers for someone who may not write)."""
+        return None if upload_key is None else self.upload_key_result(upload_key, meta["id"])
 
     # -- internals -------------------------------------------------------------------
     def _old_rows(self, volume: str, table: str, old_ids: list[int]) -> dict[int, dict]:
@@ -184,8 +202,12 @@ class LocalBackend(LocalTables):
             db.lock_table_row(conn, meta["id"])
             t, spec = self.table_of(meta)
             if upload_key is not None:
-                done = conn.execute(sa.select(db.upload_keys.c.result)
+                done = conn.execute(sa.select(db.upload_keys.c.result,
+                                              db.upload_keys.c.table_meta_id)
                                     .where(db.upload_keys.c.key == upload_key)).first()
+                if done is not None and int(done[1]) != int(meta["id"]):
+                    raise Conflict(f"The upload key {upload_key!r} belongs to an upload into "
+                                   "another table; use a new key for this one.")
                 if done is not None:
                     stored = json.loads(done[0])
                     return list(stored.values()) if isinstance(stored, dict) else stored

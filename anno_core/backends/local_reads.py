@@ -101,7 +101,11 @@ class LocalReads:
         if not include_invalid:
             q = q.where(t.c.valid)
         if ids:
-            q = q.where(t.c.id.in_([int(i) for i in ids][:CHUNK]))
+            if len(ids) > CHUNK:
+                raise InvalidArgument(
+                    f"{len(ids)} ids were given; look up at most {CHUNK} at a time (or use "
+                    "get_annotation, which takes any number).")
+            q = q.where(t.c.id.in_([int(i) for i in ids]))
         for col, val in (filters or {}).items():
             if col not in t.c:
                 raise InvalidArgument(

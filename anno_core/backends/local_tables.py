@@ -307,11 +307,15 @@ class LocalTables(LocalReads):
 
     def update_metadata(self, volume: str, table: str, changes: dict[str, Any]) -> dict:
         changes = {k: v for k, v in changes.items() if v is not None}
+        self.require("metadata", self.meta(volume, table))  # before saying anything more
+        for key in ("description", "flat_segmentation_source", "notice_text"):
+            if key in changes and not isinstance(changes[key], str):
+                raise InvalidArgument(f"{key} must be text, not {changes[key]!r}.")
         values: dict[str, Any] = {}
         if "description" in changes:
-            if not str(changes["description"]).strip():
+            if not changes["description"].strip():
                 raise InvalidArgument("The description cannot be empty.")
-            values["description"] = str(changes["description"])
+            values["description"] = changes["description"]
         for key in ("read_permission", "write_permission"):
             if key in changes:
                 values[key] = _permission(key, changes[key])

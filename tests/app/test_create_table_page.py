@@ -151,3 +151,14 @@ def test_fields_table_is_a_dataframe(app):
     assert isinstance(fields, pd.DataFrame)
     assert fields["field"].tolist() == ["ctr_pt_position", "post_pt_position",
                                         "pre_pt_position", "size"]
+
+
+def test_a_typed_name_in_a_refusal_cannot_draw_markdown(app):
+    """The refusal quotes what was typed; an image or link in it must stay plain text."""
+    open_page(app, "create_table")
+    app.selectbox(key="ct_schema").select("bound_tag").run()
+    typed = "![x](http://example.org/x.png) **bold**"
+    app.text_input(key="ct_name").input(typed).run()
+    raw = app.error[0].value
+    assert "\\!\\[x\\]\\(http" in raw and "\\*\\*bold\\*\\*" in raw
+    assert typed in alerts(app)[0]

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import synapse
 
-from .conftest import alerts, open_page, rerun, texts
+from .conftest import alerts, open_page, rerun, texts, unescape
 
 CELL_TYPES = ["pyramidal", "basket", "<script>alert(1)</script> **bold**", "chandelier"]
 
@@ -359,7 +359,7 @@ def test_a_cave_server_is_browsed_by_id_and_says_what_it_cannot_do(app):
         app.sidebar.text_input(key="sb_token").input("tok")
         app.sidebar.button[0].click().run()
         open_page(app, "edit")
-        assert [e.value for e in app.main.error] == [  # (the sidebar has its own say)
+        assert [unescape(e.value) for e in app.main.error] == [  # (the sidebar has its own say)
             "A CAVE annotation server only fetches rows by id; give ids=[...] (browse whole "
             "tables with CAVE's materialization service)."]
         assert "Type annotation ids above to look at those rows." in _captions(app)

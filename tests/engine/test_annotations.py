@@ -243,8 +243,55 @@ def test_text_round_trips_exactly(client):
 def test_a_repeated_update_with_its_upload_key_returns_the_stored_result(client,
                                                                           synapse_table):
     [old] = client.post_annotation(synapse_table, [synapse()])
-    first = client.backend.update_annotation("local", synapse_table, [{"id": old, "size": 2.0}],
-                                             upload_key="k1")
-    again = client.backend.update_annotation("local", synapse_table, [{"id": old, "size": 2.0}],
-                                             upload_key="k1")
+    vol = client.aligned_volume_name
+    change = [{"id": old, "size": 2.0}]
+    first = client.backend.update_annotation(vol, synapse_table, change, upload_key="k1")
+    again = client.backend.update_annotation(vol, synapse_table, change, upload_key="k1")
     assert first == again and client.get_annotation_count(synapse_table) == 2
+
+
+@pytest.mark.parametrize("given", [2**63, "9223372036854775808", 1e19, -(2**63) - 1])
+def test_whole_numbers_beyond_64_bits_are_refused_not_wrapped(client, given):
+    client.create_table("coreg", "microns_func_coreg", "d", [4, 4, 40])
+    with pytest.raises(ValidationFailed, match="too large"):
+        client.post_annotation("coreg", [{"pt": {"position": [1, 2, 3]}, "func_id": given}])
+    with pytest.raises(ValidationFailed, match="at most 19 digits"):
+        client.post_annotation("coreg", [{"pt": {"position": [1, 2, 3]}, "func_id": 1,
+                                          "id": abs(given) if not isinstance(given, str)
+                                          else given}])
+    assert client.get_annotation_count("coreg") == 0
+
+
+def test_big_whole_numbers_are_stored_exactly_even_as_text(client):
+    client.create_table("coreg", "microns_func_coreg", "d", [4, 4, 40])
+    big = 2**53 + 1  # the first whole number a float64 cannot hold
+    ids = client.post_annotation("coreg", [
+        {"pt": {"position": [1, 2, 3]}, "func_id": big, "id": str(big)},
+        {"pt": {"position": [1, 2, 3]}, "func_id": str(2**63 - 1)},
+    ])
+    assert ids == [big, big + 1]
+    rows = client.get_annotation("coreg", ids)
+    assert [r["func_id"] for r in rows] == [big, 2**63 - 1]
+
+
+def test_upload_keys_answer_only_for_their_table_and_writers(make_client, client,
+                                                             synapse_table):
+    import pandas as pd
+
+    from anno_core.errors import Conflict, PermissionDenied
+    from anno_core.users import UserStore
+
+    vol = client.aligned_volume_name
+    frame = pd.DataFrame({"pre_pt_position": [[1, 2, 3]], "post_pt_position": [[1, 2, 3]],
+                          "ctr_pt_position": [[1, 2, 3]]})
+    ids = client.backend.insert_frame(vol, synapse_table, frame, upload_key="k")
+    assert client.backend.insert_frame(vol, synapse_table, frame, upload_key="k") == ids
+    client.create_table("other", "synapse", "d", [4, 4, 40])
+    with pytest.raises(Conflict, match="another table"):
+        client.backend.insert_frame(vol, "other", frame, upload_key="k")
+    UserStore(client.backend.engine).add("eve")
+    eve = make_client(user="eve")
+    with pytest.raises(PermissionDenied):
+        eve.backend.insert_frame(vol, synapse_table, frame, upload_key="k")
+    assert client.get_annotation_count(synapse_table) == 1
+    assert client.get_annotation_count("other") == 0

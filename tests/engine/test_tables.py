@@ -163,3 +163,28 @@ def test_track_target_id_updates_follows_new_ids(client, synapse_table):
     assert follow["target_id"] == new_target and follow["cell_type"] == "e"
     assert client.get_annotation("frozen", frozen)[0]["target_id"] == target
     assert client.get_history("tracked", tracked)[-1]["target_id"] == new_target
+
+
+def test_metadata_permission_is_checked_before_the_arguments(make_client, client,
+                                                             synapse_table):
+    from anno_core.errors import PermissionDenied
+    from anno_core.users import UserStore
+
+    UserStore(client.backend.engine).add("mallory")
+    mallory = make_client(user="mallory")
+    with pytest.raises(PermissionDenied):
+        mallory.update_metadata(synapse_table, user_id="no_such_user")
+    with pytest.raises(InvalidArgument, match="must be text"):
+        client.update_metadata(synapse_table, description=12345)
+
+
+def test_all_digit_user_names_are_refused(client):
+    from anno_core.users import UserStore
+
+    with pytest.raises(InvalidName, match="user ids"):
+        UserStore(client.backend.engine).add("7")
+
+
+def test_more_than_one_page_of_ids_is_refused_not_cut(client, synapse_table):
+    with pytest.raises(InvalidArgument, match="at most 500"):
+        client.query_annotations(synapse_table, ids=list(range(1, 502)))
