@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,8 @@ def file_digest(raw: bytes) -> str:
     """The SHA-256 of a file's bytes (hex): what makes two uploads 'the same file'."""
     return hashlib.sha256(raw).hexdigest()
 
+
+logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -283,8 +286,11 @@ class UploadTask:
             self.error = str(exc)
             self.report = getattr(exc, "report", None)
             self.state = "failed"
-        except Exception as exc:  # noqa: BLE001 - shown to the user; nothing was stored
-            self.error = f"The upload failed and stored nothing: {exc}"
+        except Exception:  # noqa: BLE001 - a sentence for the user, the trace for the log
+            logger.exception("an upload failed")
+            self.error = ("The upload stopped on an unexpected error. Upload the same file "
+                          "again: rows already stored are not stored twice. If it fails again, "
+                          "send the log to an admin.")
             self.state = "failed"
 
     @property
