@@ -178,8 +178,14 @@ class UploadPlan:
     def stored(self, upload_key: str) -> list[int] | dict[int, int] | None:
         """What an earlier commit with ``upload_key`` stored; None if none (or unknown:
         a server does not say, but still stores a key's rows only once)."""
-        ask = getattr(self.client.backend, "upload_key_result", None)
-        done = ask(upload_key) if ask is not None else None
+        backend = self.client.backend
+        ask = getattr(backend, "upload_key_result", None)
+        if ask is None:
+            return None
+        meta = backend.meta(self.volume, self.table_name)
+        if not backend.can("write", meta):  # a key answers only to who may write, as the
+            return None                      # engine's own look-ups do
+        done = ask(upload_key, meta["id"])
         if done is None:
             return None
         if isinstance(done, dict):

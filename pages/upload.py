@@ -33,7 +33,7 @@ def _on_example() -> None:
 
 def _on_drop() -> None:
     if st.session_state.get(us.uploader_key()) is None:  # the person removed the file
-        st.session_state.pop("up_held", None)
+        us.release()
 
 
 def _submit() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -119,6 +120,9 @@ def test_a_dropped_file_is_mapped_checked_and_drawn(app, syn):
     assert len(points["data"]) == 240 and points["getFillColor"] == [0, 114, 178]
     assert points["data"][0]["t"].startswith("line: 2\nsize: 369\nat [180672, 141506, 21477]")
     assert any("240 of 240 points drawn." in c.value for c in app.caption)
+    first = charts_json(app)
+    rerun(app)
+    assert charts_json(app) == first  # the same bytes: Streamlit resends nothing
     assert app.button(key="up_submit").label == "Upload 240 rows to table syn"
     assert not app.button(key="up_submit").disabled
     assert syn.get_annotation_count("syn") == 0  # nothing stored before Upload
@@ -389,3 +393,20 @@ def test_a_volume_without_tables_points_to_create_table(app):
     open_page(app, "upload")
     assert alerts(app, "info") == ["No tables in aligned volume 'local' yet: create one."]
     assert [p.proto.page for p in app.get("page_link")] == ["create_table"]
+
+
+def test_column_names_and_values_from_the_file_stay_plain_text(app, client):
+    client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
+    body = ('x,y,z,<script>alert(1)</script>,**tag** [link](http://x.org)\n'
+            '1,2,3,<b>bold</b>,:red[no]\n')
+    open_page(app, "upload")
+    _drop(app, "<img src=x>.csv", body.encode())
+    (error,) = alerts(app)
+    assert "the required field 'tag' has no column" in error
+    assert "'<script>alert(1)</script>'" in error  # as typed, once unescaped
+    shown = [m.value for m in app.markdown] + [e.value for e in app.error] + \
+        [c.value for c in app.caption]
+    unescaped = re.compile(r"(?<!\\)<|(?<!\\)\[link")  # what Markdown would act on
+    assert [v for v in shown if unescaped.search(v)] == []
+    assert any("\\<img src=x\\>" in v for v in shown)  # the file name, escaped
+    assert "<script>alert(1)</script>" in _box(app, "tag (required)").options

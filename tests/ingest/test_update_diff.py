@@ -152,3 +152,15 @@ def test_result_of_an_update_leaves_unchanged_rows_without_a_new_id(cells):
     rows = list(csv.reader(io.StringIO(plan.result_csv(result).decode())))
     assert rows == [["line", "id", "new_id", "cell_type"], ["2", str(ids[0]), "", "basket"],
                     ["3", str(ids[1]), str(result[ids[1]]), "pyramidal, thick tufted"]]
+
+
+def test_a_stored_key_answers_only_to_who_may_write(cells, make_client):
+    client, _ = cells
+    body = b"x,y,z,cell_type,classification_system\n1,2,3,basket,classical\n"
+    plan = client.open_upload("cells", body)
+    key = plan.upload_key(file_digest(body))
+    ids = plan.commit(upload_key=key)
+    assert plan.stored(key) == ids
+    client.backend.users.add("reader", [])
+    reader = make_client(user="reader")
+    assert reader.open_upload("cells", body).stored(key) is None  # PRIVATE: may not write
