@@ -73,7 +73,8 @@ class CheckResult:
         if self.ok:
             warn = len(self.report.warnings)
             extra = f", with {warn} warning{'s' if warn != 1 else ''} to read" if warn else ""
-            return f"All {len(self.frame):,} rows are valid{extra}; ready to upload."
+            rows = f"All {len(self.frame):,} rows are" if len(self.frame) != 1 else "The row is"
+            return f"{rows} valid{extra}; ready to upload."
         return self.report.describe()
 
 

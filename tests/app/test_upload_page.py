@@ -304,7 +304,7 @@ def test_a_mapping_is_changed_per_field_and_survives_a_page_switch(app, syn):
     _box(app, "post_pt_position (required)").select("post")
     _box(app, "ctr_pt_position (required)").select("centre")
     _box(app, "size").select("Size (nm)").run()
-    assert [s.value for s in app.success][0].startswith("All 1 rows are valid")
+    assert [s.value for s in app.success][0].startswith("The row is valid")
     open_page(app, "tables")
     open_page(app, "upload")
     assert _box(app, "post_pt_position (required)").value == "post"
