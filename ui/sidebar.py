@@ -22,6 +22,29 @@ def render() -> None:
         _engine()
         _volume()
         _user()
+        _uploads()
+
+
+def _uploads() -> None:
+    """Uploads running in the background, on every page: they go on whatever page is open."""
+    from ui import upload_jobs
+
+    scope = (api.connection().key(), api.volume())
+    running = [j for j in upload_jobs.jobs().of_scope(scope) if j.running]
+    if not running:
+        return
+
+    @st.fragment(run_every=1.0)
+    def _bars() -> None:
+        for job in running:
+            if job.running:
+                st.progress(job.task.fraction, text=w.md(job.progress_text()))
+            else:
+                st.caption(w.md(f"{job.file_name}: upload {job.state}; see the Upload page."))
+
+    st.divider()
+    st.caption("Uploads in the background")
+    _bars()
 
 
 def _problem(where: str, message: str) -> None:

@@ -337,18 +337,20 @@ def test_the_progress_bar_survives_a_page_switch_and_a_second_tab_cannot_resubmi
     _example(app, "synapses_4x4x40.csv")
     with writer:
         app.button(key="up_submit").click().run()
-        (bar,) = app.get("progress")
+        (bar,) = app.main.get("progress")
         assert "Uploading synapses\\_4x4x40\\.csv to table syn" in bar.proto.text
-        open_page(app, "tables")
+        open_page(app, "tables")  # every page's sidebar shows the upload going on
+        (side,) = app.sidebar.get("progress")
+        assert "synapses\\_4x4x40\\.csv to table syn" in side.proto.text
         open_page(app, "upload")  # the widgets were dropped; the file and the upload were not
-        (bar,) = app.get("progress")
+        (bar,) = app.main.get("progress")
         assert "synapses\\_4x4x40\\.csv to table syn" in bar.proto.text
         assert "up_submit" not in _buttons(app)
         other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         other.run()
         open_page(other, "upload")
         _example(other, "synapses_4x4x40.csv")
-        assert "up_submit" not in _buttons(other) and len(other.get("progress")) == 1
+        assert "up_submit" not in _buttons(other) and len(other.main.get("progress")) == 1
         assert syn.get_annotation_count("syn") == 0
     _until_finished(app)
     assert alerts(app, "success")[0].startswith("Stored 240 new annotations")
