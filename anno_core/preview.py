@@ -103,7 +103,8 @@ class PreviewInfo:
         if self.marked_total:
             text += f"; {self.marked_drawn:,} of {self.marked_total:,} marked rows in red"
         if self.without_position:
-            text += f"; {self.without_position:,} rows have no usable position"
+            n = self.without_position
+            text += f"; {n:,} {'row has' if n == 1 else 'rows have'} no usable position"
         return text + "."
 
 
