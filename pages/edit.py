@@ -222,15 +222,8 @@ def _rows(detail: dict, writable: bool) -> None:
 
 
 # -- the page ------------------------------------------------------------------------------
-st.title("Edit annotations")
-api.show_flash()
+details = w.page_of_tables("Edit annotations")
 vol = api.volume()
-details: list[dict] = []
-with api.errors_shown():
-    details = api.table_details()
-if not details:
-    w.empty_tables(vol)
-    st.stop()
 
 detail = w.table_picker(details, key="ed_pick")
 assert detail is not None

@@ -7,15 +7,8 @@ import streamlit as st
 from ui import client as api
 from ui import widgets as w
 
-st.title("Metadata")
-api.show_flash()
+details = w.page_of_tables("Metadata")
 vol = api.volume()
-details: list[dict] = []
-with api.errors_shown():
-    details = api.table_details()
-if not details:
-    w.empty_tables(vol)
-    st.stop()
 
 detail = w.table_picker(details, key="md_pick")
 assert detail is not None

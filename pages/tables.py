@@ -8,15 +8,8 @@ import streamlit as st
 from ui import client as api
 from ui import widgets as w
 
-st.title("Tables")
-api.show_flash()
+details = w.page_of_tables("Tables")
 vol = api.volume()
-details: list[dict] = []
-with api.errors_shown():
-    details = api.table_details()
-if not details:
-    w.empty_tables(vol)
-    st.stop()
 
 # -- the list ----------------------------------------------------------------------------
 schemas = sorted({d["schema_type"] for d in details})

@@ -140,3 +140,18 @@ def rows_of(detail: dict) -> int | None:
 def allowed(detail: dict, right: str) -> bool:
     """Whether to offer an action: True or unknown (None, a CAVE server: it will say)."""
     return detail.get(right) is not False
+
+
+def page_of_tables(title: str) -> list[dict]:
+    """Start a page about the volume's tables: its title, any flash message, and the tables
+    (or the empty state, which ends the page)."""
+    st.title(title)
+    api.show_flash()
+    details: list[dict] = []
+    with api.errors_shown():
+        details = api.table_details()
+    if not details:
+        empty_tables(api.volume())
+        st.stop()
+    return details
+
