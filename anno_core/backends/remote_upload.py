@@ -77,18 +77,23 @@ class RemoteUploads:
             mapping.update({int(k): int(v) for k, v in got.items()})
         return mapping
 
+    def _begin(self, volume: str, table: str, frame: pd.DataFrame,
+               lines: Sequence[int] | None) -> tuple:
+        """What both upload kinds start from: (volume, schema spec, frame with a fresh
+        index, row count, line numbers, whether the server is ours)."""
+        vol = self.vol(volume)  # type: ignore[attr-defined]
+        spec = self.spec_of(vol, table)  # type: ignore[attr-defined]
+        frame = frame.reset_index(drop=True)
+        n = len(frame)
+        return vol, spec, frame, n, _lines(lines, n), self.is_ours()  # type: ignore
+
     def insert_frame(self, volume: str, table: str, frame: pd.DataFrame, *,
                      lines: Sequence[int] | None = None, line_label: str = "line",
                      allow_position_strings: bool = True, progress: Progress = None,
                      upload_key: str | None = None,
                      prior: ValidationReport | None = None) -> list[int]:
         """Store a flat frame as new rows in batches; returns the ids in row order."""
-        vol = self.vol(volume)  # type: ignore[attr-defined]
-        spec = self.spec_of(vol, table)  # type: ignore[attr-defined]
-        frame = frame.reset_index(drop=True)
-        n = len(frame)
-        line_arr = _lines(lines, n)
-        ours = self.is_ours()  # type: ignore[attr-defined]
+        vol, spec, frame, n, line_arr, ours = self._begin(volume, table, frame, lines)
         checked = None
         if not ours or n > self.batch_size or prior is not None:
             checked = validate_frame(spec, frame, lines=line_arr, line_label=line_label,
@@ -133,12 +138,7 @@ class RemoteUploads:
                      lines: Sequence[int] | None = None, progress: Progress = None,
                      upload_key: str | None = None) -> dict[int, int]:
         """Update the rows named by the frame's ``id`` column, in batches; {old: new}."""
-        vol = self.vol(volume)  # type: ignore[attr-defined]
-        spec = self.spec_of(vol, table)  # type: ignore[attr-defined]
-        frame = frame.reset_index(drop=True)
-        n = len(frame)
-        line_arr = _lines(lines, n)
-        ours = self.is_ours()  # type: ignore[attr-defined]
+        vol, spec, frame, n, line_arr, ours = self._begin(volume, table, frame, lines)
         records = None
         if not ours or n > self.batch_size:
             checked = validate_frame(spec, frame, update=True, lines=line_arr)

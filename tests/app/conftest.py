@@ -75,3 +75,15 @@ def rerun(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def create_through_form(at: AppTest, schema: str, name: str, description: str) -> AppTest:
+    """Create a table the way a person does: Create table page, fill, review, create."""
+    open_page(at, "create_table")
+    at.selectbox(key="ct_schema").select(schema).run()
+    at.text_input(key="ct_name").input(name).run()
+    at.text_area(key="ct_description").input(description).run()
+    at.button(key="ct_review_button").click().run()
+    at.button(key="ct_create").click().run()
+    return at
+

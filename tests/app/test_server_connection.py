@@ -6,7 +6,7 @@ import pytest
 
 from tests.server.conftest import ServerProcess
 
-from .conftest import alerts, open_page, texts
+from .conftest import alerts, create_through_form, open_page, texts
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +43,7 @@ def test_connect_work_and_go_back(app, server):
     assert "olivia" in texts(app)  # the token says who is acting
     assert alerts(app, "info") == ["No tables in aligned volume 'dash_vol' yet: create one."]
 
-    open_page(app, "create_table")
-    app.selectbox(key="ct_schema").select("bound_tag").run()
-    app.text_input(key="ct_name").input("served_tags").run()
-    app.text_area(key="ct_description").input("Tags on the lab server [pytest]").run()
-    app.button(key="ct_review_button").click().run()
-    app.button(key="ct_create").click().run()
+    create_through_form(app, "bound_tag", "served_tags", "Tags on the lab server [pytest]")
     remote = server.connect("olivia", aligned_volume="dash_vol")
     meta = remote.get_table_metadata("served_tags")
     assert meta["description"] == "Tags on the lab server [pytest]"

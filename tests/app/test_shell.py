@@ -6,7 +6,7 @@ import ast
 import subprocess
 import sys
 
-from .conftest import ROOT, alerts, open_page, rerun
+from .conftest import ROOT, alerts, create_through_form, open_page, rerun
 
 
 def test_empty_volume_invites_to_create_a_table(app):
@@ -44,12 +44,7 @@ def test_new_aligned_volume_is_named_and_used(app, client):
     assert "minnie_test" in app.sidebar.selectbox(key="sb_volume").options
     assert alerts(app, "info") == ["No tables in aligned volume 'minnie_test' yet: create one."]
     # a table created now lands in the new volume
-    open_page(app, "create_table")
-    app.selectbox(key="ct_schema").select("bound_tag").run()
-    app.text_input(key="ct_name").input("in_new").run()
-    app.text_area(key="ct_description").input("tags in the new volume [pytest]").run()
-    app.button(key="ct_review_button").click().run()
-    app.button(key="ct_create").click().run()
+    create_through_form(app, "bound_tag", "in_new", "tags in the new volume [pytest]")
     assert [t.value for t in app.title] == ["Tables"]  # st.switch_page after creating
     assert client.get_tables(aligned_volume_name="minnie_test") == ["in_new"]
     assert client.get_tables() == ["in_local"]
@@ -67,12 +62,7 @@ def test_acting_user_can_be_switched(app, client):
     app.sidebar.selectbox(key="sb_user").select("bob").run()
     assert app.sidebar.selectbox(key="sb_user").value == "bob"
     assert "Groups: lab" in [c.value for c in app.sidebar.caption]
-    open_page(app, "create_table")
-    app.selectbox(key="ct_schema").select("bound_tag").run()
-    app.text_input(key="ct_name").input("bobs").run()
-    app.text_area(key="ct_description").input("bob's tags [pytest]").run()
-    app.button(key="ct_review_button").click().run()
-    app.button(key="ct_create").click().run()
+    create_through_form(app, "bound_tag", "bobs", "bob's tags [pytest]")
     owner = client.get_table_metadata("bobs")["user_id"]
     assert owner == str(client.backend.users.get("bob").id)
 

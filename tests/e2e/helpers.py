@@ -40,8 +40,8 @@ def fill(page: Page, label: str, text: str) -> None:
     wait_idle(page)
 
 
-def pick_option(page: Page, label: str, option: str) -> None:
-    """Choose ``option`` in the selectbox labelled ``label``."""
+def _open_list(page: Page, label: str):  # type: ignore[no-untyped-def]
+    """Open the option list of the selectbox labelled ``label``: (box, listbox)."""
     box = page.get_by_label(label, exact=True)
     listbox = page.get_by_role("listbox")  # only one list is open at a time
     for _ in range(5):  # a click that lands while the page settles can be swallowed
@@ -51,6 +51,12 @@ def pick_option(page: Page, label: str, option: str) -> None:
             break
         except PlaywrightTimeout:
             continue
+    return box, listbox
+
+
+def pick_option(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox labelled ``label``."""
+    box, listbox = _open_list(page, label)
     box.fill(option)  # long lists only render the options in view: filter first
     listbox.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
@@ -59,15 +65,7 @@ def pick_option(page: Page, label: str, option: str) -> None:
 
 def options_of(page: Page, label: str) -> list[str]:
     """The option texts of the selectbox labelled ``label`` (the list is closed again)."""
-    box = page.get_by_label(label, exact=True)
-    listbox = page.get_by_role("listbox")  # only one list is open at a time
-    for _ in range(5):
-        box.click()
-        try:
-            listbox.wait_for(state="visible", timeout=2_000)
-            break
-        except PlaywrightTimeout:
-            continue
+    _, listbox = _open_list(page, label)
     texts = listbox.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return texts
