@@ -35,8 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "users" and args.users_command == "add":
             user, token = _store().add(args.name, args.group, args.admin)
             groups = ", ".join(sorted(user.groups)) or "none"
-            print(f"Created user {user.name!r} (id {user.id}, admin: {user.is_admin}, "
-                  f"groups: {groups}). Its API token, shown only once:")
+            print(
+                f"Created user {user.name!r} (id {user.id}, admin: {user.is_admin}, "
+                f"groups: {groups}). Its API token, shown only once:"
+            )
             print(token)
         elif args.command == "users":
             for u in _store().list():

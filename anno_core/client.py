@@ -76,24 +76,42 @@ class AnnotationClient:
         """The version of the service running on the server (None for a real CAVE)."""
         return self.backend.server_version()
 
-    def create_table(self, table_name, schema_name, description, voxel_resolution,
-                     reference_table=None, track_target_id_updates=None,
-                     flat_segmentation_source=None, user_id=None, aligned_volume_name=None,
-                     write_permission="PRIVATE", read_permission="PUBLIC", notice_text=None):
+    def create_table(
+        self,
+        table_name,
+        schema_name,
+        description,
+        voxel_resolution,
+        reference_table=None,
+        track_target_id_updates=None,
+        flat_segmentation_source=None,
+        user_id=None,
+        aligned_volume_name=None,
+        write_permission="PRIVATE",
+        read_permission="PUBLIC",
+        notice_text=None,
+    ):
         """Creates a new data table based on an existing schema."""
         return self.backend.create_table(
-            self._vol(aligned_volume_name), table_name=table_name, schema_name=schema_name,
-            description=description, voxel_resolution=voxel_resolution,
-            reference_table=reference_table, track_target_id_updates=track_target_id_updates,
-            flat_segmentation_source=flat_segmentation_source, user_id=user_id,
-            write_permission=write_permission, read_permission=read_permission,
+            self._vol(aligned_volume_name),
+            table_name=table_name,
+            schema_name=schema_name,
+            description=description,
+            voxel_resolution=voxel_resolution,
+            reference_table=reference_table,
+            track_target_id_updates=track_target_id_updates,
+            flat_segmentation_source=flat_segmentation_source,
+            user_id=user_id,
+            write_permission=write_permission,
+            read_permission=read_permission,
             notice_text=notice_text,
         )
 
     def delete_annotation(self, table_name, annotation_ids, aligned_volume_name=None):
         """Delete annotations (marked invalid, never removed); returns the ids that existed."""
-        return self.backend.delete_annotation(self._vol(aligned_volume_name), table_name,
-                                              _as_ids(annotation_ids))
+        return self.backend.delete_annotation(
+            self._vol(aligned_volume_name), table_name, _as_ids(annotation_ids)
+        )
 
     def delete_table(self, table_name, aligned_volume_name=None):
         """Marks a table deleted (admins only); its rows are kept and its name stays taken."""
@@ -101,8 +119,9 @@ class AnnotationClient:
 
     def get_annotation(self, table_name, annotation_ids, aligned_volume_name=None):
         """Retrieve annotations by id, in any state (valid, deleted, superseded)."""
-        return self.backend.get_annotation(self._vol(aligned_volume_name), table_name,
-                                           _as_ids(annotation_ids))
+        return self.backend.get_annotation(
+            self._vol(aligned_volume_name), table_name, _as_ids(annotation_ids)
+        )
 
     def get_annotation_count(self, table_name, aligned_volume_name=None):
         """Number of annotations in a table (every row, as CAVE counts)."""
@@ -118,8 +137,9 @@ class AnnotationClient:
 
     def post_annotation(self, table_name, data, aligned_volume_name=None):
         """Post new annotations (all or nothing); returns their ids in input order."""
-        return self.backend.post_annotation(self._vol(aligned_volume_name), table_name,
-                                            _as_records(data))
+        return self.backend.post_annotation(
+            self._vol(aligned_volume_name), table_name, _as_records(data)
+        )
 
     def post_annotation_df(self, table_name, df, position_columns, aligned_volume_name=None):
         """Post new annotations from a DataFrame; returns their ids in row order."""
@@ -129,8 +149,9 @@ class AnnotationClient:
         spec = schema_spec(self.backend.get_table_metadata(vol, table_name)["schema_type"])
         flat = frame_for_table(spec, df, position_columns)
         # Problems name the DataFrame's own index labels, which the caller can .loc[] on.
-        return self.backend.insert_frame(vol, table_name, flat, line_label="index",
-                                         lines=df.index.to_numpy())
+        return self.backend.insert_frame(
+            vol, table_name, flat, line_label="index", lines=df.index.to_numpy()
+        )
 
     @staticmethod
     def process_position_columns(df, position_columns):
@@ -152,23 +173,38 @@ class AnnotationClient:
                 detail = r.text
             kind = "Client" if r.status_code < 500 else "Server"
             raise requests.HTTPError(
-                f"{r.status_code} {kind} Error: {r.reason} for url: {r.url} "
-                f"content: {detail}", response=r)
+                f"{r.status_code} {kind} Error: {r.reason} for url: {r.url} content: {detail}",
+                response=r,
+            )
 
-    def stage_annotations(self, table_name=None, schema_name=None, update=False,
-                          id_field=False, table_resolution=None, annotation_resolution=None):
+    def stage_annotations(
+        self,
+        table_name=None,
+        schema_name=None,
+        update=False,
+        id_field=False,
+        table_resolution=None,
+        annotation_resolution=None,
+    ):
         """A StagedAnnotations object that checks annotations as they are added."""
         from .staged import stage
 
-        return stage(self, table_name=table_name, schema_name=schema_name, update=update,
-                     id_field=id_field, table_resolution=table_resolution,
-                     annotation_resolution=annotation_resolution)
+        return stage(
+            self,
+            table_name=table_name,
+            schema_name=schema_name,
+            update=update,
+            id_field=id_field,
+            table_resolution=table_resolution,
+            annotation_resolution=annotation_resolution,
+        )
 
     def update_annotation(self, table_name, data, aligned_volume_name=None):
         """Update annotations: each gets a new id, the old row is kept as superseded.
         Returns ``{old_id: new_id}``."""
-        return self.backend.update_annotation(self._vol(aligned_volume_name), table_name,
-                                              _as_records(data))
+        return self.backend.update_annotation(
+            self._vol(aligned_volume_name), table_name, _as_records(data)
+        )
 
     def update_annotation_df(self, table_name, df, position_columns, aligned_volume_name=None):
         """Update annotations from a DataFrame with an ``id`` column; returns {old: new}."""
@@ -179,15 +215,30 @@ class AnnotationClient:
         flat = frame_for_table(spec, df, position_columns, keep_id=True)
         return self.backend.update_frame(vol, table_name, flat, lines=df.index.to_numpy())
 
-    def update_metadata(self, table_name, description=None, flat_segmentation_source=None,
-                        read_permission=None, write_permission=None, user_id=None,
-                        notice_text=None, aligned_volume_name=None):
+    def update_metadata(
+        self,
+        table_name,
+        description=None,
+        flat_segmentation_source=None,
+        read_permission=None,
+        write_permission=None,
+        user_id=None,
+        notice_text=None,
+        aligned_volume_name=None,
+    ):
         """Update the metadata of a table; only what is not None changes."""
-        return self.backend.update_metadata(self._vol(aligned_volume_name), table_name, {
-            "description": description, "flat_segmentation_source": flat_segmentation_source,
-            "read_permission": read_permission, "write_permission": write_permission,
-            "user_id": user_id, "notice_text": notice_text,
-        })
+        return self.backend.update_metadata(
+            self._vol(aligned_volume_name),
+            table_name,
+            {
+                "description": description,
+                "flat_segmentation_source": flat_segmentation_source,
+                "read_permission": read_permission,
+                "write_permission": write_permission,
+                "user_id": user_id,
+                "notice_text": notice_text,
+            },
+        )
 
     def upload_staged_annotations(self, staged_annos, aligned_volume_name=None):
         """Upload the staged rows not yet uploaded; ids, or {old: new} for updates."""
@@ -196,16 +247,17 @@ class AnnotationClient:
         return upload(self, staged_annos, self._vol(aligned_volume_name))
 
     # -- Beyond the seed: what the dashboard and power users need ----------------------
-    def get_history(self, table_name: str, annotation_id: int,
-                    aligned_volume_name: str | None = None) -> list[dict]:
+    def get_history(
+        self, table_name: str, annotation_id: int, aligned_volume_name: str | None = None
+    ) -> list[dict]:
         """Every version of one annotation, oldest first, following superceded_id."""
-        return self.backend.history(self._vol(aligned_volume_name), table_name,
-                                    int(annotation_id))
+        return self.backend.history(self._vol(aligned_volume_name), table_name, int(annotation_id))
 
     def get_live_count(self, table_name: str, aligned_volume_name: str | None = None) -> int:
         """Number of live (valid) annotations in a table."""
-        return self.backend.get_annotation_count(self._vol(aligned_volume_name), table_name,
-                                                 live_only=True)
+        return self.backend.get_annotation_count(
+            self._vol(aligned_volume_name), table_name, live_only=True
+        )
 
     def get_table_details(self, aligned_volume_name: str | None = None) -> list[dict]:
         """Metadata of every table with live/total counts, owner name and the user's rights."""
@@ -226,8 +278,7 @@ class AnnotationClient:
         """One line saying what this client is connected to."""
         return self.backend.label
 
-    def table_name_problem(self, name: str, aligned_volume_name: str | None = None
-                           ) -> str | None:
+    def table_name_problem(self, name: str, aligned_volume_name: str | None = None) -> str | None:
         """Why ``name`` cannot be used for a new table (rule or taken), or None."""
         problem = table_name_problem(name)
         if problem:
@@ -237,14 +288,27 @@ class AnnotationClient:
             return f"A table called {name!r} already exists in {vol!r}; choose another name."
         return None
 
-    def query_annotations(self, table_name: str, *, limit: int = 1000, offset: int = 0,
-                          include_invalid: bool = False, filters: dict | None = None,
-                          ids: list[int] | None = None,
-                          aligned_volume_name: str | None = None) -> pd.DataFrame:
+    def query_annotations(
+        self,
+        table_name: str,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
+        include_invalid: bool = False,
+        filters: dict | None = None,
+        ids: list[int] | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> pd.DataFrame:
         """One page of a table's rows as a flat frame (points as _x/_y/_z columns)."""
-        return self.backend.query(self._vol(aligned_volume_name), table_name, limit=limit,
-                                  offset=offset, include_invalid=include_invalid,
-                                  filters=filters, ids=ids)
+        return self.backend.query(
+            self._vol(aligned_volume_name),
+            table_name,
+            limit=limit,
+            offset=offset,
+            include_invalid=include_invalid,
+            filters=filters,
+            ids=ids,
+        )
 
     def get_point_frame(self, table_name: str, aligned_volume_name: str | None = None):
         """(points frame, schema spec, metadata) of a table's live rows, for a 3D view."""
@@ -258,8 +322,15 @@ class AnnotationClient:
     @staticmethod
     def schema_fields(schema_name: str) -> list[dict]:
         """The fields a user supplies for a schema: name, type, required, description."""
-        return [{"name": f.column, "type": f.type_label, "required": f.required,
-                 "description": f.description} for f in schema_spec(schema_name).user_fields]
+        return [
+            {
+                "name": f.column,
+                "type": f.type_label,
+                "required": f.required,
+                "description": f.description,
+            }
+            for f in schema_spec(schema_name).user_fields
+        ]
 
     @staticmethod
     def is_reference_schema(schema_name: str) -> bool:
@@ -270,15 +341,25 @@ class AnnotationClient:
 
     # -- Beyond the seed: CSV ingest (anno_core.ingest) --------------------------------
     @staticmethod
-    def read_csv(source: Any, *, encoding: str | None = None, delimiter: str | None = None,
-                 name: str | None = None) -> Any:
+    def read_csv(
+        source: Any,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        name: str | None = None,
+    ) -> Any:
         """A CSV file (path, bytes or binary file) read as text, or a refusal sentence."""
         from .csvio import read_csv
 
         return read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
 
-    def propose_mapping(self, table_name: str, columns: Iterable[str], update: bool = False,
-                        aligned_volume_name: str | None = None) -> Any:
+    def propose_mapping(
+        self,
+        table_name: str,
+        columns: Iterable[str],
+        update: bool = False,
+        aligned_volume_name: str | None = None,
+    ) -> Any:
         """Which of ``columns`` likely holds each field of the table's schema."""
         from .mapping import propose_mapping
 
@@ -295,25 +376,45 @@ class AnnotationClient:
         """The ValidationReport of uploading a CSV file to a table, storing nothing."""
         return self.open_upload(table_name, source, **options).check().report
 
-    def ingest_csv(self, table_name: str, source: Any, *, progress: Any = None,
-                   upload_key: str | None = None, **options: Any) -> Any:
+    def ingest_csv(
+        self,
+        table_name: str,
+        source: Any,
+        *,
+        progress: Any = None,
+        upload_key: str | None = None,
+        **options: Any,
+    ) -> Any:
         """Read, map, validate and store a CSV file in one call (all rows or none)."""
         from .ingest import ingest_csv
 
-        return ingest_csv(self, table_name, source, progress=progress, upload_key=upload_key,
-                          **options)
+        return ingest_csv(
+            self, table_name, source, progress=progress, upload_key=upload_key, **options
+        )
 
     # -- Beyond the seed: fixing mistakes (anno_core.edits) -----------------------------
-    def count_annotations(self, table_name: str, *, include_invalid: bool = False,
-                          filters: dict | None = None, ids: list[int] | None = None,
-                          aligned_volume_name: str | None = None) -> int:
+    def count_annotations(
+        self,
+        table_name: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict | None = None,
+        ids: list[int] | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> int:
         """How many rows ``query_annotations`` pages through with the same arguments."""
         count = getattr(self.backend, "count_rows", None)
         if count is None:
-            raise InvalidArgument("This annotation server cannot count the rows that match "
-                                  "a filter.")
-        return count(self._vol(aligned_volume_name), table_name,
-                     include_invalid=include_invalid, filters=filters, ids=ids)
+            raise InvalidArgument(
+                "This annotation server cannot count the rows that match a filter."
+            )
+        return count(
+            self._vol(aligned_volume_name),
+            table_name,
+            include_invalid=include_invalid,
+            filters=filters,
+            ids=ids,
+        )
 
     @staticmethod
     def edit_columns(schema_name: str) -> list[Any]:
@@ -330,22 +431,28 @@ class AnnotationClient:
         return filter_value(schema_name, column, text)
 
     @staticmethod
-    def plan_edits(schema_name: str, original: pd.DataFrame, edited: pd.DataFrame,
-                   delete_ids: list[int] | None = None) -> Any:
+    def plan_edits(
+        schema_name: str,
+        original: pd.DataFrame,
+        edited: pd.DataFrame,
+        delete_ids: list[int] | None = None,
+    ) -> Any:
         """The EditPlan (updates, deletes, readable changes) of edits to a page of rows."""
         from .edits import plan_edits
 
         return plan_edits(schema_name, original, edited, delete_ids)
 
-    def apply_edits(self, table_name: str, plan: Any,
-                    aligned_volume_name: str | None = None) -> Any:
+    def apply_edits(
+        self, table_name: str, plan: Any, aligned_volume_name: str | None = None
+    ) -> Any:
         """Store an EditPlan: updates (all or nothing), then deletes; an EditResult."""
         from .edits import apply_edits
 
         return apply_edits(self, table_name, plan, aligned_volume_name=aligned_volume_name)
 
-    def get_history_changes(self, table_name: str, annotation_id: int,
-                            aligned_volume_name: str | None = None) -> list[dict]:
+    def get_history_changes(
+        self, table_name: str, annotation_id: int, aligned_volume_name: str | None = None
+    ) -> list[dict]:
         """Every version of one annotation, oldest first, each with what it changed."""
         from .edits import version_changes
 

@@ -20,17 +20,18 @@ from .schemas import SchemaSpec
 metadata = sa.MetaData()
 
 aligned_volumes = sa.Table(
-    "aligned_volumes", metadata,
+    "aligned_volumes",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("created", sa.DateTime, nullable=False),
 )
 
 tables_meta = sa.Table(
-    "annotation_table_metadata", metadata,
+    "annotation_table_metadata",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("aligned_volume_id", sa.Integer, sa.ForeignKey("aligned_volumes.id"),
-              nullable=False),
+    sa.Column("aligned_volume_id", sa.Integer, sa.ForeignKey("aligned_volumes.id"), nullable=False),
     sa.Column("table_name", sa.String(100), nullable=False),
     sa.Column("schema_type", sa.String(100), nullable=False),
     sa.Column("valid", sa.Boolean, nullable=False, default=True),
@@ -52,7 +53,8 @@ tables_meta = sa.Table(
 )
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
@@ -61,13 +63,15 @@ users = sa.Table(
 )
 
 user_groups = sa.Table(
-    "user_groups", metadata,
+    "user_groups",
+    metadata,
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("group_name", sa.String(100), primary_key=True),
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Column("user_id", sa.String(100), nullable=False),
@@ -79,15 +83,15 @@ audit_log = sa.Table(
 )
 
 upload_keys = sa.Table(
-    "upload_keys", metadata,
+    "upload_keys",
+    metadata,
     sa.Column("key", sa.String(128), primary_key=True),
     sa.Column("table_meta_id", sa.Integer, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False),
     sa.Column("result", sa.Text, nullable=True),
 )
 
-SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by",
-                  "deleted_by")
+SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
 
 
 def now() -> datetime:
@@ -99,8 +103,14 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-_SQL_TYPES = {"float": sa.Float, "int": sa.BigInteger, "ref": sa.BigInteger,
-              "user": sa.BigInteger, "bool": sa.Boolean, "str": sa.Text}
+_SQL_TYPES = {
+    "float": sa.Float,
+    "int": sa.BigInteger,
+    "ref": sa.BigInteger,
+    "user": sa.BigInteger,
+    "bool": sa.Boolean,
+    "str": sa.Text,
+}
 
 
 def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
@@ -110,8 +120,12 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
     cols = [
         # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain
         # on every insert (a BIGINT one is a separate unique index). Still 64-bit.
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
-                  autoincrement=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
         sa.Column("created", sa.DateTime, nullable=False),
         sa.Column("deleted", sa.DateTime, nullable=True),
         sa.Column("superceded_id", sa.BigInteger, nullable=True),
@@ -123,14 +137,18 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         if f.kind == "point":
             cols.extend(sa.Column(c, sa.Float, nullable=True) for c in f.storage_columns)
         else:
-            cols.append(sa.Column(f.column, _SQL_TYPES[f.kind], nullable=True,
-                                  index=f.kind == "ref"))
+            cols.append(
+                sa.Column(f.column, _SQL_TYPES[f.kind], nullable=True, index=f.kind == "ref")
+            )
     table = sa.Table(name, md, *cols)
     # Only superseded rows have a superceded_id: a partial index skips the NULLs of every
     # newly inserted row ("superceded_id = ?" still uses it, the condition implies NOT NULL).
-    sa.Index(f"ix_{name}_superceded_id", table.c.superceded_id,
-             sqlite_where=table.c.superceded_id.isnot(None),
-             postgresql_where=table.c.superceded_id.isnot(None))
+    sa.Index(
+        f"ix_{name}_superceded_id",
+        table.c.superceded_id,
+        sqlite_where=table.c.superceded_id.isnot(None),
+        postgresql_where=table.c.superceded_id.isnot(None),
+    )
     return table
 
 
@@ -171,8 +189,14 @@ def lock_table_row(conn: sa.engine.Connection, meta_id: int) -> None:
     dialect.lock_table_row(conn, tables_meta, meta_id)
 
 
-def bulk_insert(conn: sa.engine.Connection, table: sa.Table, data: dict[str, list],
-                n: int, progress=None, batch: int = 100_000,  # type: ignore[no-untyped-def]
-                constants: dict | None = None) -> None:
+def bulk_insert(
+    conn: sa.engine.Connection,
+    table: sa.Table,
+    data: dict[str, list],
+    n: int,
+    progress=None,
+    batch: int = 100_000,  # type: ignore[no-untyped-def]
+    constants: dict | None = None,
+) -> None:
     """Insert ``n`` rows given as columns (plus ``constants`` shared by every row)."""
     dialect.bulk_insert(conn, table, data, n, progress, batch, constants=constants)

@@ -51,13 +51,18 @@ def _sqlite_setup(engine: Engine) -> None:
 def lock_table_row(conn: Connection, meta_table: sa.Table, meta_id: int) -> None:
     """Serialise writers of one annotation table across processes."""
     if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
-        conn.execute(sa.select(meta_table.c.id).where(meta_table.c.id == meta_id)
-                     .with_for_update())
+        conn.execute(sa.select(meta_table.c.id).where(meta_table.c.id == meta_id).with_for_update())
 
 
-def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int,
-                progress: Progress = None, batch: int = 100_000,
-                constants: dict[str, Any] | None = None) -> None:
+def bulk_insert(
+    conn: Connection,
+    table: sa.Table,
+    data: dict[str, list],
+    n: int,
+    progress: Progress = None,
+    batch: int = 100_000,
+    constants: dict[str, Any] | None = None,
+) -> None:
     """Insert ``n`` rows given as columns, in batches, inside the caller's transaction.
 
     ``constants`` are values shared by every row (created, valid, ...): SQLite gets them as
@@ -73,9 +78,16 @@ def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int
         constants = {}
     names = [c.name for c in table.columns if c.name in data]
     if conn.dialect.name == "sqlite":
-        fixed = {k: sa.literal_column(str(sa.literal(v, type_=table.c[k].type).compile(
-            dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
-            for k, v in constants.items()}
+        fixed = {
+            k: sa.literal_column(
+                str(
+                    sa.literal(v, type_=table.c[k].type).compile(
+                        dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+                    )
+                )
+            )
+            for k, v in constants.items()
+        }
         stmt = table.insert().values({**{c: sa.bindparam(c) for c in names}, **fixed})
         compiled = stmt.compile(dialect=conn.dialect)
         cols = [data[name] for name in compiled.positiontup]
@@ -91,8 +103,10 @@ def bulk_insert(conn: Connection, table: sa.Table, data: dict[str, list], n: int
         return
     for start in range(0, n, batch):
         stop = min(n, start + batch)
-        rows = [dict(zip(names, vals, strict=True))
-                for vals in zip(*(data[k][start:stop] for k in names), strict=True)]
+        rows = [
+            dict(zip(names, vals, strict=True))
+            for vals in zip(*(data[k][start:stop] for k in names), strict=True)
+        ]
         conn.execute(table.insert(), rows)
         if progress:
             progress(stop, n)
@@ -135,8 +149,16 @@ class _Stream(io.RawIOBase):
         return out
 
 
-def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, Any],
-          constants: dict[str, Any], n: int, progress: Progress, batch: int) -> None:
+def _copy(
+    conn: Connection,
+    table: sa.Table,
+    names: list[str],
+    data: dict[str, Any],
+    constants: dict[str, Any],
+    n: int,
+    progress: Progress,
+    batch: int,
+) -> None:
     """One COPY of CSV written by Arrow (C++) batch by batch: text always quoted, null an
     unquoted empty field, so an empty text stays empty and a blank stays NULL."""
     import pyarrow as pa
@@ -151,8 +173,12 @@ def _copy(conn: Connection, table: sa.Table, names: list[str], data: dict[str, A
         step = min(batch, 50_000)
         for start in range(0, n, step):
             stop = min(n, start + step)
-            arrays = [pa.repeat(constants[c], stop - start) if c in constants
-                      else pa.array(data[c][start:stop], from_pandas=True) for c in names]
+            arrays = [
+                pa.repeat(constants[c], stop - start)
+                if c in constants
+                else pa.array(data[c][start:stop], from_pandas=True)
+                for c in names
+            ]
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), sink, options)
             if progress and start:

@@ -45,11 +45,12 @@ def edit_columns(schema: str | SchemaSpec) -> list[EditColumn]:
     out = []
     for f in spec.user_fields:
         if f.kind == "point":
-            out.extend(EditColumn(f"{f.column}_{a}", f.column, "float", f.required,
-                                  None, f.description, a) for a in AXES)
+            out.extend(
+                EditColumn(f"{f.column}_{a}", f.column, "float", f.required, None, f.description, a)
+                for a in AXES
+            )
         else:
-            out.append(EditColumn(f.column, f.column, f.kind, f.required, f.choices,
-                                  f.description))
+            out.append(EditColumn(f.column, f.column, f.kind, f.required, f.choices, f.description))
     return out
 
 
@@ -58,8 +59,9 @@ def filter_value(schema: str | SchemaSpec, column: str, text: str) -> Any:
     cols = {c.column: c for c in edit_columns(schema)}
     col = cols.get(column)
     if col is None:
-        raise InvalidArgument(f"Rows cannot be filtered on {column!r}; choose one of "
-                              + ", ".join(cols) + ".")
+        raise InvalidArgument(
+            f"Rows cannot be filtered on {column!r}; choose one of " + ", ".join(cols) + "."
+        )
     raw = str(text).strip()
     if not raw:
         raise InvalidArgument(f"Type the value of {column} to look for.")
@@ -103,11 +105,13 @@ class EditPlan:
         if self.updates:
             parts.append(
                 f"{len(self.updates)} annotation{'s' if len(self.updates) != 1 else ''} will "
-                "be updated: each gets a new id and its old version is kept as superseded")
+                "be updated: each gets a new id and its old version is kept as superseded"
+            )
         if self.deletes:
             parts.append(
                 f"{len(self.deletes)} annotation{'s' if len(self.deletes) != 1 else ''} will "
-                "be marked deleted (kept, never erased)")
+                "be marked deleted (kept, never erased)"
+            )
         return "; ".join(parts) + "." if parts else "Nothing has changed."
 
 
@@ -143,8 +147,12 @@ def _set(rec: dict, path: tuple[str, ...], value: Any) -> None:
     cur[path[-1]] = value
 
 
-def plan_edits(schema: str | SchemaSpec, original: pd.DataFrame, edited: pd.DataFrame,
-               delete_ids: list[int] | None = None) -> EditPlan:
+def plan_edits(
+    schema: str | SchemaSpec,
+    original: pd.DataFrame,
+    edited: pd.DataFrame,
+    delete_ids: list[int] | None = None,
+) -> EditPlan:
     """Compare ``edited`` with ``original`` (same rows, matched by ``id``) and plan the save."""
     spec = schema_spec(schema) if isinstance(schema, str) else schema
     if "id" not in original.columns or "id" not in edited.columns:
@@ -155,7 +163,8 @@ def plan_edits(schema: str | SchemaSpec, original: pd.DataFrame, edited: pd.Data
     if unknown:
         raise InvalidArgument(
             f"Rows with id {', '.join(map(str, unknown[:10]))} were not in the table view; "
-            "add new annotations with an upload instead.")
+            "add new annotations with an upload instead."
+        )
     deletes = sorted({int(i) for i in (delete_ids or [])})
     plan = EditPlan(deletes=deletes)
     for aid in after.index:
@@ -174,13 +183,13 @@ def plan_edits(schema: str | SchemaSpec, original: pd.DataFrame, edited: pd.Data
                 news = [_clean(new[c]) for c in cols]
                 value = None if all(v is None for v in news) else news
                 _set(rec, f.path[:-1], {"position": value} if value is not None else None)
-                plan.changes.append({"id": int(aid), "field": f.column, "old": olds,
-                                     "new": value})
+                plan.changes.append({"id": int(aid), "field": f.column, "old": olds, "new": value})
             elif f.column in after.columns and not _same(old[f.column], new[f.column]):
                 value = _clean(new[f.column])
                 _set(rec, f.path, value)
-                plan.changes.append({"id": int(aid), "field": f.column,
-                                     "old": _clean(old[f.column]), "new": value})
+                plan.changes.append(
+                    {"id": int(aid), "field": f.column, "old": _clean(old[f.column]), "new": value}
+                )
         if rec:
             plan.updates.append({"id": int(aid), **rec})
     _refuse_old_versions(before, [u["id"] for u in plan.updates] + deletes)
@@ -196,28 +205,35 @@ def _refuse_old_versions(before: pd.DataFrame, ids: list[int]) -> None:
         row = before.loc[aid]
         newer = _clean(row["superceded_id"]) if "superceded_id" in before.columns else None
         if newer is not None:
-            problems.append(f"Annotation {aid} was replaced by annotation {int(newer)}; "
-                            f"only the newest version can change, so change {int(newer)} "
-                            "instead.")
+            problems.append(
+                f"Annotation {aid} was replaced by annotation {int(newer)}; "
+                f"only the newest version can change, so change {int(newer)} "
+                "instead."
+            )
         elif "valid" in before.columns and _clean(row["valid"]) is False:
-            problems.append(f"Annotation {aid} is deleted; a deleted annotation cannot "
-                            "change.")
+            problems.append(f"Annotation {aid} is deleted; a deleted annotation cannot change.")
     if problems:
         more = f" ({len(problems) - 3} more like these.)" if len(problems) > 3 else ""
         raise InvalidArgument(" ".join(problems[:3]) + more)
 
 
-def apply_edits(client: Any, table_name: str, plan: EditPlan,
-                aligned_volume_name: str | None = None) -> EditResult:
+def apply_edits(
+    client: Any, table_name: str, plan: EditPlan, aligned_volume_name: str | None = None
+) -> EditResult:
     """Send the plan: updates first (one transaction, all or nothing), then deletes."""
     updated: dict[int, int] = {}
     if plan.updates:
-        updated = {int(k): int(v) for k, v in client.update_annotation(
-            table_name, plan.updates, aligned_volume_name=aligned_volume_name).items()}
+        updated = {
+            int(k): int(v)
+            for k, v in client.update_annotation(
+                table_name, plan.updates, aligned_volume_name=aligned_volume_name
+            ).items()
+        }
     deleted: list[int] = []
     if plan.deletes:
-        deleted = client.delete_annotation(table_name, plan.deletes,
-                                           aligned_volume_name=aligned_volume_name)
+        deleted = client.delete_annotation(
+            table_name, plan.deletes, aligned_volume_name=aligned_volume_name
+        )
     return EditResult(updated=updated, deleted=deleted)
 
 
@@ -232,15 +248,24 @@ def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict
         for f in spec.data_fields:
             if prev is None or not _same_value(prev.get(f.column), v.get(f.column)):
                 if prev is not None:
-                    diff.append({"field": f.column, "old": prev.get(f.column),
-                                 "new": v.get(f.column)})
-        out.append({"id": v["id"], "created": v["created"], "created_by": v.get("created_by"),
-                    "created_by_name": v.get("created_by_name"),
-                    "deleted": v["deleted"], "deleted_by": v.get("deleted_by"),
-                    "deleted_by_name": v.get("deleted_by_name"),
-                    "superceded_id": v["superceded_id"],
-                    "valid": v["valid"], "changes": diff,
-                    "values": {f.column: v.get(f.column) for f in spec.data_fields}})
+                    diff.append(
+                        {"field": f.column, "old": prev.get(f.column), "new": v.get(f.column)}
+                    )
+        out.append(
+            {
+                "id": v["id"],
+                "created": v["created"],
+                "created_by": v.get("created_by"),
+                "created_by_name": v.get("created_by_name"),
+                "deleted": v["deleted"],
+                "deleted_by": v.get("deleted_by"),
+                "deleted_by_name": v.get("deleted_by_name"),
+                "superceded_id": v["superceded_id"],
+                "valid": v["valid"],
+                "changes": diff,
+                "values": {f.column: v.get(f.column) for f in spec.data_fields},
+            }
+        )
         prev = v
     return out
 

@@ -53,4 +53,5 @@ MAX_ANNOTATIONS = 10_000
 def url(base: str, template: str, **parts: object) -> str:
     """``base`` + ``template`` with each part URL-quoted (a name can never add a segment)."""
     return base.rstrip("/") + template.format(
-        **{k: quote(str(v), safe="") for k, v in parts.items()})
+        **{k: quote(str(v), safe="") for k, v in parts.items()}
+    )

@@ -123,9 +123,21 @@ class RemoteError(AnnoError):
 ERROR_KINDS: dict[str, type[AnnoError]] = {
     cls.kind: cls
     for cls in (
-        AnnoError, InvalidName, InvalidArgument, TableExists, NotFound, TableNotFound,
-        SchemaNotFound, AnnotationNotFound, UserNotFound, ValidationFailed,
-        NotAuthenticated, PermissionDenied, AlreadySuperseded, Conflict,
-        TooManyAnnotations, RemoteError,
+        AnnoError,
+        InvalidName,
+        InvalidArgument,
+        TableExists,
+        NotFound,
+        TableNotFound,
+        SchemaNotFound,
+        AnnotationNotFound,
+        UserNotFound,
+        ValidationFailed,
+        NotAuthenticated,
+        PermissionDenied,
+        AlreadySuperseded,
+        Conflict,
+        TooManyAnnotations,
+        RemoteError,
     )
 }

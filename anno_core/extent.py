@@ -27,8 +27,12 @@ from .schemas import AXES
 THRESHOLD = 2.0
 MATCH = 1.5
 COMMON_RESOLUTIONS: tuple[tuple[float, float, float], ...] = (
-    (1.0, 1.0, 1.0), (4.0, 4.0, 40.0), (8.0, 8.0, 40.0), (16.0, 16.0, 40.0),
-    (8.0, 8.0, 33.0), (4.0, 4.0, 45.0),
+    (1.0, 1.0, 1.0),
+    (4.0, 4.0, 40.0),
+    (8.0, 8.0, 40.0),
+    (16.0, 16.0, 40.0),
+    (8.0, 8.0, 33.0),
+    (4.0, 4.0, 45.0),
 )
 
 Extent = tuple[Sequence[float], Sequence[float]]  # (lowest corner, highest corner) in nm
@@ -71,18 +75,26 @@ class ExtentCheck:
             r = self.ratios[j]
             how = f"{_times(r)} further" if r > 1 else f"{_times(1 / r)} less far"
             than = " than the table's points" if k == 0 else ""
-            parts.append(f"{how}{than} in {a} ({self.new_reach[j]:,.0f} nm against "
-                         f"{self.existing_reach[j]:,.0f} nm)")
+            parts.append(
+                f"{how}{than} in {a} ({self.new_reach[j]:,.0f} nm against "
+                f"{self.existing_reach[j]:,.0f} nm)"
+            )
         text = "The new points reach " + _join(parts)
         if self.resolution is not None:
-            return (f"{text}: {self.likely}. If so, choose {fmt_resolution(self.resolution)} "
-                    "nm as the file's resolution.")
+            return (
+                f"{text}: {self.likely}. If so, choose {fmt_resolution(self.resolution)} "
+                "nm as the file's resolution."
+            )
         if self.swapped is not None:
             a, b = self.swapped
-            return (f"{text}: {self.likely}. If so, map the {a} column to {b} and the {b} "
-                    f"column to {a}.")
-        return (f"{text}. Check the file's resolution and which columns hold x, y and z; if "
-                "the file covers another part of the volume, this is expected.")
+            return (
+                f"{text}: {self.likely}. If so, map the {a} column to {b} and the {b} "
+                f"column to {a}."
+            )
+        return (
+            f"{text}. Check the file's resolution and which columns hold x, y and z; if "
+            "the file covers another part of the volume, this is expected."
+        )
 
 
 def _times(r: float) -> str:
@@ -106,9 +118,13 @@ def _distance(new: np.ndarray, old: np.ndarray) -> float:
     return float(np.max(logs))
 
 
-def compare_extents(new: Extent | None, existing: Extent | None, *,
-                    file_resolution: Sequence[float] = (1.0, 1.0, 1.0),
-                    table_resolution: Sequence[float] | None = None) -> ExtentCheck | None:
+def compare_extents(
+    new: Extent | None,
+    existing: Extent | None,
+    *,
+    file_resolution: Sequence[float] = (1.0, 1.0, 1.0),
+    table_resolution: Sequence[float] | None = None,
+) -> ExtentCheck | None:
     """Compare the new points' extent (nm) with the existing points' (nm).
 
     ``file_resolution`` is how the file's positions were read (nm per unit), so that the
@@ -118,14 +134,20 @@ def compare_extents(new: Extent | None, existing: Extent | None, *,
     if new is None or existing is None:
         return None
     r_new, r_old = reach(new), reach(existing)
-    if not (np.all(r_new > 1) and np.all(r_old > 1)
-            and np.all(np.isfinite(r_new)) and np.all(np.isfinite(r_old))):
+    if not (
+        np.all(r_new > 1)
+        and np.all(r_old > 1)
+        and np.all(np.isfinite(r_new))
+        and np.all(np.isfinite(r_old))
+    ):
         return None
     ratios = r_new / r_old
-    off = tuple(a for a, r in zip(AXES, ratios, strict=True)
-                if r >= THRESHOLD or r <= 1 / THRESHOLD)
-    base = ExtentCheck(new_reach=_tuple(r_new), existing_reach=_tuple(r_old),
-                       ratios=_tuple(ratios), axes=off)
+    off = tuple(
+        a for a, r in zip(AXES, ratios, strict=True) if r >= THRESHOLD or r <= 1 / THRESHOLD
+    )
+    base = ExtentCheck(
+        new_reach=_tuple(r_new), existing_reach=_tuple(r_old), ratios=_tuple(ratios), axes=off
+    )
     if not off:
         return base
     current = np.asarray([float(v) for v in file_resolution], dtype=np.float64)
@@ -146,8 +168,12 @@ def compare_extents(new: Extent | None, existing: Extent | None, *,
         d = _distance(r_new[order], r_old)
         if d < math.log(MATCH) and (best is None or d < best[0]):
             pair = (AXES[i], AXES[j])
-            best = (d, replace(base, swapped=pair,
-                               likely=f"the {pair[0]} and {pair[1]} columns look swapped"))
+            best = (
+                d,
+                replace(
+                    base, swapped=pair, likely=f"the {pair[0]} and {pair[1]} columns look swapped"
+                ),
+            )
     return base if best is None else best[1]
 
 

@@ -29,8 +29,9 @@ PositionColumns = Iterable[str] | Mapping[str, str] | None
 
 
 # -- DataFrames (the seed's post_annotation_df / process_position_columns) ----------------
-def position_sources(df: pd.DataFrame, position_columns: PositionColumns
-                     ) -> dict[str, str | tuple[str, str, str]]:
+def position_sources(
+    df: pd.DataFrame, position_columns: PositionColumns
+) -> dict[str, str | tuple[str, str, str]]:
     """Point field name (``pre_pt``) -> its column, or its x, y, z columns, in ``df``.
 
     None: every ``*_position`` column and every ``*_position_x/_y/_z`` triple; a list: the
@@ -40,7 +41,8 @@ def position_sources(df: pd.DataFrame, position_columns: PositionColumns
     present = set(cols)
     if position_columns is None:
         out: dict[str, str | tuple[str, str, str]] = {
-            c[: -len("_position")]: c for c in cols if c.endswith("_position")}
+            c[: -len("_position")]: c for c in cols if c.endswith("_position")
+        }
         for c in cols:
             if c.endswith("_position_x"):
                 base = c[: -len("_x")]
@@ -55,8 +57,10 @@ def position_sources(df: pd.DataFrame, position_columns: PositionColumns
     elif isinstance(position_columns, Iterable):
         pairs = [(str(c), str(c).rsplit("_", 1)[0]) for c in position_columns]
     else:
-        raise InvalidArgument("position_columns must be None, a list of column names or a "
-                              f"mapping of column name to field name, not {position_columns!r}.")
+        raise InvalidArgument(
+            "position_columns must be None, a list of column names or a "
+            f"mapping of column name to field name, not {position_columns!r}."
+        )
     out = {}
     for col, fld in pairs:
         fld = fld[: -len("_position")] if fld.endswith("_position") else fld
@@ -69,12 +73,14 @@ def position_sources(df: pd.DataFrame, position_columns: PositionColumns
             continue
         raise InvalidArgument(
             f"The position column {col!r} is not in the DataFrame (nor are {col}_x, {col}_y, "
-            f"{col}_z); its columns are: {', '.join(map(repr, cols)) or 'none'}.")
+            f"{col}_z); its columns are: {', '.join(map(repr, cols)) or 'none'}."
+        )
     return out
 
 
-def frame_for_table(spec: SchemaSpec, df: pd.DataFrame, position_columns: PositionColumns,
-                    keep_id: bool = False) -> pd.DataFrame:
+def frame_for_table(
+    spec: SchemaSpec, df: pd.DataFrame, position_columns: PositionColumns, keep_id: bool = False
+) -> pd.DataFrame:
     """The canonical flat frame of ``df`` for schema ``spec`` (see the module docstring).
 
     ``keep_id=True`` is for updates: the ``id`` column is required. Without it an ``id``
@@ -82,8 +88,10 @@ def frame_for_table(spec: SchemaSpec, df: pd.DataFrame, position_columns: Positi
     if not isinstance(df, pd.DataFrame):
         raise InvalidArgument(f"Expected a pandas DataFrame, not {type(df).__name__}.")
     if keep_id and "id" not in df.columns:
-        raise InvalidArgument("Updates need an 'id' column naming the annotations to change; "
-                              f"the DataFrame has {', '.join(map(repr, df.columns)) or 'none'}.")
+        raise InvalidArgument(
+            "Updates need an 'id' column naming the annotations to change; "
+            f"the DataFrame has {', '.join(map(repr, df.columns)) or 'none'}."
+        )
     sources = position_sources(df, position_columns)
     points = {f.column[: -len("_position")]: f for f in spec.point_fields}
     out: dict[str, Any] = {}
@@ -94,10 +102,12 @@ def frame_for_table(spec: SchemaSpec, df: pd.DataFrame, position_columns: Positi
             raise InvalidArgument(
                 f"The position column {src!r} goes to a field {fld!r}, which is not a point of "
                 f"schema '{spec.name}'; its points are "
-                f"{', '.join(p.column for p in spec.point_fields) or 'none'}.")
+                f"{', '.join(p.column for p in spec.point_fields) or 'none'}."
+            )
         if isinstance(src, str):
-            out[f.column] = df[src].to_numpy(dtype=object) if df[src].dtype == object \
-                else df[src].to_numpy()
+            out[f.column] = (
+                df[src].to_numpy(dtype=object) if df[src].dtype == object else df[src].to_numpy()
+            )
             moved.add(src)
         else:
             for a, c in zip(AXES, src, strict=True):
@@ -123,16 +133,21 @@ def process_position_columns(df: pd.DataFrame, position_columns: PositionColumns
         if isinstance(src, str):
             s = df[src].reset_index(drop=True)
             vals, bad = parse_positions(s, allow_strings=True)
-            null = pd.isna(s).to_numpy() if s.dtype != object else \
-                s.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))).to_numpy()
+            null = (
+                pd.isna(s).to_numpy()
+                if s.dtype != object
+                else s.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))).to_numpy()
+            )
             listed = [_num_list(v) for v in vals.tolist()]
             orig = s.tolist()
-            positions[fld] = [None if null[i] else (orig[i] if bad[i] else listed[i])
-                              for i in range(n)]
+            positions[fld] = [
+                None if null[i] else (orig[i] if bad[i] else listed[i]) for i in range(n)
+            ]
         else:
             trio = np.column_stack([df[c].to_numpy() for c in src]).tolist()
-            positions[fld] = [None if all(_blank(v) for v in t) else [_py(v) for v in t]
-                              for t in trio]
+            positions[fld] = [
+                None if all(_blank(v) for v in t) else [_py(v) for v in t] for t in trio
+            ]
     skip = {c for src in sources.values() for c in ([src] if isinstance(src, str) else src)}
     others = [c for c in df.columns if c not in skip]
     records = []
@@ -158,38 +173,42 @@ def _py(v: Any) -> Any:
 
 
 def _num_list(t: list[float]) -> list[int | float]:
-    return [int(v) if np.isfinite(v) and float(v).is_integer() and abs(v) < 2**53 else v
-            for v in t]
+    return [int(v) if np.isfinite(v) and float(v).is_integer() and abs(v) < 2**53 else v for v in t]
 
 
 # -- resolution ------------------------------------------------------------------------
-def scale_factor(annotation_resolution: Sequence[float] | None,
-                 table_resolution: Sequence[float] | None) -> np.ndarray | None:
+def scale_factor(
+    annotation_resolution: Sequence[float] | None, table_resolution: Sequence[float] | None
+) -> np.ndarray | None:
     """Per-axis factor ``annotation_resolution / table_resolution`` (None: no scaling)."""
     if annotation_resolution is None:
         return None
     if table_resolution is None:
         raise InvalidArgument(
             "annotation_resolution was given but the table's resolution is unknown, so the "
-            "positions cannot be scaled; give table_resolution (or a table name) as well.")
+            "positions cannot be scaled; give table_resolution (or a table name) as well."
+        )
     out = []
-    for name, res in (("annotation_resolution", annotation_resolution),
-                      ("table_resolution", table_resolution)):
+    for name, res in (
+        ("annotation_resolution", annotation_resolution),
+        ("table_resolution", table_resolution),
+    ):
         try:
             arr = np.asarray([float(v) for v in res], dtype=float)
         except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"{name} must be 3 numbers in nm, like [4, 4, 40], "
-                                  f"not {res!r}.") from exc
+            raise InvalidArgument(
+                f"{name} must be 3 numbers in nm, like [4, 4, 40], not {res!r}."
+            ) from exc
         if arr.shape != (3,) or not (np.isfinite(arr).all() and (arr > 0).all()):
-            raise InvalidArgument(f"{name} must be 3 positive numbers in nm, like [4, 4, 40], "
-                                  f"not {res!r}.")
+            raise InvalidArgument(
+                f"{name} must be 3 positive numbers in nm, like [4, 4, 40], not {res!r}."
+            )
         out.append(arr)
     factor = out[0] / out[1]
     return None if np.all(factor == 1) else factor
 
 
-def scale_points(spec: SchemaSpec, frame: pd.DataFrame, factor: np.ndarray | None
-                 ) -> pd.DataFrame:
+def scale_points(spec: SchemaSpec, frame: pd.DataFrame, factor: np.ndarray | None) -> pd.DataFrame:
     """``frame`` with readable positions as x/y/z float columns multiplied by ``factor``.
 
     A point column holding something that is not 3 numbers is left as it is (unscaled) so
@@ -217,8 +236,9 @@ def scale_points(spec: SchemaSpec, frame: pd.DataFrame, factor: np.ndarray | Non
 
 
 # -- CSV files -------------------------------------------------------------------------
-def csv_frame(data: CsvData, spec: SchemaSpec, mapping: ColumnMapping,
-              factor: np.ndarray | None = None) -> pd.DataFrame:
+def csv_frame(
+    data: CsvData, spec: SchemaSpec, mapping: ColumnMapping, factor: np.ndarray | None = None
+) -> pd.DataFrame:
     """The canonical frame of a CSV file's mapped columns, numbers typed by arrow (fast)."""
     out: dict[str, Any] = {}
     for f in spec.user_fields:
@@ -286,5 +306,5 @@ def _position_text(col: pa.ChunkedArray) -> np.ndarray | None:
     if np.isnan(flat).any():
         return None
     out = np.full((len(col), 3), np.nan)  # a blank cell stays a NaN row: the validator
-    out[present] = flat.reshape(-1, 3)     # reports it if the point is required
+    out[present] = flat.reshape(-1, 3)  # reports it if the point is required
     return out

@@ -51,6 +51,7 @@ def file_digest(raw: bytes) -> str:
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class CheckResult:
     """What checking found: the whole report, the rows as they would be stored, and counts."""
@@ -104,8 +105,13 @@ class UploadPlan:
 
     def mapping_report(self) -> ValidationReport:
         """Problems of the current mapping (errors block the upload; ignored columns warn)."""
-        return check_mapping(self.mapping, self.columns, self.spec, update=self.update,
-                             duplicates=self.data.duplicates)
+        return check_mapping(
+            self.mapping,
+            self.columns,
+            self.spec,
+            update=self.update,
+            duplicates=self.data.duplicates,
+        )
 
     def remap(self, changes: Mapping[str, Source]) -> UploadPlan:
         """The same plan with some fields taken from other columns."""
@@ -113,8 +119,11 @@ class UploadPlan:
 
     def with_resolution(self, annotation_resolution: Sequence[float] | None) -> UploadPlan:
         """The same plan with the file's voxel resolution (nm) for scaling, or None."""
-        res = None if annotation_resolution is None else tuple(
-            float(v) for v in annotation_resolution)
+        res = (
+            None
+            if annotation_resolution is None
+            else tuple(float(v) for v in annotation_resolution)
+        )
         scale_factor(res, self.table_resolution)  # refuses bad values now, not at commit
         return replace(self, annotation_resolution=res)  # type: ignore[arg-type]
 
@@ -132,15 +141,17 @@ class UploadPlan:
         report.merge(mapping)
         frame = self.frame()
         if mapping.ok:
-            checked = validate_frame(self.spec, frame, update=self.update,
-                                     lines=self.data.lines, ignored=())
+            checked = validate_frame(
+                self.spec, frame, update=self.update, lines=self.data.lines, ignored=()
+            )
             report.merge(checked.report)
             if report.ok and self.spec.is_reference and "target_id" in checked.columns:
                 report.merge(self._targets(checked.columns["target_id"]))
         return CheckResult(report=report, frame=frame, lines=self.data.lines)
 
-    def commit(self, progress: Progress | None = None, upload_key: str | None = None
-               ) -> list[int] | dict[int, int]:
+    def commit(
+        self, progress: Progress | None = None, upload_key: str | None = None
+    ) -> list[int] | dict[int, int]:
         """Store every row in one transaction (or nothing); ids, or {old: new} for updates."""
         mapping = self.mapping_report()
         notes = ValidationReport(rows=self.data.rows)
@@ -151,18 +162,31 @@ class UploadPlan:
         frame = self.frame()
         backend = self.client.backend
         if self.update:
-            return backend.update_frame(self.volume, self.table_name, frame,
-                                        lines=self.data.lines, progress=progress,
-                                        upload_key=upload_key)
-        return backend.insert_frame(self.volume, self.table_name, frame, lines=self.data.lines,
-                                    line_label="line", progress=progress,
-                                    upload_key=upload_key, prior=notes)
+            return backend.update_frame(
+                self.volume,
+                self.table_name,
+                frame,
+                lines=self.data.lines,
+                progress=progress,
+                upload_key=upload_key,
+            )
+        return backend.insert_frame(
+            self.volume,
+            self.table_name,
+            frame,
+            lines=self.data.lines,
+            line_label="line",
+            progress=progress,
+            upload_key=upload_key,
+            prior=notes,
+        )
 
     def start(self, upload_key: str | None = None) -> UploadTask:
         """`commit` in a background thread; poll the task for progress and the result."""
         task = UploadTask(total=self.data.rows)
-        task.thread = threading.Thread(target=task.run, args=(self, upload_key),
-                                       name=f"upload-{self.table_name}", daemon=True)
+        task.thread = threading.Thread(
+            target=task.run, args=(self, upload_key), name=f"upload-{self.table_name}", daemon=True
+        )
         task.thread.start()
         return task
 
@@ -185,7 +209,7 @@ class UploadPlan:
             return None
         meta = backend.meta(self.volume, self.table_name)
         if not backend.can("write", meta):  # a key answers only to who may write, as the
-            return None                      # engine's own look-ups do
+            return None  # engine's own look-ups do
         done = ask(upload_key, meta["id"])
         if done is None:
             return None
@@ -196,8 +220,12 @@ class UploadPlan:
     def subset(self, rows: Sequence[int] | np.ndarray) -> UploadPlan:
         """The same plan for some rows only (0-based positions), keeping their line numbers."""
         take = np.asarray(rows, dtype=np.int64)
-        data = replace(self.data, table=self.data.table.take(take),
-                       lines=self.data.lines[take], notes=ValidationReport(rows=len(take)))
+        data = replace(
+            self.data,
+            table=self.data.table.take(take),
+            lines=self.data.lines[take],
+            notes=ValidationReport(rows=len(take)),
+        )
         return replace(self, data=data)
 
     def diff_update(self) -> Any:
@@ -206,23 +234,28 @@ class UploadPlan:
 
         return diff_update(self)
 
-    def compare_extents(self, new: Extent | None, existing: Extent | None
-                        ) -> ExtentCheck | None:
+    def compare_extents(self, new: Extent | None, existing: Extent | None) -> ExtentCheck | None:
         """The file's points' extent (nm) against the table's (nm), naming a likely mistake."""
-        return compare_extents(new, existing,
-                               file_resolution=self.annotation_resolution or self.table_resolution,
-                               table_resolution=self.table_resolution)
+        return compare_extents(
+            new,
+            existing,
+            file_resolution=self.annotation_resolution or self.table_resolution,
+            table_resolution=self.table_resolution,
+        )
 
     def result_table(self, result: list[int] | dict[int, int]) -> pa.Table:
         """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
         names, arrays = ["line"], [pa.array(self.data.lines, type=pa.int64())]
         cells = self.data.table
         if isinstance(result, dict):
-            old = pd.to_numeric(pd.Series(self.data.text(self.mapping.id_column or "id")),
-                                errors="coerce").astype("Int64")
+            old = pd.to_numeric(
+                pd.Series(self.data.text(self.mapping.id_column or "id")), errors="coerce"
+            ).astype("Int64")
             names += ["id", "new_id"]
-            arrays += [pa.array(old, type=pa.int64()),
-                       pa.array(old.map(result).astype("Int64"), type=pa.int64())]
+            arrays += [
+                pa.array(old, type=pa.int64()),
+                pa.array(old.map(result).astype("Int64"), type=pa.int64()),
+            ]
         else:
             if len(result) != self.data.rows:
                 raise ValueError(f"{len(result)} ids for {self.data.rows} rows")
@@ -237,8 +270,7 @@ class UploadPlan:
 
     def result_frame(self, result: list[int] | dict[int, int]) -> pd.DataFrame:
         """`result_table` as a DataFrame (ids as nullable integers)."""
-        return self.result_table(result).to_pandas(
-            types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return self.result_table(result).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
     def result_csv(self, result: list[int] | dict[int, int]) -> bytes:
         """`result_table` as CSV bytes (Arrow writes a million rows in a fraction of a second)."""
@@ -246,8 +278,11 @@ class UploadPlan:
         head = io.StringIO()
         csv.writer(head, lineterminator="\n").writerow(table.column_names)  # unquoted names
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(
-            include_header=False, quoting_style="needed"))
+        pacsv.write_csv(
+            table,
+            sink,
+            write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+        )
         return head.getvalue().encode("utf-8") + sink.getvalue().to_pybytes()
 
     def _targets(self, targets: Any) -> ValidationReport:
@@ -257,15 +292,21 @@ class UploadPlan:
         wanted = sorted({int(v) for v in s.dropna()})
         found: set[int] = set()
         for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
-            rows = self.client.query_annotations(self.reference_table, ids=part, limit=len(part),
-                                                 include_invalid=True)
+            part = wanted[start : start + 500]
+            rows = self.client.query_annotations(
+                self.reference_table, ids=part, limit=len(part), include_invalid=True
+            )
             found.update(int(i) for i in rows["id"])
         missing = set(wanted) - found
         if missing:
-            rep.add("unknown_target", "target_id", s.isin(missing).to_numpy(), s,
-                    f"no annotation with this id in the reference table "
-                    f"'{self.reference_table}'", self.data.lines)
+            rep.add(
+                "unknown_target",
+                "target_id",
+                s.isin(missing).to_numpy(),
+                s,
+                f"no annotation with this id in the reference table '{self.reference_table}'",
+                self.data.lines,
+            )
         return rep
 
 
@@ -295,9 +336,11 @@ class UploadTask:
             self.state = "failed"
         except Exception:  # noqa: BLE001 - a sentence for the user, the trace for the log
             logger.exception("an upload failed")
-            self.error = ("The upload stopped on an unexpected error. Upload the same file "
-                          "again: rows already stored are not stored twice. If it fails again, "
-                          "send the log to an admin.")
+            self.error = (
+                "The upload stopped on an unexpected error. Upload the same file "
+                "again: rows already stored are not stored twice. If it fails again, "
+                "send the log to an admin."
+            )
             self.state = "failed"
 
     @property
@@ -311,30 +354,55 @@ class UploadTask:
         return self.state != "running"
 
 
-def open_upload(client: Any, table_name: str, source: Any, *, name: str | None = None,
-                encoding: str | None = None, delimiter: str | None = None,
-                mapping: Mapping[str, Source] | None = None, update: bool = False,
-                annotation_resolution: Sequence[float] | None = None,
-                aligned_volume_name: str | None = None) -> UploadPlan:
+def open_upload(
+    client: Any,
+    table_name: str,
+    source: Any,
+    *,
+    name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: Mapping[str, Source] | None = None,
+    update: bool = False,
+    annotation_resolution: Sequence[float] | None = None,
+    aligned_volume_name: str | None = None,
+) -> UploadPlan:
     """Read ``source`` (path, bytes or file) for ``table_name`` and propose a mapping."""
     volume = client._vol(aligned_volume_name)
     meta = client.get_table_metadata(table_name, aligned_volume_name=volume)
     spec = schema_spec(meta["schema_type"])
-    data = source if isinstance(source, CsvData) else read_csv(
-        source, encoding=encoding, delimiter=delimiter, name=name)
+    data = (
+        source
+        if isinstance(source, CsvData)
+        else read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
+    )
     proposal = propose_mapping(data.columns, spec, update=update)
     if mapping:
         proposal = proposal.with_changes(mapping, data.columns)
-    plan = UploadPlan(client=client, table_name=table_name, volume=volume, spec=spec,
-                      table_resolution=tuple(float(meta[f"voxel_resolution_{a}"])
-                                             for a in AXES),  # type: ignore[arg-type]
-                      data=data, mapping=proposal, update=update,
-                      reference_table=meta.get("reference_table"))
+    plan = UploadPlan(
+        client=client,
+        table_name=table_name,
+        volume=volume,
+        spec=spec,
+        table_resolution=tuple(float(meta[f"voxel_resolution_{a}"]) for a in AXES),  # type: ignore[arg-type]
+        data=data,
+        mapping=proposal,
+        update=update,
+        reference_table=meta.get("reference_table"),
+    )
     return plan.with_resolution(annotation_resolution)
 
 
-def ingest_csv(client: Any, table_name: str, source: Any, *, progress: Progress | None = None,
-               upload_key: str | None = None, **options: Any) -> list[int] | dict[int, int]:
+def ingest_csv(
+    client: Any,
+    table_name: str,
+    source: Any,
+    *,
+    progress: Progress | None = None,
+    upload_key: str | None = None,
+    **options: Any,
+) -> list[int] | dict[int, int]:
     """Read, map, validate and store a CSV file in one call; all rows or none."""
-    return open_upload(client, table_name, source, **options).commit(progress=progress,
-                                                                      upload_key=upload_key)
+    return open_upload(client, table_name, source, **options).commit(
+        progress=progress, upload_key=upload_key
+    )

@@ -52,8 +52,9 @@ class ColumnMapping:
             out.append(self.id_column)
         return out
 
-    def with_changes(self, changes: Mapping[str, Source], columns: Sequence[str] | None = None
-                     ) -> ColumnMapping:
+    def with_changes(
+        self, changes: Mapping[str, Source], columns: Sequence[str] | None = None
+    ) -> ColumnMapping:
         """A copy with some fields (or ``id``) pointed at other columns (None: no column)."""
         fields = dict(self.fields)
         id_column = self.id_column
@@ -62,15 +63,21 @@ class ColumnMapping:
                 id_column = src if isinstance(src, str) and src else None
                 continue
             if key not in fields:
-                raise KeyError(f"{key!r} is not a field of schema {self.schema!r}; the fields "
-                               f"are {', '.join(fields)}.")
+                raise KeyError(
+                    f"{key!r} is not a field of schema {self.schema!r}; the fields "
+                    f"are {', '.join(fields)}."
+                )
             if isinstance(src, list | tuple):
                 src = tuple(str(c) for c in src)
                 if len(src) != 3:
                     raise ValueError(f"A split position needs 3 columns x, y, z, not {src!r}.")
             fields[key] = src or None
-        mapped = replace(self, fields=fields, id_column=id_column,
-                         how={**self.how, **{k: "chosen" for k in changes}})
+        mapped = replace(
+            self,
+            fields=fields,
+            id_column=id_column,
+            how={**self.how, **{k: "chosen" for k in changes}},
+        )
         if columns is not None:
             used = set(mapped.used_columns())
             mapped = replace(mapped, ignored=tuple(c for c in columns if c not in used))
@@ -78,14 +85,16 @@ class ColumnMapping:
 
     def to_dict(self) -> dict[str, object]:
         """Plain data (lists for split positions), e.g. for a form or JSON."""
-        out: dict[str, object] = {k: list(v) if isinstance(v, tuple) else v
-                                  for k, v in self.fields.items()}
+        out: dict[str, object] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in self.fields.items()
+        }
         out["id"] = self.id_column
         return out
 
 
-def propose_mapping(columns: Sequence[str], spec: SchemaSpec, *, update: bool = False
-                    ) -> ColumnMapping:
+def propose_mapping(
+    columns: Sequence[str], spec: SchemaSpec, *, update: bool = False
+) -> ColumnMapping:
     """The likely column of each user field of ``spec`` among ``columns``."""
     by_norm: dict[str, str] = {}
     for c in columns:
@@ -95,8 +104,11 @@ def propose_mapping(columns: Sequence[str], spec: SchemaSpec, *, update: bool = 
     taken: set[str] = set()
     points = [f for f in spec.user_fields if f.kind == "point"]
     for f in spec.user_fields:
-        src, why = (_point_source(f, by_norm, single=len(points) == 1) if f.kind == "point"
-                    else _scalar_source(f, by_norm))
+        src, why = (
+            _point_source(f, by_norm, single=len(points) == 1)
+            if f.kind == "point"
+            else _scalar_source(f, by_norm)
+        )
         cols = [src] if isinstance(src, str) else list(src or ())
         if any(c in taken for c in cols):
             src, why = None, ""
@@ -109,8 +121,9 @@ def propose_mapping(columns: Sequence[str], spec: SchemaSpec, *, update: bool = 
         id_column = None
     used = taken | ({id_column} if id_column else set())
     ignored = tuple(c for c in columns if c not in used)
-    return ColumnMapping(schema=spec.name, fields=fields, id_column=id_column,
-                         ignored=ignored, how=how)
+    return ColumnMapping(
+        schema=spec.name, fields=fields, id_column=id_column, ignored=ignored, how=how
+    )
 
 
 def _scalar_source(f: FieldSpec, by_norm: dict[str, str]) -> tuple[Source, str]:
@@ -118,8 +131,7 @@ def _scalar_source(f: FieldSpec, by_norm: dict[str, str]) -> tuple[Source, str]:
     return (hit, "same name") if hit else (None, "")
 
 
-def _point_source(f: FieldSpec, by_norm: dict[str, str], single: bool
-                  ) -> tuple[Source, str]:
+def _point_source(f: FieldSpec, by_norm: dict[str, str], single: bool) -> tuple[Source, str]:
     base = f.column[: -len("_position")]
     for name in (f.column, base):
         if name in by_norm:
@@ -133,9 +145,14 @@ def _point_source(f: FieldSpec, by_norm: dict[str, str], single: bool
     return None, ""
 
 
-def check_mapping(mapping: ColumnMapping, columns: Sequence[str], spec: SchemaSpec, *,
-                  update: bool = False, duplicates: Mapping[str, list[int]] | None = None
-                  ) -> ValidationReport:
+def check_mapping(
+    mapping: ColumnMapping,
+    columns: Sequence[str],
+    spec: SchemaSpec,
+    *,
+    update: bool = False,
+    duplicates: Mapping[str, list[int]] | None = None,
+) -> ValidationReport:
     """Errors (and ignored-column warnings) of a mapping against a file's columns."""
     rep = ValidationReport(rows=0)
     one = np.array([None], dtype=object)
@@ -146,45 +163,82 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str], spec: SchemaSp
         src = mapping.fields.get(f.column)
         if src is None:
             if f.required and not update:
-                rep.add("missing_column", f.column, None, None,
-                        f"the required field '{f.column}' has no column; choose one of the "
-                        f"file's columns ({listing})"
-                        + (", or three for x, y, z" if f.kind == "point" else ""), one)
+                rep.add(
+                    "missing_column",
+                    f.column,
+                    None,
+                    None,
+                    f"the required field '{f.column}' has no column; choose one of the "
+                    f"file's columns ({listing})"
+                    + (", or three for x, y, z" if f.kind == "point" else ""),
+                    one,
+                )
             continue
         for c in [src] if isinstance(src, str) else list(src):
             uses.setdefault(c, []).append(f.column)
             if c not in present:
-                rep.add("unknown_column", f.column, None, None,
-                        f"'{f.column}' is mapped to a column {c!r} that is not in the file; "
-                        f"the columns are: {listing}", one)
+                rep.add(
+                    "unknown_column",
+                    f.column,
+                    None,
+                    None,
+                    f"'{f.column}' is mapped to a column {c!r} that is not in the file; "
+                    f"the columns are: {listing}",
+                    one,
+                )
             if duplicates and c in duplicates:
                 cols = ", ".join(map(str, duplicates[c]))
-                rep.add("duplicate_header", f.column, None, None,
-                        f"'{f.column}' is mapped to {c!r}, but columns {cols} are all called "
-                        f"{c!r}; rename them in the file so it is clear which holds "
-                        f"'{f.column}'", one)
+                rep.add(
+                    "duplicate_header",
+                    f.column,
+                    None,
+                    None,
+                    f"'{f.column}' is mapped to {c!r}, but columns {cols} are all called "
+                    f"{c!r}; rename them in the file so it is clear which holds "
+                    f"'{f.column}'",
+                    one,
+                )
     if mapping.id_column is not None:
         uses.setdefault(mapping.id_column, []).append("id")
         if mapping.id_column not in present:
-            rep.add("unknown_column", "id", None, None,
-                    f"the id is mapped to a column {mapping.id_column!r} that is not in the file",
-                    one)
+            rep.add(
+                "unknown_column",
+                "id",
+                None,
+                None,
+                f"the id is mapped to a column {mapping.id_column!r} that is not in the file",
+                one,
+            )
     elif update:
-        rep.add("missing_column", "id", None, None,
-                "updates need an 'id' column naming the annotations to change; choose one of "
-                f"the file's columns ({listing})", one)
+        rep.add(
+            "missing_column",
+            "id",
+            None,
+            None,
+            "updates need an 'id' column naming the annotations to change; choose one of "
+            f"the file's columns ({listing})",
+            one,
+        )
     for c, names in uses.items():
         if len(names) > 1:
-            rep.add("column_used_twice", c, None, None,
-                    f"column {c!r} is mapped to {len(names)} fields ({', '.join(names)}); "
-                    "each column can feed one field", one)
+            rep.add(
+                "column_used_twice",
+                c,
+                None,
+                None,
+                f"column {c!r} is mapped to {len(names)} fields ({', '.join(names)}); "
+                "each column can feed one field",
+                one,
+            )
     used = set(uses)
     for c in columns:
         if c not in used:
             if norm(c).endswith(("supervoxel_id", "root_id")):
                 msg = f"{c!r} is filled in by the segmentation service; the column is ignored"
             else:
-                msg = (f"{c!r} matches no field of schema '{spec.name}'; the column is ignored "
-                       "(map it to a field if it belongs to one)")
+                msg = (
+                    f"{c!r} matches no field of schema '{spec.name}'; the column is ignored "
+                    "(map it to a field if it belongs to one)"
+                )
             rep.add("ignored_column", c, None, None, msg, one, severity="warning")
     return rep

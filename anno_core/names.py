@@ -46,8 +46,12 @@ def check_volume_name(name: object) -> str:
 
 def check_user_name(name: object) -> str:
     """Return ``name`` if it is a valid user name, else raise InvalidName."""
-    if (not isinstance(name, str) or not USER_NAME_RE.match(name) or len(name) > MAX_NAME
-            or name.isdigit()):
+    if (
+        not isinstance(name, str)
+        or not USER_NAME_RE.match(name)
+        or len(name) > MAX_NAME
+        or name.isdigit()
+    ):
         raise InvalidName(
             f"The user name {name!r} is not allowed: use letters, digits, '_', '.', '@' "
             "and '-', with at least one character that is not a digit (all-digit names "

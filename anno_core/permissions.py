@@ -39,8 +39,9 @@ def _allowed(level: str, user: User, owner_id: str, owner_groups: frozenset[str]
     return False
 
 
-def can(action: str, user: User, meta: Mapping[str, Any],
-        owner_groups: Callable[[str], frozenset[str]]) -> bool:
+def can(
+    action: str, user: User, meta: Mapping[str, Any], owner_groups: Callable[[str], frozenset[str]]
+) -> bool:
     """Whether ``user`` may do ``action`` (read/write/metadata/delete) on table ``meta``."""
     owner = str(meta["user_id"])
     if action == "delete":
@@ -53,17 +54,18 @@ def can(action: str, user: User, meta: Mapping[str, Any],
     return _allowed(level, user, owner, owner_groups(owner))
 
 
-def require(action: str, user: User, meta: Mapping[str, Any],
-            owner_groups: Callable[[str], frozenset[str]]) -> None:
+def require(
+    action: str, user: User, meta: Mapping[str, Any], owner_groups: Callable[[str], frozenset[str]]
+) -> None:
     """Raise PermissionDenied with a sentence when ``user`` may not do ``action``."""
     if can(action, user, meta, owner_groups):
         return
     table = meta["table_name"]
     words = {
         "read": f"read the annotations of table '{table}' (its read permission is "
-                f"{meta['read_permission']})",
+        f"{meta['read_permission']})",
         "write": f"change the annotations of table '{table}' (its write permission is "
-                 f"{meta['write_permission']})",
+        f"{meta['write_permission']})",
         "metadata": f"edit the metadata of table '{table}': only its owner can",
         "delete": f"delete table '{table}': only admins can",
     }

@@ -29,11 +29,23 @@ NUMERIC_BINS = 6
 
 # Okabe-Ito and Tableau colours: distinguishable for colour-blind readers, none of them grey.
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233),
-    (213, 94, 0), (148, 103, 189), (188, 189, 34), (140, 86, 75), (23, 190, 207),
+    (0, 114, 178),
+    (230, 159, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (86, 180, 233),
+    (213, 94, 0),
+    (148, 103, 189),
+    (188, 189, 34),
+    (140, 86, 75),
+    (23, 190, 207),
 )
 SEQUENTIAL: tuple[tuple[int, int, int], ...] = (  # viridis, low to high
-    (68, 1, 84), (65, 68, 135), (42, 120, 142), (34, 168, 132), (122, 209, 81),
+    (68, 1, 84),
+    (65, 68, 135),
+    (42, 120, 142),
+    (34, 168, 132),
+    (122, 209, 81),
     (253, 231, 37),
 )
 SINGLE_COLOR = (0, 114, 178)
@@ -50,8 +62,7 @@ class PreviewDeck(pdk.Deck):
     def to_json(self) -> str:
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, sort_keys=True, default=default_serialize,
-                          separators=(",", ":"))
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -88,8 +99,10 @@ class PreviewInfo:
     @property
     def sampled(self) -> bool:
         """Whether fewer points are drawn than there are."""
-        return (self.drawn + self.existing_drawn
-                < self.total - self.without_position + self.existing_total)
+        return (
+            self.drawn + self.existing_drawn
+            < self.total - self.without_position + self.existing_total
+        )
 
     def summary(self) -> str:
         """One sentence with the counts, for a caption under the deck."""
@@ -98,8 +111,7 @@ class PreviewInfo:
         if self.drawn < shown:
             text += " (a fixed random sample)"
         if self.existing_total:
-            text += (f"; {self.existing_drawn:,} of {self.existing_total:,} existing points "
-                     "in grey")
+            text += f"; {self.existing_drawn:,} of {self.existing_total:,} existing points in grey"
         if self.marked_total:
             text += f"; {self.marked_drawn:,} of {self.marked_total:,} marked rows in red"
         if self.without_position:
@@ -108,8 +120,7 @@ class PreviewInfo:
         return text + "."
 
 
-def positions_nm(frame: pd.DataFrame, position: str,
-                 resolution: Sequence[float]) -> np.ndarray:
+def positions_nm(frame: pd.DataFrame, position: str, resolution: Sequence[float]) -> np.ndarray:
     """An (n, 3) float array of positions in nm; NaN where a row has no usable position.
 
     Reads ``{position}_x/_y/_z`` columns (fast), or one ``{position}`` column of [x, y, z]
@@ -120,8 +131,9 @@ def positions_nm(frame: pd.DataFrame, position: str,
         raise ValueError("resolution must be 3 numbers (nm per unit of x, y and z)")
     split = [f"{position}_{a}" for a in AXES]
     if all(c in frame.columns for c in split):
-        out = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64)
-                               for c in split])
+        out = np.column_stack(
+            [pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64) for c in split]
+        )
     elif position in frame.columns:
         out = _parse_points(frame[position])
     else:
@@ -134,8 +146,13 @@ def positions_nm(frame: pd.DataFrame, position: str,
 def _parse_points(s: pd.Series) -> np.ndarray:
     n = len(s)
     out = np.full((n, 3), np.nan)
-    txt = s.map(lambda v: v if isinstance(v, str) else
-                (" ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else ""))
+    txt = s.map(
+        lambda v: (
+            v
+            if isinstance(v, str)
+            else (" ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else "")
+        )
+    )
     parts = txt.str.strip().str.strip("[]()").str.replace(",", " ").str.split(expand=True)
     if parts.shape[1] >= 3:
         ok = parts.notna().sum(axis=1).to_numpy() == 3
@@ -145,8 +162,9 @@ def _parse_points(s: pd.Series) -> np.ndarray:
     return out
 
 
-def sample_indices(n: int, max_points: int, seed: int = 0,
-                   strata: np.ndarray | None = None) -> np.ndarray:
+def sample_indices(
+    n: int, max_points: int, seed: int = 0, strata: np.ndarray | None = None
+) -> np.ndarray:
     """Sorted indices of at most ``max_points`` of ``n`` rows, the same for the same seed.
 
     With ``strata`` (an integer code per row), every stratum keeps its share of the sample
@@ -218,15 +236,16 @@ def _categories(values: pd.Series) -> tuple[np.ndarray, list[str], list[tuple[in
     lookup[top] = np.arange(len(top))
     lookup[-1] = empty
     labels = [str(uniques[i]) for i in top] + ["other values", "(empty)"]
-    return lookup[raw], labels, [*PALETTE[:len(top)], OTHER_COLOR, EMPTY_COLOR]
+    return lookup[raw], labels, [*PALETTE[: len(top)], OTHER_COLOR, EMPTY_COLOR]
 
 
 def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _tips(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str],
-          nm: np.ndarray, res: np.ndarray) -> list[str]:
+def _tips(
+    frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str], nm: np.ndarray, res: np.ndarray
+) -> list[str]:
     """A tooltip line per drawn row: the chosen columns, then the position as given."""
     parts: list[pd.Series] = []
     for c in columns:
@@ -234,8 +253,9 @@ def _tips(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str],
             vals = frame[c].iloc[rows].astype("string").fillna("")
             parts.append(f"{c}: " + vals.reset_index(drop=True))
     given = nm / res
-    pos = pd.Series([f"at [{x:.6g}, {y:.6g}, {z:.6g}]" for x, y, z in given.tolist()],
-                    dtype="string")
+    pos = pd.Series(
+        [f"at [{x:.6g}, {y:.6g}, {z:.6g}]" for x, y, z in given.tolist()], dtype="string"
+    )
     parts.append(pos)
     text = parts[0]
     for p in parts[1:]:
@@ -248,23 +268,53 @@ def _records(centered: np.ndarray, tips: list[str]) -> list[dict]:
     return [{"p": p, "t": t} for p, t in zip(pts, tips, strict=True)]
 
 
-def _layer(layer_id: str, data: list[dict], color: Sequence[int], radius: float,
-           pickable: bool = True) -> pdk.Layer:
-    return pdk.Layer("ScatterplotLayer", data=data, id=layer_id, get_position="p",
-                     get_fill_color=list(color), get_radius=radius,
-                     radius_units=pdk.types.String("pixels"),
-                     billboard=True, pickable=pickable, stroked=False)
+def _layer(
+    layer_id: str, data: list[dict], color: Sequence[int], radius: float, pickable: bool = True
+) -> pdk.Layer:
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data=data,
+        id=layer_id,
+        get_position="p",
+        get_fill_color=list(color),
+        get_radius=radius,
+        radius_units=pdk.types.String("pixels"),
+        billboard=True,
+        pickable=pickable,
+        stroked=False,
+    )
 
 
 def _bounds_layer(lo: np.ndarray, hi: np.ndarray) -> pdk.Layer:
     corners = [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
-    edges = [(0, 1), (0, 2), (0, 4), (1, 3), (1, 5), (2, 3), (2, 6), (3, 7), (4, 5), (4, 6),
-             (5, 7), (6, 7)]
-    data = [{"s": [round(v, 1) for v in corners[a]], "e": [round(v, 1) for v in corners[b]]}
-            for a, b in edges]
-    return pdk.Layer("LineLayer", data=data, id="bounds", get_source_position="s",
-                     get_target_position="e", get_color=list(BOUNDS_COLOR), get_width=1,
-                     pickable=False)
+    edges = [
+        (0, 1),
+        (0, 2),
+        (0, 4),
+        (1, 3),
+        (1, 5),
+        (2, 3),
+        (2, 6),
+        (3, 7),
+        (4, 5),
+        (4, 6),
+        (5, 7),
+        (6, 7),
+    ]
+    data = [
+        {"s": [round(v, 1) for v in corners[a]], "e": [round(v, 1) for v in corners[b]]}
+        for a, b in edges
+    ]
+    return pdk.Layer(
+        "LineLayer",
+        data=data,
+        id="bounds",
+        get_source_position="s",
+        get_target_position="e",
+        get_color=list(BOUNDS_COLOR),
+        get_width=1,
+        pickable=False,
+    )
 
 
 def _extent(pts: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
@@ -273,13 +323,22 @@ def _extent(pts: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]] | No
     return (tuple(float(v) for v in pts.min(axis=0)), tuple(float(v) for v in pts.max(axis=0)))
 
 
-def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[float],
-                color_by: str | None = None, stratify_by: str | None = None,
-                tooltip_columns: Sequence[str] = ("id",),
-                existing: pd.DataFrame | None = None, existing_position: str | None = None,
-                existing_resolution: Sequence[float] | None = None,
-                marked: np.ndarray | None = None, max_points: int = MAX_POINTS,
-                seed: int = 0, height: int = 520) -> tuple[pdk.Deck, PreviewInfo]:
+def points_deck(
+    frame: pd.DataFrame,
+    *,
+    position: str,
+    resolution: Sequence[float],
+    color_by: str | None = None,
+    stratify_by: str | None = None,
+    tooltip_columns: Sequence[str] = ("id",),
+    existing: pd.DataFrame | None = None,
+    existing_position: str | None = None,
+    existing_resolution: Sequence[float] | None = None,
+    marked: np.ndarray | None = None,
+    max_points: int = MAX_POINTS,
+    seed: int = 0,
+    height: int = 520,
+) -> tuple[pdk.Deck, PreviewInfo]:
     """A deck of ``frame``'s points at ``position`` (with ``existing`` points in grey).
 
     ``resolution`` is nm per unit of the frame's positions; ``color_by`` a column to colour
@@ -296,8 +355,9 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
         raise ValueError("marked must hold one true/false value per row")
     ex_pos = np.empty((0, 3))
     if existing is not None and len(existing):
-        ex_pos = positions_nm(existing, existing_position or position,
-                              existing_resolution or resolution)
+        ex_pos = positions_nm(
+            existing, existing_position or position, existing_resolution or resolution
+        )
         ex_pos = ex_pos[np.isfinite(ex_pos).all(axis=1)]
     ex_budget = min(len(ex_pos), max_points // 3)
     budget = min(n_ok, max_points - ex_budget)
@@ -317,8 +377,14 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
     strata = None
     if strat_col is not None:
         strata = codes if strat_col == color_by else pd.factorize(frame[strat_col])[0]
-    picked = plain_rows[sample_indices(len(plain_rows), budget - len(picked_marked), seed,
-                                       None if strata is None else strata[plain_rows])]
+    picked = plain_rows[
+        sample_indices(
+            len(plain_rows),
+            budget - len(picked_marked),
+            seed,
+            None if strata is None else strata[plain_rows],
+        )
+    ]
     ex_pick = ex_pos[sample_indices(len(ex_pos), ex_budget, seed + 2)]
 
     drawn_all = np.concatenate([pos[picked], pos[picked_marked], ex_pick])
@@ -334,14 +400,18 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
         layers.append(_bounds_layer(lo - center, hi - center))
     if len(ex_pick):
         ex_tips = ["existing annotation"] * len(ex_pick)
-        layers.append(_layer("existing", _records(ex_pick - center, ex_tips),
-                             EXISTING_COLOR, 2))
+        layers.append(_layer("existing", _records(ex_pick - center, ex_tips), EXISTING_COLOR, 2))
     legend: list[LegendEntry] = []
     radius = 3 if len(picked) <= 20_000 else 2 if len(picked) <= 50_000 else 1.2
     if codes is None:
-        layers.append(_layer("points-0", _records(pos[picked] - center,
-                                                  _tips(frame, picked, tip_cols, pos[picked], res)),
-                             SINGLE_COLOR, radius))
+        layers.append(
+            _layer(
+                "points-0",
+                _records(pos[picked] - center, _tips(frame, picked, tip_cols, pos[picked], res)),
+                SINGLE_COLOR,
+                radius,
+            )
+        )
     else:
         all_counts = np.bincount(codes[valid_rows], minlength=len(labels))
         for k, (label, color) in enumerate(zip(labels, colors, strict=True)):
@@ -351,29 +421,52 @@ def points_deck(frame: pd.DataFrame, *, position: str, resolution: Sequence[floa
             legend.append(LegendEntry(label, tuple(color), int(all_counts[k]), len(rows)))
             if len(rows):
                 tips = _tips(frame, rows, tip_cols, pos[rows], res)
-                layers.append(_layer(f"points-{k}", _records(pos[rows] - center, tips), color,
-                                     radius))
+                layers.append(
+                    _layer(f"points-{k}", _records(pos[rows] - center, tips), color, radius)
+                )
     if len(picked_marked):
-        layers.append(_layer("marked", _records(
-            pos[picked_marked] - center,
-            _tips(frame, picked_marked, tip_cols, pos[picked_marked], res)), MARKED_COLOR, 5))
+        layers.append(
+            _layer(
+                "marked",
+                _records(
+                    pos[picked_marked] - center,
+                    _tips(frame, picked_marked, tip_cols, pos[picked_marked], res),
+                ),
+                MARKED_COLOR,
+                5,
+            )
+        )
     if len(mark_rows):
-        legend.append(LegendEntry("marked rows", MARKED_COLOR, len(mark_rows),
-                                  len(picked_marked)))
+        legend.append(LegendEntry("marked rows", MARKED_COLOR, len(mark_rows), len(picked_marked)))
 
     size = float(np.max(hi - lo)) if len(drawn_all) else 0.0
     zoom = math.log2(height * 0.6 / size) if size > 0 else 0.0  # the turned box fits
     view = pdk.View(type="OrbitView", controller=True, orbit_axis="Y")
-    state = pdk.ViewState(target=[0, 0, 0], zoom=round(zoom, 3), rotation_orbit=30,
-                          rotation_x=20, min_zoom=round(zoom - 6, 3),
-                          max_zoom=round(zoom + 10, 3))
-    deck = PreviewDeck(layers=layers, views=[view], initial_view_state=state,
-                    map_provider=None, map_style=None, tooltip={"text": "{t}"})
+    state = pdk.ViewState(
+        target=[0, 0, 0],
+        zoom=round(zoom, 3),
+        rotation_orbit=30,
+        rotation_x=20,
+        min_zoom=round(zoom - 6, 3),
+        max_zoom=round(zoom + 10, 3),
+    )
+    deck = PreviewDeck(
+        layers=layers,
+        views=[view],
+        initial_view_state=state,
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{t}"},
+    )
     info = PreviewInfo(
-        total=len(frame), drawn=int(len(picked) + len(picked_marked)),
-        without_position=len(frame) - n_ok, existing_total=len(ex_pos),
-        existing_drawn=len(ex_pick), marked_total=len(mark_rows),
-        marked_drawn=len(picked_marked), legend=legend,
+        total=len(frame),
+        drawn=int(len(picked) + len(picked_marked)),
+        without_position=len(frame) - n_ok,
+        existing_total=len(ex_pos),
+        existing_drawn=len(ex_pick),
+        marked_total=len(mark_rows),
+        marked_drawn=len(picked_marked),
+        legend=legend,
         extent_nm=_extent(pos[ok]) if n_ok else None,
         existing_extent_nm=_extent(ex_pos) if len(ex_pos) else None,
         layer_ids=tuple(str(layer.id) for layer in layers),

@@ -37,8 +37,15 @@ class ValidationReport:
         """Record one problem for every row where ``mask`` is true (or one for the column)."""
         if mask is None:
             part = pd.DataFrame(
-                {"line": [pd.NA], "column": [column], "value": [""], "message": [message],
-                 "kind": [kind], "severity": [severity], "row": [pd.NA]}
+                {
+                    "line": [pd.NA],
+                    "column": [column],
+                    "value": [""],
+                    "message": [message],
+                    "kind": [kind],
+                    "severity": [severity],
+                    "row": [pd.NA],
+                }
             )
         else:
             idx = np.flatnonzero(mask)
@@ -52,8 +59,15 @@ class ValidationReport:
                 vals = values.iloc[idx]
             msg = message.iloc[idx].to_numpy() if isinstance(message, pd.Series) else message
             part = pd.DataFrame(
-                {"line": lines[idx], "column": column, "value": _show(vals),
-                 "message": msg, "kind": kind, "severity": severity, "row": idx}
+                {
+                    "line": lines[idx],
+                    "column": column,
+                    "value": _show(vals),
+                    "message": msg,
+                    "kind": kind,
+                    "severity": severity,
+                    "row": idx,
+                }
             )
         self._parts.append(part)
         self._frame = None
@@ -108,8 +122,12 @@ class ValidationReport:
         """A JSON-able summary: counts and the first ``limit`` problems."""
         f = self.frame.head(limit).drop(columns=["row"])
         records = f.astype(object).where(f.notna(), None).to_dict(orient="records")
-        return {"rows": self.rows, "counts": self.counts(), "problems": records,
-                "total": int(len(self.frame))}
+        return {
+            "rows": self.rows,
+            "counts": self.counts(),
+            "problems": records,
+            "total": int(len(self.frame)),
+        }
 
     def describe(self, limit: int = 3) -> str:
         """One or two sentences summing up the errors, naming the first few."""

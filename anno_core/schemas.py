@@ -190,8 +190,10 @@ def schema_spec(name: str) -> SchemaSpec:
     cls = marshmallow_class(name)
     instance = cls(context={"postgis": True})
     # marshmallow keeps fields in no fixed order: fix one (target, points, the rest, valid).
-    specs = sorted(_walk(instance, (), True), key=lambda f: (
-        f.system, f.kind != "ref", f.kind != "point", f.column))
+    specs = sorted(
+        _walk(instance, (), True),
+        key=lambda f: (f.system, f.kind != "ref", f.kind != "point", f.column),
+    )
     vocab: dict[str, tuple[str, ...]] = {}
     if name == "cell_type_local":
         vocab = {k: tuple(v) for k, v in allowed_types.items()}

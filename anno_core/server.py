@@ -43,8 +43,9 @@ Handler = Callable[["Api", Request], Awaitable[Response]]
 
 def reply(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response (numpy values converted, NaN kept as CAVE's JSON does)."""
-    return Response(dumps(content), status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        dumps(content), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def error_reply(exc: AnnoError) -> Response:
@@ -54,10 +55,15 @@ def error_reply(exc: AnnoError) -> Response:
 
 
 def _internal_error() -> Response:
-    return reply({"error": "internal_error",
-                  "message": "The server failed while handling this request; nothing was "
-                             "changed by the failed step, and the details are in the server "
-                             "log."}, status=500)
+    return reply(
+        {
+            "error": "internal_error",
+            "message": "The server failed while handling this request; nothing was "
+            "changed by the failed step, and the details are in the server "
+            "log.",
+        },
+        status=500,
+    )
 
 
 class Api:
@@ -87,7 +93,8 @@ class Api:
             if size > MAX_BODY:
                 raise TooManyAnnotations(
                     f"The request body is larger than {MAX_BODY // (1024 * 1024)} MB; send "
-                    f"at most {ep.MAX_ANNOTATIONS:,} annotations per request.")
+                    f"at most {ep.MAX_ANNOTATIONS:,} annotations per request."
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -101,8 +108,8 @@ class Api:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidArgument(
-                f"The request body is not valid JSON ({_first_line(exc)}); send a JSON "
-                "object.") from exc
+                f"The request body is not valid JSON ({_first_line(exc)}); send a JSON object."
+            ) from exc
 
 
 def _first_line(exc: Exception) -> str:
@@ -136,21 +143,24 @@ def guarded(api: Api, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        body = {"error": "not_found",
-                "message": f"There is no route {request.url.path!r} on this server; see "
-                           "the README's 'Server mode' for the routes it serves."}
+        body = {
+            "error": "not_found",
+            "message": f"There is no route {request.url.path!r} on this server; see "
+            "the README's 'Server mode' for the routes it serves.",
+        }
     elif exc.status_code == 405:
-        body = {"error": "method_not_allowed",
-                "message": f"{request.method} is not allowed on {request.url.path!r}; use "
-                           f"{exc.headers.get('Allow', 'another method') if exc.headers else 'another method'}."}  # noqa: E501
+        body = {
+            "error": "method_not_allowed",
+            "message": f"{request.method} is not allowed on {request.url.path!r}; use "
+            f"{exc.headers.get('Allow', 'another method') if exc.headers else 'another method'}.",
+        }  # noqa: E501
     else:
         body = {"error": "bad_request", "message": str(exc.detail)}
     return reply(body, status=exc.status_code, headers=exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("Unexpected failure on %s %s", request.method, request.url.path,
-                     exc_info=exc)
+    logger.exception("Unexpected failure on %s %s", request.method, request.url.path, exc_info=exc)
     return _internal_error()
 
 
@@ -172,23 +182,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from . import server_ext, server_routes
 
     api = Api(LocalBackend(settings or Settings()))
-    routes = [Route(path, guarded(api, fn), methods=methods)
-              for path, fn, methods in (*server_routes.ROUTES, *server_ext.ROUTES)]
+    routes = [
+        Route(path, guarded(api, fn), methods=methods)
+        for path, fn, methods in (*server_routes.ROUTES, *server_ext.ROUTES)
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # SQLite checkpoints and drops its WAL whenever the last connection closes; one idle
         # connection held for the server's life spares every request that work.
-        keeper = api.backend.engine.raw_connection() if api.backend.url.startswith(
-            "sqlite") else None
+        keeper = (
+            api.backend.engine.raw_connection() if api.backend.url.startswith("sqlite") else None
+        )
         try:
             yield
         finally:
             if keeper is not None:
                 keeper.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HTTPException: _http_error, Exception: _unexpected})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected},
+    )
     app.router.redirect_slashes = False
     app.state.api = api
     app.add_middleware(_NoTrailingSlash)
@@ -199,9 +215,11 @@ def run(host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the engine on ``host:port`` until interrupted."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                   "%(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = create_app()
-    logger.info("anno_core server on http://%s:%d (data: %s)", host, port,
-                app.state.api.backend.label)
+    logger.info(
+        "anno_core server on http://%s:%d (data: %s)", host, port, app.state.api.backend.label
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -56,8 +56,10 @@ def _parse(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgument("The request body is neither a packed frame nor valid JSON; "
-                              "send it as anno_core's remote backend does.") from exc
+        raise InvalidArgument(
+            "The request body is neither a packed frame nor valid JSON; "
+            "send it as anno_core's remote backend does."
+        ) from exc
 
 
 async def insert_frame(api: Api, request: Request) -> Response:
@@ -71,8 +73,16 @@ async def insert_frame(api: Api, request: Request) -> Response:
     if not isinstance(allow, bool):
         raise InvalidArgument("'allow_position_strings' must be true or false.")
     key = upload_key(request, b.user.id, vol, tbl, "insert")
-    ids = await api.run(b.insert_frame, vol, tbl, frame, lines=lines, line_label=label,
-                        allow_position_strings=allow, upload_key=key)
+    ids = await api.run(
+        b.insert_frame,
+        vol,
+        tbl,
+        frame,
+        lines=lines,
+        line_label=label,
+        allow_position_strings=allow,
+        upload_key=key,
+    )
     return reply(ids)
 
 
@@ -113,8 +123,11 @@ def _view(body: dict[str, Any]) -> dict[str, Any]:
     include_invalid = body.get("include_invalid", False)
     if not isinstance(include_invalid, bool):
         raise InvalidArgument("'include_invalid' must be true or false.")
-    return {"include_invalid": include_invalid, "filters": filters,
-            "ids": ids_from(ids, "ids") if ids is not None else None}
+    return {
+        "include_invalid": include_invalid,
+        "filters": filters,
+        "ids": ids_from(ids, "ids") if ids is not None else None,
+    }
 
 
 async def query(api: Api, request: Request) -> Response:
@@ -124,8 +137,9 @@ async def query(api: Api, request: Request) -> Response:
     for name, value in (("limit", limit), ("offset", offset)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidArgument(f"'{name}' must be a whole number of rows, not {value!r}.")
-    frame = await api.run(b.query, volume(request), table(request), limit=limit,
-                          offset=offset, **_view(body))
+    frame = await api.run(
+        b.query, volume(request), table(request), limit=limit, offset=offset, **_view(body)
+    )
     return reply(encode_frame(frame))
 
 
@@ -137,8 +151,12 @@ async def count_rows(api: Api, request: Request) -> Response:
 
 async def points(api: Api, request: Request) -> Response:
     b = await api.acting(request)
-    frame, _spec, meta = await api.run(b.point_frame, volume(request), table(request),
-                                       include_invalid=flag(request, "include_invalid"))
+    frame, _spec, meta = await api.run(
+        b.point_frame,
+        volume(request),
+        table(request),
+        include_invalid=flag(request, "include_invalid"),
+    )
     return reply({"frame": encode_frame(frame), "metadata": meta})
 
 
@@ -150,8 +168,7 @@ async def history(api: Api, request: Request) -> Response:
 
 async def taken(api: Api, request: Request) -> Response:
     b = await api.acting(request)
-    return reply({"taken": await api.run(b.table_name_taken, volume(request),
-                                         table(request))})
+    return reply({"taken": await api.run(b.table_name_taken, volume(request), table(request))})
 
 
 async def details(api: Api, request: Request) -> Response:

@@ -21,14 +21,37 @@ from .names import check_volume_name
 from .schemas import json_schema, schema_names
 from .server import Api, reply
 
-CREATE_KEYS = {"description", "voxel_resolution_x", "voxel_resolution_y", "voxel_resolution_z",
-               "read_permission", "write_permission", "user_id", "notice_text",
-               "flat_segmentation_source", "table_metadata", "reference_table",
-               "track_target_id_updates"}
-UPDATE_KEYS = ("description", "flat_segmentation_source", "read_permission",
-               "write_permission", "user_id", "notice_text")
-FIXED_KEYS = {"table_name", "schema_type", "voxel_resolution_x", "voxel_resolution_y",
-              "voxel_resolution_z", "reference_table", "aligned_volume"}
+CREATE_KEYS = {
+    "description",
+    "voxel_resolution_x",
+    "voxel_resolution_y",
+    "voxel_resolution_z",
+    "read_permission",
+    "write_permission",
+    "user_id",
+    "notice_text",
+    "flat_segmentation_source",
+    "table_metadata",
+    "reference_table",
+    "track_target_id_updates",
+}
+UPDATE_KEYS = (
+    "description",
+    "flat_segmentation_source",
+    "read_permission",
+    "write_permission",
+    "user_id",
+    "notice_text",
+)
+FIXED_KEYS = {
+    "table_name",
+    "schema_type",
+    "voxel_resolution_x",
+    "voxel_resolution_y",
+    "voxel_resolution_z",
+    "reference_table",
+    "aligned_volume",
+}
 
 
 # -- request helpers shared with server_ext -------------------------------------------
@@ -42,8 +65,7 @@ def table(request: Request) -> str:
 
 def body_object(body: Any, what: str) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise InvalidArgument(f"The body must be a JSON object {what}, not "
-                              f"{type(body).__name__}.")
+        raise InvalidArgument(f"The body must be a JSON object {what}, not {type(body).__name__}.")
     return body
 
 
@@ -61,7 +83,8 @@ def check_size(n: int) -> None:
     if n > ep.MAX_ANNOTATIONS:
         raise TooManyAnnotations(
             f"This request carries {n:,} annotations; send at most {ep.MAX_ANNOTATIONS:,} per "
-            "request (split the upload into batches). Nothing was stored.")
+            "request (split the upload into batches). Nothing was stored."
+        )
 
 
 def ids_from(values: Any, key: str) -> list[int]:
@@ -98,8 +121,9 @@ def upload_key(request: Request, user_id: int, vol: str, tbl: str, op: str) -> s
     if not given:
         return None
     if len(given) > 200:
-        raise InvalidArgument(f"The {ep.IDEMPOTENCY_HEADER} header is longer than 200 "
-                              "characters; send a shorter key.")
+        raise InvalidArgument(
+            f"The {ep.IDEMPOTENCY_HEADER} header is longer than 200 characters; send a shorter key."
+        )
     return scoped_key(given, user_id, vol, tbl, op)
 
 
@@ -134,25 +158,34 @@ async def create_table(api: Api, request: Request) -> Response:
     md = body_object(body.get("metadata", {}), "in 'metadata'")
     unknown = sorted(set(md) - CREATE_KEYS)
     if unknown:
-        raise InvalidArgument(f"Unknown metadata {', '.join(map(repr, unknown))}; a table "
-                              f"takes {', '.join(sorted(CREATE_KEYS))}.")
+        raise InvalidArgument(
+            f"Unknown metadata {', '.join(map(repr, unknown))}; a table "
+            f"takes {', '.join(sorted(CREATE_KEYS))}."
+        )
     extra = md.get("table_metadata") or {}
     extra = body_object(extra, "in 'table_metadata'")
     resolution = [md.get(f"voxel_resolution_{a}") for a in "xyz"]
     if any(v is None for v in resolution):
-        raise InvalidArgument("voxel_resolution_x, _y and _z are required: the nm per unit of "
-                              "the positions, like 4, 4 and 40.")
+        raise InvalidArgument(
+            "voxel_resolution_x, _y and _z are required: the nm per unit of "
+            "the positions, like 4, 4 and 40."
+        )
     track = extra.get("track_target_id_updates", md.get("track_target_id_updates"))
     created = await api.run(
-        b.create_table, vol, table_name=name, schema_name=schema,
-        description=md.get("description"), voxel_resolution=resolution,
+        b.create_table,
+        vol,
+        table_name=name,
+        schema_name=schema,
+        description=md.get("description"),
+        voxel_resolution=resolution,
         reference_table=extra.get("reference_table", md.get("reference_table")),
         track_target_id_updates=track,
         flat_segmentation_source=md.get("flat_segmentation_source"),
         user_id=md.get("user_id"),
         write_permission=md.get("write_permission", "PRIVATE"),
         read_permission=md.get("read_permission", "PUBLIC"),
-        notice_text=md.get("notice_text"))
+        notice_text=md.get("notice_text"),
+    )
     return PlainTextResponse(created)
 
 
@@ -163,12 +196,16 @@ async def update_metadata(api: Api, request: Request) -> Response:
     md = body_object(body.get("metadata"), "in 'metadata'")
     fixed = sorted(set(md) & FIXED_KEYS)
     if fixed:
-        raise InvalidArgument(f"{', '.join(fixed)} can never change after a table is "
-                              "created; make a new table instead.")
+        raise InvalidArgument(
+            f"{', '.join(fixed)} can never change after a table is "
+            "created; make a new table instead."
+        )
     unknown = sorted(set(md) - set(UPDATE_KEYS))
     if unknown:
-        raise InvalidArgument(f"Unknown metadata {', '.join(map(repr, unknown))}; you can "
-                              f"change {', '.join(UPDATE_KEYS)}.")
+        raise InvalidArgument(
+            f"Unknown metadata {', '.join(map(repr, unknown))}; you can "
+            f"change {', '.join(UPDATE_KEYS)}."
+        )
     changes = {k: md.get(k) for k in UPDATE_KEYS}
     return reply(await api.run(b.update_metadata, volume(request), name, changes))
 
@@ -192,8 +229,9 @@ async def delete_table(api: Api, request: Request) -> Response:
 async def get_count(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     live = flag(request, "live_only")
-    return reply(await api.run(b.get_annotation_count, volume(request), table(request),
-                               live_only=live))
+    return reply(
+        await api.run(b.get_annotation_count, volume(request), table(request), live_only=live)
+    )
 
 
 async def get_annotations(api: Api, request: Request) -> Response:
@@ -278,18 +316,24 @@ async def datastack_info(api: Api, request: Request) -> Response:
 
     vid = await api.run(ensure)
     base = str(request.base_url).rstrip("/")
-    return reply({
-        "datastack": name,
-        "local_server": base,
-        "aligned_volume": {"name": name, "id": vid, "display_name": name,
-                           "description": f"aligned volume {name} of the anno_core server",
-                           "image_source": None},
-        "segmentation_source": None,
-        "synapse_table": None,
-        "soma_table": None,
-        "viewer_site": None,
-        "description": f"datastack {name}: the aligned volume of the same name",
-    })
+    return reply(
+        {
+            "datastack": name,
+            "local_server": base,
+            "aligned_volume": {
+                "name": name,
+                "id": vid,
+                "display_name": name,
+                "description": f"aligned volume {name} of the anno_core server",
+                "image_source": None,
+            },
+            "segmentation_source": None,
+            "synapse_table": None,
+            "soma_table": None,
+            "viewer_site": None,
+            "description": f"datastack {name}: the aligned volume of the same name",
+        }
+    )
 
 
 ROUTES: Sequence[tuple[str, Any, list[str]]] = (

@@ -24,11 +24,35 @@ import pandas as pd
 
 from .errors import InvalidArgument
 
-_NUMERIC = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-            "float16", "float32", "float64"}
+_NUMERIC = {
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+}
 _DATETIME = re.compile(r"^datetime64\[(s|ms|us|ns)\]$")
-_EXTENSION = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64",
-              "Float32", "Float64", "boolean", "string"}
+_EXTENSION = {
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "Float32",
+    "Float64",
+    "boolean",
+    "string",
+}
 
 
 def jsonable(value: Any) -> Any:
@@ -83,8 +107,7 @@ def _numeric(name: str, values: np.ndarray, blobs: list[bytes] | None) -> dict[s
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     raw = arr.tobytes()
     if blobs is None:
-        return {"name": name, "dtype": str(arr.dtype),
-                "b64": base64.b64encode(raw).decode("ascii")}
+        return {"name": name, "dtype": str(arr.dtype), "b64": base64.b64encode(raw).decode("ascii")}
     offset = sum(len(b) for b in blobs)
     blobs.append(raw)
     return {"name": name, "dtype": str(arr.dtype), "offset": offset, "nbytes": len(raw)}
@@ -105,12 +128,12 @@ def unpack(body: bytes) -> tuple[dict[str, Any], pd.DataFrame]:
     if size > len(body) - 12:
         raise InvalidArgument("The packed frame is shorter than its header says.")
     try:
-        header = json.loads(body[12:12 + size])
+        header = json.loads(body[12 : 12 + size])
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument("The packed frame's header is not valid JSON.") from exc
     if not isinstance(header, dict):
         raise InvalidArgument("The packed frame's header must be a JSON object.")
-    return header, decode_frame(header.get("frame"), memoryview(body)[12 + size:])
+    return header, decode_frame(header.get("frame"), memoryview(body)[12 + size :])
 
 
 def encode_frame(frame: pd.DataFrame, blobs: list[bytes] | None = None) -> dict[str, Any]:
@@ -124,16 +147,26 @@ def encode_frame(frame: pd.DataFrame, blobs: list[bytes] | None = None) -> dict[
         if dtype in _NUMERIC or _DATETIME.match(dtype):
             cols.append(_numeric(key, s.to_numpy(), blobs))
         elif dtype in _EXTENSION:
-            cols.append({"name": key, "dtype": dtype,
-                         "values": s.to_numpy(dtype=object, na_value=None).tolist()})
+            cols.append(
+                {
+                    "name": key,
+                    "dtype": dtype,
+                    "values": s.to_numpy(dtype=object, na_value=None).tolist(),
+                }
+            )
         else:
             split = _split_positions(frame, key) if key.endswith("_position") else None
             if split is not None:
                 cols.extend(_numeric(n, v, blobs) for n, v in split)
                 continue
             values = s.astype(object).tolist()
-            cols.append({"name": key, "dtype": "object",
-                         "values": [None if v is pd.NA or v is pd.NaT else v for v in values]})
+            cols.append(
+                {
+                    "name": key,
+                    "dtype": "object",
+                    "values": [None if v is pd.NA or v is pd.NaT else v for v in values],
+                }
+            )
     return {"n": len(frame), "columns": cols}
 
 
@@ -143,7 +176,8 @@ def decode_frame(payload: Any, blob: memoryview | None = None) -> pd.DataFrame:
     if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list):
         raise InvalidArgument(
             "The frame must be an object with 'n' (rows) and 'columns' (a list); send it as "
-            "anno_core's remote backend does.")
+            "anno_core's remote backend does."
+        )
     n = payload.get("n")
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidArgument(f"The frame's 'n' must be a row count, not {n!r}.")
@@ -163,10 +197,15 @@ def _raw(col: dict[str, Any], name: str, blob: memoryview | None) -> bytes | mem
         except (ValueError, TypeError) as exc:
             raise InvalidArgument(f"Column {name!r} is not valid base64 data.") from exc
     offset, nbytes = col.get("offset"), col.get("nbytes")
-    if blob is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-                               for v in (offset, nbytes)) or offset + nbytes > len(blob):
+    if (
+        blob is None
+        or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (offset, nbytes)
+        )
+        or offset + nbytes > len(blob)
+    ):
         raise InvalidArgument(f"Column {name!r} points outside the packed frame's data.")
-    return blob[offset:offset + nbytes]
+    return blob[offset : offset + nbytes]
 
 
 def _decode_column(col: Any, n: int, blob: memoryview | None) -> tuple[str, pd.Series]:
@@ -195,4 +234,3 @@ def _decode_column(col: Any, n: int, blob: memoryview | None) -> tuple[str, pd.S
         except (ValueError, TypeError) as exc:
             raise InvalidArgument(f"Column {name!r} does not hold {dtype} values.") from exc
     raise InvalidArgument(f"Column {name!r} has an unknown type {dtype!r}.")
-

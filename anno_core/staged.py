@@ -34,17 +34,25 @@ TRANSIENT = (502, 503, 504)
 class StagedAnnotations:
     """Annotations staged for one table or schema (see the module docstring)."""
 
-    def __init__(self, spec: SchemaSpec, *, table_name: str | None = None, update: bool = False,
-                 id_field: bool = False, table_resolution: Sequence[float] | None = None,
-                 annotation_resolution: Sequence[float] | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: SchemaSpec,
+        *,
+        table_name: str | None = None,
+        update: bool = False,
+        id_field: bool = False,
+        table_resolution: Sequence[float] | None = None,
+        annotation_resolution: Sequence[float] | None = None,
+        name: str | None = None,
+    ) -> None:
         self._spec = spec
         self.table_name = table_name
         self._update = bool(update)
         self._id_field = bool(id_field or update)
         self.table_resolution = None if table_resolution is None else list(table_resolution)
-        self.annotation_resolution = (None if annotation_resolution is None
-                                      else list(annotation_resolution))
+        self.annotation_resolution = (
+            None if annotation_resolution is None else list(annotation_resolution)
+        )
         self._factor = scale_factor(annotation_resolution, table_resolution)
         self.name = name or table_name or spec.name
         self.key = uuid.uuid4().hex  # names this staged set's batches for idempotent retries
@@ -76,8 +84,11 @@ class StagedAnnotations:
         return sum(map(len, self._chunks)) + len(self._pending)
 
     def __repr__(self) -> str:
-        target = (f"table '{self.table_name}'" if self.table_name
-                  else f"schema '{self._spec.name}' with no table")
+        target = (
+            f"table '{self.table_name}'"
+            if self.table_name
+            else f"schema '{self._spec.name}' with no table"
+        )
         frame = self._frame()
         done = int(frame[IS_UPLOADED].sum()) if len(frame) else 0
         kind = "updated" if self._update else "new"
@@ -87,13 +98,18 @@ class StagedAnnotations:
         """Add one annotation, checked at once; the error names the field."""
         unknown = [k for k in fields if k not in self.fields]
         if unknown:
-            raise InvalidArgument(f"{', '.join(map(repr, unknown))} is not a field of schema "
-                                  f"'{self._spec.name}'; the fields are {', '.join(self.fields)}.")
-        missing = [k for k in self.fields_required
-                   if k not in fields and not (self._update and k != "id")]
+            raise InvalidArgument(
+                f"{', '.join(map(repr, unknown))} is not a field of schema "
+                f"'{self._spec.name}'; the fields are {', '.join(self.fields)}."
+            )
+        missing = [
+            k for k in self.fields_required if k not in fields and not (self._update and k != "id")
+        ]
         if missing:
-            raise InvalidArgument(f"add() needs {', '.join(map(repr, missing))}; the required "
-                                  f"fields are {', '.join(self.fields_required)}.")
+            raise InvalidArgument(
+                f"add() needs {', '.join(map(repr, missing))}; the required "
+                f"fields are {', '.join(self.fields_required)}."
+            )
         row = {k: (list(v) if isinstance(v, np.ndarray) else v) for k, v in fields.items()}
         frame = pd.DataFrame({k: pd.Series([v], dtype=object) for k, v in row.items()})
         row_checked = self._checked(frame, first_line=len(self) + 1).iloc[0].to_dict()
@@ -102,21 +118,28 @@ class StagedAnnotations:
     def add_dataframe(self, df: pd.DataFrame) -> None:
         """Add every row of ``df`` (columns named as `fields`), checked as a whole: all or none."""
         if not isinstance(df, pd.DataFrame):
-            raise InvalidArgument(f"add_dataframe needs a pandas DataFrame, not "
-                                  f"{type(df).__name__}.")
+            raise InvalidArgument(
+                f"add_dataframe needs a pandas DataFrame, not {type(df).__name__}."
+            )
         extra = [str(c) for c in df.columns if c not in self.fields]
-        missing = [c for c in self.fields_required if c not in df.columns
-                   and not (self._update and c != "id")]
+        missing = [
+            c
+            for c in self.fields_required
+            if c not in df.columns and not (self._update and c != "id")
+        ]
         if extra or missing:
             parts = []
             if missing:
-                parts.append(f"the schema needs columns the DataFrame lacks: "
-                             f"{', '.join(map(repr, missing))}")
+                parts.append(
+                    f"the schema needs columns the DataFrame lacks: {', '.join(map(repr, missing))}"
+                )
             if extra:
-                parts.append(f"the DataFrame has columns that are not fields: "
-                             f"{', '.join(map(repr, extra))}")
-            raise InvalidArgument("; ".join(parts).capitalize()
-                                  + f". The fields are {', '.join(self.fields)}.")
+                parts.append(
+                    f"the DataFrame has columns that are not fields: {', '.join(map(repr, extra))}"
+                )
+            raise InvalidArgument(
+                "; ".join(parts).capitalize() + f". The fields are {', '.join(self.fields)}."
+            )
         checked = self._checked(df.reset_index(drop=True), first_line=len(self) + 1)
         self._flush()
         self._chunks.append(checked)
@@ -131,8 +154,9 @@ class StagedAnnotations:
         frame = self._frame()
         return self._records(frame[~frame[IS_UPLOADED].to_numpy(dtype=bool)])
 
-    def annotation_dataframe(self, only_nonuploaded: bool = False,
-                             include_tracking: bool = False) -> pd.DataFrame:
+    def annotation_dataframe(
+        self, only_nonuploaded: bool = False, include_tracking: bool = False
+    ) -> pd.DataFrame:
         """One row per annotation, points as ``{field}_position`` [x, y, z] lists; with
         ``include_tracking`` also ``is_uploaded`` and ``new_id`` (the id given on upload)."""
         frame = self._frame()
@@ -145,8 +169,10 @@ class StagedAnnotations:
             if f.kind == "point":
                 xyz = np.column_stack([frame[c].to_numpy(dtype=float) for c in f.storage_columns])
                 blank = np.isnan(xyz).all(axis=1)
-                out[f.column] = [None if b else list(map(_num, p))
-                                 for p, b in zip(xyz.tolist(), blank, strict=True)]
+                out[f.column] = [
+                    None if b else list(map(_num, p))
+                    for p, b in zip(xyz.tolist(), blank, strict=True)
+                ]
             else:
                 out[f.column] = frame[f.column].to_numpy()
         if include_tracking:
@@ -167,8 +193,9 @@ class StagedAnnotations:
     def _checked(self, frame: pd.DataFrame, first_line: int) -> pd.DataFrame:
         scaled = scale_points(self._spec, frame, self._factor)
         lines = np.arange(first_line, first_line + len(frame))
-        checked = validate_frame(self._spec, scaled, update=self._update, lines=lines,
-                                 line_label="annotation")
+        checked = validate_frame(
+            self._spec, scaled, update=self._update, lines=lines, line_label="annotation"
+        )
         checked.report.raise_if_failed()
         out: dict[str, Any] = {}
         for f in self._spec.user_fields:
@@ -188,7 +215,8 @@ class StagedAnnotations:
             if clash.any():
                 raise ValidationFailed(
                     f"Id {int(result['id'].to_numpy()[clash][0])} is already staged; stage each "
-                    "annotation once.")
+                    "annotation once."
+                )
         return result
 
     def _flush(self) -> None:
@@ -206,13 +234,15 @@ class StagedAnnotations:
         if not self._chunks:
             cols = (["id"] if self._id_field else []) + self._columns + [IS_UPLOADED, NEW_ID]
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols}).assign(
-                **{IS_UPLOADED: pd.Series(dtype=bool)})
+                **{IS_UPLOADED: pd.Series(dtype=bool)}
+            )
         if len(self._chunks) > 1:
             with warnings.catch_warnings():
                 # pandas warns that all-blank columns will one day count toward the dtype;
                 # ours are typed per chunk already, so today's behaviour is the one we want.
-                warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation",
-                                        FutureWarning)
+                warnings.filterwarnings(
+                    "ignore", "The behavior of DataFrame concatenation", FutureWarning
+                )
                 self._chunks = [pd.concat(self._chunks, ignore_index=True)]
         return self._chunks[0]
 
@@ -240,13 +270,19 @@ class StagedAnnotations:
         frame = self._frame().iloc[rows].reset_index(drop=True)
         if not self._update:
             return [(rows, frame[self._columns])]
-        given = {f.column: frame[list(f.storage_columns)].notna().any(axis=1).to_numpy()
-                 for f in self._spec.user_fields}
+        given = {
+            f.column: frame[list(f.storage_columns)].notna().any(axis=1).to_numpy()
+            for f in self._spec.user_fields
+        }
         pattern = pd.DataFrame(given).astype(int).astype(str).agg("".join, axis=1)
         parts = []
         for _, idx in pattern.groupby(pattern, sort=False).indices.items():
-            keep = [c for f in self._spec.user_fields if given[f.column][idx[0]]
-                    for c in f.storage_columns]
+            keep = [
+                c
+                for f in self._spec.user_fields
+                if given[f.column][idx[0]]
+                for c in f.storage_columns
+            ]
             parts.append((rows[idx], frame.iloc[idx][["id", *keep]].reset_index(drop=True)))
         return parts
 
@@ -268,56 +304,82 @@ def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def stage(client: Any, table_name: str | None = None, schema_name: str | None = None,
-          update: bool = False, id_field: bool = False,
-          table_resolution: Sequence[float] | None = None,
-          annotation_resolution: Sequence[float] | None = None) -> StagedAnnotations:
+def stage(
+    client: Any,
+    table_name: str | None = None,
+    schema_name: str | None = None,
+    update: bool = False,
+    id_field: bool = False,
+    table_resolution: Sequence[float] | None = None,
+    annotation_resolution: Sequence[float] | None = None,
+) -> StagedAnnotations:
     """A StagedAnnotations for a table (schema and resolution read from it) or a schema."""
     if table_name is not None:
         meta = client.get_table_metadata(table_name)
         schema_name = meta["schema_type"]
         res = [meta[f"voxel_resolution_{a}"] for a in AXES]
-        if table_resolution is not None and [float(v) for v in table_resolution] != \
-                [float(v) for v in res]:
+        if table_resolution is not None and [float(v) for v in table_resolution] != [
+            float(v) for v in res
+        ]:
             raise InvalidArgument(
                 f"Table '{table_name}' has voxel resolution {res}; table_resolution "
-                f"{list(table_resolution)} contradicts it. Leave table_resolution out.")
+                f"{list(table_resolution)} contradicts it. Leave table_resolution out."
+            )
         table_resolution = res
     elif schema_name is None:
-        raise InvalidArgument("Name a table (table_name=...) or a schema (schema_name=...) to "
-                              "stage annotations for.")
-    return StagedAnnotations(schema_spec(schema_name), table_name=table_name, update=update,
-                             id_field=id_field, table_resolution=table_resolution,
-                             annotation_resolution=annotation_resolution)
+        raise InvalidArgument(
+            "Name a table (table_name=...) or a schema (schema_name=...) to stage annotations for."
+        )
+    return StagedAnnotations(
+        schema_spec(schema_name),
+        table_name=table_name,
+        update=update,
+        id_field=id_field,
+        table_resolution=table_resolution,
+        annotation_resolution=annotation_resolution,
+    )
 
 
-def upload(client: Any, staged: StagedAnnotations, aligned_volume_name: str, *,
-           batch_size: int = 10_000, retries: int = 3,
-           progress: Callable[[int, int], None] | None = None) -> list[int] | dict[int, int]:
+def upload(
+    client: Any,
+    staged: StagedAnnotations,
+    aligned_volume_name: str,
+    *,
+    batch_size: int = 10_000,
+    retries: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[int] | dict[int, int]:
     """Upload the staged rows not yet uploaded, batch by batch; the new ids of the rows this
     call stored (``{old: new}`` for updates), as caveclient returns them. A second call after
     a failure uploads the rest; every row's id is in ``annotation_dataframe(include_tracking=
     True)``."""
     if not isinstance(staged, StagedAnnotations):
-        raise InvalidArgument("upload_staged_annotations needs the object stage_annotations "
-                              f"returned, not {type(staged).__name__}.")
+        raise InvalidArgument(
+            "upload_staged_annotations needs the object stage_annotations "
+            f"returned, not {type(staged).__name__}."
+        )
     if staged.table_name is None:
-        raise InvalidArgument("These annotations were staged for a schema, not a table; set "
-                              "staged.table_name = '...' before uploading.")
+        raise InvalidArgument(
+            "These annotations were staged for a schema, not a table; set "
+            "staged.table_name = '...' before uploading."
+        )
     schema = client.get_table_metadata(staged.table_name, aligned_volume_name)["schema_type"]
     if schema != staged.schema_name:
-        raise InvalidArgument(f"Table '{staged.table_name}' uses schema '{schema}', but these "
-                              f"annotations were staged for '{staged.schema_name}'.")
+        raise InvalidArgument(
+            f"Table '{staged.table_name}' uses schema '{schema}', but these "
+            f"annotations were staged for '{staged.schema_name}'."
+        )
     frame = staged._frame()
     todo = np.flatnonzero(~frame[IS_UPLOADED].to_numpy(dtype=bool))
     total, done = len(todo), 0
     ids: list[int] = []
     changed: dict[int, int] = {}
     for start in range(0, total, batch_size):
-        for rows, part in staged._upload_parts(todo[start:start + batch_size]):
+        for rows, part in staged._upload_parts(todo[start : start + batch_size]):
             key = f"staged-{staged.key}-{int(rows[0])}-{int(rows[-1])}-{len(rows)}"
-            new_ids = _send(client.backend, staged, aligned_volume_name, part, rows + 1, key,
-                            retries)
+            new_ids = _send(
+                client.backend, staged, aligned_volume_name, part, rows + 1, key, retries
+            )
             staged._mark(rows, new_ids)
             if staged.is_update:
                 changed.update(zip(part["id"].astype(int).tolist(), new_ids, strict=True))
@@ -329,24 +391,39 @@ def upload(client: Any, staged: StagedAnnotations, aligned_volume_name: str, *,
     return changed if staged.is_update else ids
 
 
-def _send(backend: Any, staged: StagedAnnotations, volume: str, part: pd.DataFrame,
-          lines: np.ndarray, key: str, retries: int) -> list[int]:
+def _send(
+    backend: Any,
+    staged: StagedAnnotations,
+    volume: str,
+    part: pd.DataFrame,
+    lines: np.ndarray,
+    key: str,
+    retries: int,
+) -> list[int]:
     """One batch through the backend; transient failures are retried with the same key."""
     for attempt in range(retries):
         try:
             if staged.is_update:
-                mapping = backend.update_frame(volume, staged.table_name, part, lines=lines,
-                                               upload_key=key)
+                mapping = backend.update_frame(
+                    volume, staged.table_name, part, lines=lines, upload_key=key
+                )
                 return [int(mapping[k]) for k in _old_keys(mapping, part["id"])]
-            return [int(i) for i in backend.insert_frame(
-                volume, staged.table_name, part, lines=lines, line_label="annotation",
-                upload_key=key)]
+            return [
+                int(i)
+                for i in backend.insert_frame(
+                    volume,
+                    staged.table_name,
+                    part,
+                    lines=lines,
+                    line_label="annotation",
+                    upload_key=key,
+                )
+            ]
         except (AnnoError, ConnectionError, OSError) as exc:
-            transient = (getattr(exc, "status", None) in TRANSIENT
-                         or not isinstance(exc, AnnoError))
+            transient = getattr(exc, "status", None) in TRANSIENT or not isinstance(exc, AnnoError)
             if not transient or attempt == retries - 1:
                 raise
-            time.sleep(min(2 ** attempt, 8))
+            time.sleep(min(2**attempt, 8))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

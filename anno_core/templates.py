@@ -16,8 +16,7 @@ def template_columns(schema_name: str) -> list[str]:
     (emannotationschemas declares fields in no fixed order, so the order is ours.)
     """
     columns: list[str] = []
-    fields = sorted(schema_spec(schema_name).user_fields, key=lambda f: (not f.required,
-                                                                         f.column))
+    fields = sorted(schema_spec(schema_name).user_fields, key=lambda f: (not f.required, f.column))
     for f in fields:
         if f.kind == "point":
             columns.extend(f"{f.column}_{axis}" for axis in AXES)

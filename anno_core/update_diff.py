@@ -57,25 +57,27 @@ class UpdateDiff:
         if not self.ok:
             return self.report.describe()
         if self.n_changed == 0:
-            return ("Every row is the same as the stored annotation: there is nothing to "
-                    "update.")
+            return "Every row is the same as the stored annotation: there is nothing to update."
         fields = ", ".join(f"{f} in {n:,}" for f, n in self.field_counts().items())
-        text = (f"{self.n_changed:,} of {self.rows:,} rows change ({fields}): each changed "
-                "annotation gets a new id and its old version is kept as superseded")
+        text = (
+            f"{self.n_changed:,} of {self.rows:,} rows change ({fields}): each changed "
+            "annotation gets a new id and its old version is kept as superseded"
+        )
         if self.n_unchanged:
-            text += (f"; {self.n_unchanged:,} rows are the same as stored and are not sent")
+            text += f"; {self.n_unchanged:,} rows are the same as stored and are not sent"
         return text + "."
 
 
-def stored_rows(client: Any, table: str, ids: list[int], volume: str | None = None
-                ) -> pd.DataFrame:
+def stored_rows(client: Any, table: str, ids: list[int], volume: str | None = None) -> pd.DataFrame:
     """The stored rows (any state) with these ids, indexed by id."""
     parts = []
     for start in range(0, len(ids), CHUNK):
-        part = ids[start:start + CHUNK]
-        parts.append(client.query_annotations(table, ids=part, limit=len(part),
-                                              include_invalid=True,
-                                              aligned_volume_name=volume))
+        part = ids[start : start + CHUNK]
+        parts.append(
+            client.query_annotations(
+                table, ids=part, limit=len(part), include_invalid=True, aligned_volume_name=volume
+            )
+        )
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"id": []})
     return frame.set_index(frame["id"].astype(np.int64), drop=False)
 
@@ -96,9 +98,15 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
     old = stored_rows(plan.client, plan.table_name, wanted, plan.volume)
     id_text = pd.Series(ids.astype(object))
     found = has_id & id_text.isin(set(old.index.tolist())).to_numpy()
-    report.add("unknown_id", "id", has_id & ~found, id_text,
-               f"no annotation with this id in table '{plan.table_name}'; an update names "
-               "an annotation that exists (to add new rows, upload as new annotations)", lines)
+    report.add(
+        "unknown_id",
+        "id",
+        has_id & ~found,
+        id_text,
+        f"no annotation with this id in table '{plan.table_name}'; an update names "
+        "an annotation that exists (to add new rows, upload as new annotations)",
+        lines,
+    )
     live = np.zeros(n, dtype=bool)
     rows = np.flatnonzero(found)
     if rows.size:
@@ -108,9 +116,11 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
         message = pd.Series([""] * n, dtype=object)
         message.iloc[rows] = [
             f"annotation {int(i)} was replaced by a newer version, id {int(s)}: update that "
-            "one instead" if pd.notna(s) else
-            f"annotation {int(i)} was deleted; deleted annotations cannot be updated"
-            for i, s in zip(matched.index, matched["superceded_id"], strict=True)]
+            "one instead"
+            if pd.notna(s)
+            else f"annotation {int(i)} was deleted; deleted annotations cannot be updated"
+            for i, s in zip(matched.index, matched["superceded_id"], strict=True)
+        ]
         report.add("not_live", "id", found & ~live, id_text, message, lines)
     take = np.flatnonzero(live)
     base = old.loc[ids[live].astype(np.int64).to_numpy()]
@@ -121,30 +131,42 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
             continue
         differs = np.zeros(len(take), dtype=bool)
         for c in columns:
-            differs |= _differs(np.asarray(checked.columns[c], dtype=object)[take]
-                                if not _numeric(checked.columns[c]) else
-                                np.asarray(checked.columns[c], dtype=np.float64)[take],
-                                base[c].to_numpy())
+            differs |= _differs(
+                np.asarray(checked.columns[c], dtype=object)[take]
+                if not _numeric(checked.columns[c])
+                else np.asarray(checked.columns[c], dtype=np.float64)[take],
+                base[c].to_numpy(),
+            )
         if not differs.any():
             continue
         rows_f = take[differs]
         changed[rows_f] = True
-        changes.append(pd.DataFrame({
-            "line": lines[rows_f], "id": ids.iloc[rows_f].astype(np.int64).to_numpy(),
-            "field": f.column,
-            "old": _shown(base.iloc[np.flatnonzero(differs)], columns),
-            "new": _shown_new(checked.columns, columns, rows_f),
-        }))
-    frame = (pd.concat(changes, ignore_index=True).sort_values(["line", "field"],
-                                                             kind="stable")
-             .reset_index(drop=True) if changes else pd.DataFrame(columns=CHANGE_COLUMNS))
+        changes.append(
+            pd.DataFrame(
+                {
+                    "line": lines[rows_f],
+                    "id": ids.iloc[rows_f].astype(np.int64).to_numpy(),
+                    "field": f.column,
+                    "old": _shown(base.iloc[np.flatnonzero(differs)], columns),
+                    "new": _shown_new(checked.columns, columns, rows_f),
+                }
+            )
+        )
+    frame = (
+        pd.concat(changes, ignore_index=True)
+        .sort_values(["line", "field"], kind="stable")
+        .reset_index(drop=True)
+        if changes
+        else pd.DataFrame(columns=CHANGE_COLUMNS)
+    )
     return UpdateDiff(n, changed, frame, report)
 
 
 def _numeric(values: Any) -> bool:
     dtype = getattr(values, "dtype", None)
-    return dtype is not None and (pd.api.types.is_numeric_dtype(dtype)
-                                  and not pd.api.types.is_bool_dtype(dtype))
+    return dtype is not None and (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
 
 
 def _differs(new: np.ndarray, old: np.ndarray) -> np.ndarray:

@@ -27,8 +27,12 @@ class User:
     is_admin: bool
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "groups": sorted(self.groups),
-                "is_admin": self.is_admin}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "groups": sorted(self.groups),
+            "is_admin": self.is_admin,
+        }
 
 
 def hash_token(token: str) -> str:
@@ -45,17 +49,22 @@ class UserStore:
         row = conn.execute(sa.select(db.users).where(where)).mappings().first()
         if row is None:
             return None
-        groups = conn.execute(
-            sa.select(db.user_groups.c.group_name).where(db.user_groups.c.user_id == row["id"])
-        ).scalars().all()
+        groups = (
+            conn.execute(
+                sa.select(db.user_groups.c.group_name).where(db.user_groups.c.user_id == row["id"])
+            )
+            .scalars()
+            .all()
+        )
         return User(row["id"], row["name"], frozenset(groups), bool(row["is_admin"]))
 
     def get(self, name_or_id: str | int) -> User:
         """The user with this name or numeric id; raises UserNotFound."""
         with self.engine.connect() as conn:
             user = None
-            if isinstance(name_or_id, int) or (isinstance(name_or_id, str)
-                                               and name_or_id.isdigit()):
+            if isinstance(name_or_id, int) or (
+                isinstance(name_or_id, str) and name_or_id.isdigit()
+            ):
                 user = self._load(conn, db.users.c.id == int(name_or_id))
             if user is None and isinstance(name_or_id, str):
                 user = self._load(conn, db.users.c.name == name_or_id)
@@ -72,25 +81,27 @@ class UserStore:
         except UserNotFound:
             return None
 
-    def add(self, name: str, groups: list[str] | tuple[str, ...] = (), admin: bool = False
-            ) -> tuple[User, str]:
+    def add(
+        self, name: str, groups: list[str] | tuple[str, ...] = (), admin: bool = False
+    ) -> tuple[User, str]:
         """Create a user and return it with a new API token (shown once, stored hashed)."""
         check_user_name(name)
         token = secrets.token_urlsafe(32)
         try:
             return self._add(name, groups, admin, token), token
         except sa.exc.IntegrityError as exc:
-            raise Conflict(f"A user called {name!r} already exists; choose another name.") \
-                from exc
+            raise Conflict(f"A user called {name!r} already exists; choose another name.") from exc
 
     def _add(self, name: str, groups, admin: bool, token: str) -> User:  # type: ignore[no-untyped-def]
         with self.engine.connect().execution_options(anno_write=True) as conn, conn.begin():
             exists = conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first()
             if exists:
                 raise Conflict(f"A user called {name!r} already exists; choose another name.")
-            uid = conn.execute(db.users.insert().values(
-                name=name, is_admin=bool(admin), token_hash=hash_token(token), created=db.now()
-            )).inserted_primary_key[0]
+            uid = conn.execute(
+                db.users.insert().values(
+                    name=name, is_admin=bool(admin), token_hash=hash_token(token), created=db.now()
+                )
+            ).inserted_primary_key[0]
             for g in sorted(set(groups)):
                 check_user_name(g)
                 conn.execute(db.user_groups.insert().values(user_id=uid, group_name=g))

@@ -47,9 +47,11 @@ def _null_mask(s: pd.Series) -> np.ndarray:
         arr = s.to_numpy()
         mask = pd.isna(s).to_numpy()
         # In an object column an explicit float NaN is a value (not finite), not a blank.
-        isfloat_nan = np.fromiter(
-            (isinstance(v, float) for v in arr), dtype=bool, count=len(arr)
-        ) & mask if mask.any() else mask
+        isfloat_nan = (
+            np.fromiter((isinstance(v, float) for v in arr), dtype=bool, count=len(arr)) & mask
+            if mask.any()
+            else mask
+        )
         return mask & ~isfloat_nan
     return pd.isna(s).to_numpy()
 
@@ -91,8 +93,12 @@ def parse_positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.n
     bad |= ~(is_str | is_seq | null)
     if is_str.any():
         if allow_strings:
-            txt = s[is_str].astype(str).str.strip().str.replace(
-                r"^[\[(]\s*|\s*[\])]$", "", regex=True)
+            txt = (
+                s[is_str]
+                .astype(str)
+                .str.strip()
+                .str.replace(r"^[\[(]\s*|\s*[\])]$", "", regex=True)
+            )
             parts = txt.str.split(r"\s*,\s*|\s+", regex=True, expand=True)
             idx = np.flatnonzero(is_str)
             if parts.shape[1] >= 3:
@@ -161,12 +167,25 @@ def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
         def shown(idx: np.ndarray) -> pd.Series:
             cells = zip(*(c.iloc[idx] for c in split), strict=True)
             return pd.Series(["[" + ", ".join(map(_short, t)) + "]" for t in cells])
+
     bad &= ~null
     nonfinite = ~bad & ~null & ~np.isfinite(vals).all(axis=1)
-    rep.add("bad_position", spec.column, bad, shown,
-            "a position must be exactly 3 numbers x, y, z, like [120, 340, 56]", lines)
-    rep.add("bad_position", spec.column, nonfinite, shown,
-            "a position must hold 3 finite numbers (no NaN or infinity)", lines)
+    rep.add(
+        "bad_position",
+        spec.column,
+        bad,
+        shown,
+        "a position must be exactly 3 numbers x, y, z, like [120, 340, 56]",
+        lines,
+    )
+    rep.add(
+        "bad_position",
+        spec.column,
+        nonfinite,
+        shown,
+        "a position must hold 3 finite numbers (no NaN or infinity)",
+        lines,
+    )
     _check_null(spec, null, rep, lines)
     vals = np.asfortranarray(vals)  # contiguous columns: no copy below unless blanks
     for j, axis in enumerate(AXES):
@@ -179,8 +198,14 @@ def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
 
 def _check_null(spec: FieldSpec, null: np.ndarray, rep, lines) -> None:
     if not spec.nullable or spec.required:
-        rep.add("missing_value", spec.column, null, None,
-                f"'{spec.column}' is required and this cell is empty", lines)
+        rep.add(
+            "missing_value",
+            spec.column,
+            null,
+            None,
+            f"'{spec.column}' is required and this cell is empty",
+            lines,
+        )
 
 
 def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
@@ -192,20 +217,38 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         if spec.kind == "float":
             nonfinite = ~bad & ~null & ~np.isfinite(vals)
             rep.add("not_a_number", spec.column, bad, s, _not_a_number(s, bad), lines)
-            rep.add("not_finite", spec.column, nonfinite, s,
-                    "NaN and infinity are not allowed; leave the cell empty instead", lines)
+            rep.add(
+                "not_finite",
+                spec.column,
+                nonfinite,
+                s,
+                "NaN and infinity are not allowed; leave the cell empty instead",
+                lines,
+            )
             stored = vals
         else:
             with np.errstate(invalid="ignore"):
                 frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals))
-            rep.add("not_an_integer", spec.column, bad | frac, s,
-                    "this must be a whole number like 12 (12.0 is fine, 12.5 is not)", lines)
+            rep.add(
+                "not_an_integer",
+                spec.column,
+                bad | frac,
+                s,
+                "this must be a whole number like 12 (12.0 is fine, 12.5 is not)",
+                lines,
+            )
             exact = _exact_big(s, vals, ~bad & ~null & ~frac)
             big = np.zeros(len(s), dtype=bool)
             for i, v in exact.items():
                 big[i] = not INT64_MIN <= v <= INT64_MAX
-            rep.add("integer_too_large", spec.column, big, s,
-                    "this whole number is too large (more than 19 digits)", lines)
+            rep.add(
+                "integer_too_large",
+                spec.column,
+                big,
+                s,
+                "this whole number is too large (more than 19 digits)",
+                lines,
+            )
             skip = null | bad | frac | big
             if pd.api.types.is_signed_integer_dtype(s.dtype):
                 stored = pd.array(s, dtype="Int64")  # already whole numbers: exact as given
@@ -217,8 +260,14 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 stored[skip] = pd.NA
         if spec.choices is not None:
             ok = np.isin(vals, np.array(spec.choices, dtype=float))
-            rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
-                    f"must be one of {', '.join(map(str, spec.choices))}", lines)
+            rep.add(
+                "not_allowed",
+                spec.column,
+                ~ok & ~bad & ~null,
+                s,
+                f"must be one of {', '.join(map(str, spec.choices))}",
+                lines,
+            )
         out[spec.column] = stored
     elif spec.kind == "bool":
         if s.dtype == bool:
@@ -229,8 +278,14 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
             norm = s.map(_bool_word) if s.dtype == object else s.astype(str).str.lower()
             vals = np.where(is_bool, s.astype(object) == True, norm.isin(TRUE_WORDS))  # noqa: E712
             bad = ~is_bool & ~norm.isin(TRUE_WORDS + FALSE_WORDS).to_numpy() & ~null
-        rep.add("not_a_boolean", spec.column, bad, s,
-                "this must be true or false (also yes/no, 1/0)", lines)
+        rep.add(
+            "not_a_boolean",
+            spec.column,
+            bad,
+            s,
+            "this must be true or false (also yes/no, 1/0)",
+            lines,
+        )
         stored = pd.array(vals.astype(bool), dtype="boolean")
         stored[null] = pd.NA
         out[spec.column] = stored
@@ -243,14 +298,26 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         rep.add("not_text", spec.column, bad, s, "this must be text", lines)
         if is_str.any():
             formula = is_str & s.where(is_str, "").astype(str).str.startswith("=").to_numpy()
-            rep.add("formula_text", spec.column, formula, s,
-                    "this looks like a spreadsheet formula; it is stored as the text shown, "
-                    "not its result (export values, not formulas, if that is wrong)", lines,
-                    severity="warning")
+            rep.add(
+                "formula_text",
+                spec.column,
+                formula,
+                s,
+                "this looks like a spreadsheet formula; it is stored as the text shown, "
+                "not its result (export values, not formulas, if that is wrong)",
+                lines,
+                severity="warning",
+            )
         if spec.choices is not None:
             ok = s.isin(spec.choices).to_numpy()
-            rep.add("not_allowed", spec.column, ~ok & ~bad & ~null, s,
-                    f"must be one of {', '.join(map(str, spec.choices))}", lines)
+            rep.add(
+                "not_allowed",
+                spec.column,
+                ~ok & ~bad & ~null,
+                s,
+                f"must be one of {', '.join(map(str, spec.choices))}",
+                lines,
+            )
         out[spec.column] = s.where(~null, None).astype(object).to_numpy()
 
 
@@ -298,15 +365,27 @@ def validate_frame(
     for f in spec.fields:
         if f.kind == "user":
             if has_column(frame, f):
-                rep.add("ignored_column", f.column, None, None,
-                        f"'{f.column}' is filled in from the acting user; the given values "
-                        "are ignored", line_arr, severity="warning")
+                rep.add(
+                    "ignored_column",
+                    f.column,
+                    None,
+                    None,
+                    f"'{f.column}' is filled in from the acting user; the given values are ignored",
+                    line_arr,
+                    severity="warning",
+                )
             continue
         if not has_column(frame, f):
             if f.required and not update:
-                rep.add("missing_column", f.column, None, None,
-                        f"the required field '{f.column}' has no column; the columns are: "
-                        + (", ".join(map(str, frame.columns)) or "none"), line_arr)
+                rep.add(
+                    "missing_column",
+                    f.column,
+                    None,
+                    None,
+                    f"the required field '{f.column}' has no column; the columns are: "
+                    + (", ".join(map(str, frame.columns)) or "none"),
+                    line_arr,
+                )
             continue
         if f.kind == "point":
             _check_point(f, frame, rep, line_arr, allow_position_strings, out)
@@ -328,8 +407,14 @@ def validate_frame(
 def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     if "id" not in frame.columns:
         if update:
-            rep.add("missing_column", "id", None, None,
-                    "updates need an 'id' column naming the annotations to change", lines)
+            rep.add(
+                "missing_column",
+                "id",
+                None,
+                None,
+                "updates need an 'id' column naming the annotations to change",
+                lines,
+            )
         return None
     s = frame["id"]
     null = _null_mask(s)
@@ -339,8 +424,14 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     exact = _exact_big(s, vals, ~bad & ~null & ~frac)
     for i, v in exact.items():
         frac[i] = v > INT64_MAX
-    rep.add("bad_id", "id", bad | frac, s,
-            "an id must be a positive whole number of at most 19 digits", lines)
+    rep.add(
+        "bad_id",
+        "id",
+        bad | frac,
+        s,
+        "an id must be a positive whole number of at most 19 digits",
+        lines,
+    )
     if update:
         rep.add("missing_value", "id", null, None, "every update needs the id it replaces", lines)
     skip = null | bad | frac
@@ -389,6 +480,13 @@ def _vocabulary_warnings(spec: SchemaSpec, frame: pd.DataFrame, rep, lines) -> N
     cell = frame["cell_type"]
     for name, words in spec.vocabularies.items():
         mask = (system == name).to_numpy() & ~cell.isin(words).to_numpy() & cell.notna().to_numpy()
-        rep.add("unknown_cell_type", "cell_type", mask, cell,
-                f"not in the '{name}' vocabulary ({', '.join(words[:6])}, ...); "
-                "stored anyway, check the spelling", lines, severity="warning")
+        rep.add(
+            "unknown_cell_type",
+            "cell_type",
+            mask,
+            cell,
+            f"not in the '{name}' vocabulary ({', '.join(words[:6])}, ...); "
+            "stored anyway, check the spelling",
+            lines,
+            severity="warning",
+        )

@@ -65,8 +65,10 @@ def run_floor(csv: Path, work: Path) -> dict:
     con.execute(f"CREATE TABLE t ({', '.join(f'{c} REAL' for c in cols)})")
     marks = ", ".join("?" * len(cols))
     with con:
-        con.executemany(f"INSERT INTO t VALUES ({marks})",  # noqa: S608 - our own names
-                        df.itertuples(index=False, name=None))
+        con.executemany(
+            f"INSERT INTO t VALUES ({marks})",  # noqa: S608 - our own names
+            df.itertuples(index=False, name=None),
+        )
     con.close()
     return {"seconds": time.perf_counter() - start, "rows": len(df), "peak_rss_mb": peak_rss_mb()}
 
@@ -119,9 +121,12 @@ def one(kind: str, csv: Path, url: str | None = None) -> dict:
     """One measurement in a fresh process, in a fresh folder."""
     extra = ["--database-url", url] if url else []
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
-        out = subprocess.run([sys.executable, __file__, "--one", kind, "--csv", str(csv),
-                              "--work", tmp, *extra], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", kind, "--csv", str(csv), "--work", tmp, *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -137,8 +142,9 @@ def main() -> None:
     url = args.database_url
     if args.one:
         if args.one == "floor":
-            result = run_pg_floor(args.csv, args.work, url) if url else run_floor(args.csv,
-                                                                                 args.work)
+            result = (
+                run_pg_floor(args.csv, args.work, url) if url else run_floor(args.csv, args.work)
+            )
         else:
             result = run_ours(args.csv, args.work, url)
         print(json.dumps(result))
@@ -164,14 +170,17 @@ def compare(args: argparse.Namespace, url: str | None) -> None:
     csv = OUT / f"synapses_{args.rows}.csv"
     if not csv.exists():
         make_csv(csv, args.rows)
-    print(f"file: {csv.name}, {csv.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows; "
-          f"{os.cpu_count()} cores")
+    print(
+        f"file: {csv.name}, {csv.stat().st_size / 1e6:.0f} MB, {args.rows:,} rows; "
+        f"{os.cpu_count()} cores"
+    )
     floors, ours = [], []
     for i in range(args.repeat):
         floors.append(one("floor", csv, url))
         ours.append(one("ours", csv, url))
-        print(f"  run {i + 1}: floor {floors[-1]['seconds']:.2f} s, "
-              f"ours {ours[-1]['seconds']:.2f} s")
+        print(
+            f"  run {i + 1}: floor {floors[-1]['seconds']:.2f} s, ours {ours[-1]['seconds']:.2f} s"
+        )
     best_floor = min(r["seconds"] for r in floors)
     best_ours = min(r["seconds"] for r in ours)
     rss = max(r["peak_rss_mb"] for r in ours)
@@ -180,12 +189,18 @@ def compare(args: argparse.Namespace, url: str | None) -> None:
     target = 2.0 if url else 1.5
     print(f"database: {'PostgreSQL' if url else 'SQLite'}")
     print(f"floor ({floor_name}): {best_floor:.2f} s")
-    print(f"ours  (ingest_csv, validated, committed): {best_ours:.2f} s "
-          f"= {args.rows / best_ours:,.0f} rows/s")
-    print(f"ratio ours/floor: {ratio:.2f} (target <= {target}) "
-          f"{'OK' if ratio <= target else 'MISSED'}")
-    print(f"peak RSS ours: {rss:.0f} MB (target < 2048 MB); floor: "
-          f"{max(r['peak_rss_mb'] for r in floors):.0f} MB")
+    print(
+        f"ours  (ingest_csv, validated, committed): {best_ours:.2f} s "
+        f"= {args.rows / best_ours:,.0f} rows/s"
+    )
+    print(
+        f"ratio ours/floor: {ratio:.2f} (target <= {target}) "
+        f"{'OK' if ratio <= target else 'MISSED'}"
+    )
+    print(
+        f"peak RSS ours: {rss:.0f} MB (target < 2048 MB); floor: "
+        f"{max(r['peak_rss_mb'] for r in floors):.0f} MB"
+    )
     shutil.rmtree(OUT / "tmp", ignore_errors=True)
 
 

@@ -43,14 +43,23 @@ def free_port() -> int:
 
 def start_server(data: Path) -> tuple[subprocess.Popen, str, str]:
     env = {**os.environ, "ANNO_DATA_DIR": str(data)}
-    out = subprocess.run([sys.executable, "-m", "anno_core", "users", "add", "bench",
-                          "--admin"], env=env, cwd=ROOT, check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "anno_core", "users", "add", "bench", "--admin"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     token = out.stdout.strip().splitlines()[-1]
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "anno_core", "serve", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "anno_core", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     import requests
 
@@ -101,8 +110,9 @@ def main() -> int:
         proc, url, token = start_server(Path(tmp) / "data")
         try:
             frame = synapse_frame(n)
-            client = anno_core.connect(backend="server", server_address=url,
-                                       aligned_volume="bench", token=token)
+            client = anno_core.connect(
+                backend="server", server_address=url, aligned_volume="bench", token=token
+            )
             client.create_table("ours", "synapse", "bench: remote backend", [4, 4, 40])
             client.create_table("cave", "synapse", "bench: caveclient", [4, 4, 40])
 
@@ -127,8 +137,10 @@ def main() -> int:
     ratio = ours_rate / cave_rate
     print(f"rows: {n:,} synapse rows, one server on 127.0.0.1, same run")
     print(f"ours (remote backend insert_frame): {ours_s:8.2f} s  {ours_rate:10,.0f} rows/s")
-    print(f"caveclient upload_staged_annotations: {cave_s:8.2f} s  {cave_rate:10,.0f} rows/s"
-          f"  (staging beforehand: {stage_s:.1f} s, not counted)")
+    print(
+        f"caveclient upload_staged_annotations: {cave_s:8.2f} s  {cave_rate:10,.0f} rows/s"
+        f"  (staging beforehand: {stage_s:.1f} s, not counted)"
+    )
     verdict = "meets" if ratio >= TARGET else "MISSES"
     print(f"ratio: {ratio:.2f}x ({verdict} the target of {TARGET:.0f}x)")
     return 0 if ratio >= TARGET else 1

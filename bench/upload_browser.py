@@ -45,8 +45,12 @@ def floors(csv: Path, rows: int) -> dict:
         start = time.perf_counter()
         plan = client.open_upload("floor", raw, name=csv.name)
         check = plan.check()
-        deck, _ = points_deck(check.frame, position="ctr_pt_position", resolution=[4, 4, 40],
-                              tooltip_columns=("size",))
+        deck, _ = points_deck(
+            check.frame,
+            position="ctr_pt_position",
+            resolution=[4, 4, 40],
+            tooltip_columns=("size",),
+        )
         deck.to_json()
         preview = time.perf_counter() - start
         start = time.perf_counter()
@@ -68,8 +72,9 @@ def through_browser(page, url: str, client, table: str, csv: Path, rows: int) ->
     start = time.perf_counter()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
     expect(page.get_by_text("points drawn", exact=False)).to_be_visible(timeout=300_000)
-    expect(page.get_by_test_id("stDeckGlJsonChart").locator("canvas").first
-           ).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stDeckGlJsonChart").locator("canvas").first).to_be_visible(
+        timeout=60_000
+    )
     preview = time.perf_counter() - start
 
     committed: dict[str, float] = {}
@@ -87,12 +92,17 @@ def through_browser(page, url: str, client, table: str, csv: Path, rows: int) ->
     watcher.start()
     button.click()
     clicked = time.perf_counter() - start
-    expect(page.get_by_text(f"Stored {rows:,} new annotations", exact=False)
-           ).to_be_visible(timeout=600_000)
+    expect(page.get_by_text(f"Stored {rows:,} new annotations", exact=False)).to_be_visible(
+        timeout=600_000
+    )
     done = time.perf_counter() - start
     watcher.join(60)
-    return {"preview": preview, "click": clicked, "committed": committed["at"] - start,
-            "done": done}
+    return {
+        "preview": preview,
+        "click": clicked,
+        "committed": committed["at"] - start,
+        "done": done,
+    }
 
 
 def main() -> None:
@@ -108,8 +118,10 @@ def main() -> None:
     print(f"{args.rows:,}-row synapse CSV, {size:.0f} MB")
 
     floor = floors(csv, args.rows)
-    print(f"floor, in process: preview computed in {floor['preview']:.2f} s, "
-          f"commit {floor['commit']:.2f} s")
+    print(
+        f"floor, in process: preview computed in {floor['preview']:.2f} s, "
+        f"commit {floor['commit']:.2f} s"
+    )
 
     from playwright.sync_api import sync_playwright
 
@@ -124,21 +136,26 @@ def main() -> None:
                     table = f"bench_{i}"
                     client.create_table(table, "synapse", "upload bench [bench]", [4, 4, 40])
                     context = browser.new_context(viewport={"width": 1400, "height": 1100})
-                    run = through_browser(context.new_page(), server.url, client, table, csv,
-                                          args.rows)
+                    run = through_browser(
+                        context.new_page(), server.url, client, table, csv, args.rows
+                    )
                     context.close()
                     runs.append(run)
-                    print(f"run {i + 1}: drop -> preview {run['preview']:.1f} s; Upload -> "
-                          f"done {run['done']:.1f} s (click dispatched after "
-                          f"{run['click']:.1f} s, rows committed at {run['committed']:.1f} s)")
+                    print(
+                        f"run {i + 1}: drop -> preview {run['preview']:.1f} s; Upload -> "
+                        f"done {run['done']:.1f} s (click dispatched after "
+                        f"{run['click']:.1f} s, rows committed at {run['committed']:.1f} s)"
+                    )
                 browser.close()
         finally:
             stop_app(server)
     best = {k: min(r[k] for r in runs) for k in runs[0]}
-    print(f"best of {len(runs)}: drop -> preview {best['preview']:.1f} s "
-          f"({best['preview'] / floor['preview']:.1f}x the in-process floor); Upload -> done "
-          f"{best['done']:.1f} s ({best['done'] / floor['commit']:.1f}x the commit alone), "
-          f"committed at {best['committed']:.1f} s")
+    print(
+        f"best of {len(runs)}: drop -> preview {best['preview']:.1f} s "
+        f"({best['preview'] / floor['preview']:.1f}x the in-process floor); Upload -> done "
+        f"{best['done']:.1f} s ({best['done'] / floor['commit']:.1f}x the commit alone), "
+        f"committed at {best['committed']:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -72,12 +72,18 @@ def main() -> None:
     t_bare = best(bare, args.repeat)
     n = args.rows
     print(f"{n:,}-row synapse frame, [x, y, z] list columns")
-    print(f"caveclient 8.2.1 StagedAnnotations.add_dataframe: {t_cave:.2f} s "
-          f"= {n / t_cave:,.0f} rows/s")
-    print(f"ours StagedAnnotations.add_dataframe: {t_staged:.3f} s = {n / t_staged:,.0f} rows/s "
-          f"({t_cave / t_staged:.0f}x)")
-    print(f"ours validate_frame: {t_bare:.3f} s = {n / t_bare:,.0f} rows/s "
-          f"({t_cave / t_bare:.0f}x; target >= 100x)")
+    print(
+        f"caveclient 8.2.1 StagedAnnotations.add_dataframe: {t_cave:.2f} s "
+        f"= {n / t_cave:,.0f} rows/s"
+    )
+    print(
+        f"ours StagedAnnotations.add_dataframe: {t_staged:.3f} s = {n / t_staged:,.0f} rows/s "
+        f"({t_cave / t_staged:.0f}x)"
+    )
+    print(
+        f"ours validate_frame: {t_bare:.3f} s = {n / t_bare:,.0f} rows/s "
+        f"({t_cave / t_bare:.0f}x; target >= 100x)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,44 +13,71 @@ DESCRIPTION_HINT = (
     "'Excitatory synapses onto 81 layer 2/3 pyramidal cells, found by hand by "
     "Agnes in 2024; size is the cleft area in voxels. Ask agnes@lab.org.'"
 )
-TRACK_HELP = ("When an annotation of the reference table is updated (and so gets a new id), "
-              "the rows here that point at it follow the new id automatically.")
+TRACK_HELP = (
+    "When an annotation of the reference table is updated (and so gets a new id), "
+    "the rows here that point at it follow the new id automatically."
+)
 
 st.title("Create table")
 api.show_flash()
 c = api.client()
 vol = api.volume()
-st.caption(f"A new, empty table in aligned volume '{w.md(vol)}'. Fill it on the upload "
-           "page or from Python.")
+st.caption(
+    f"A new, empty table in aligned volume '{w.md(vol)}'. Fill it on the upload "
+    "page or from Python."
+)
 
 # -- schema --------------------------------------------------------------------------------
-schema = st.selectbox("Schema", c.schema_names(), index=None, key="ct_schema",
-                      placeholder="Choose a schema (type to search)",
-                      help="The kind of annotation: which fields each row has.")
+schema = st.selectbox(
+    "Schema",
+    c.schema_names(),
+    index=None,
+    key="ct_schema",
+    placeholder="Choose a schema (type to search)",
+    help="The kind of annotation: which fields each row has.",
+)
 if schema is None:
-    st.info("Choose a schema to see its fields: for example 'synapse' for synapses, "
-            "'cell_type_local' for cell types at a point, 'bound_tag' for free tags.",
-            icon=":material/schema:")
+    st.info(
+        "Choose a schema to see its fields: for example 'synapse' for synapses, "
+        "'cell_type_local' for cell types at a point, 'bound_tag' for free tags.",
+        icon=":material/schema:",
+    )
     st.stop()
 fields = sorted(c.schema_fields(schema), key=lambda f: (not f["required"], f["name"]))
-st.dataframe(pd.DataFrame({
-    "field": [f["name"] for f in fields],
-    "type": [f["type"] for f in fields],
-    "required": [f["required"] for f in fields],
-    "description": [f["description"] for f in fields],
-}), hide_index=True, width="stretch", key="ct_fields")
-st.download_button("Download CSV template", data=api.csv_template(schema),
-                   file_name=f"{schema}_template.csv", mime="text/csv",
-                   icon=":material/download:", key="ct_template",
-                   help="An empty CSV with the columns an upload of this schema needs; "
-                        "positions go in x, y and z columns.")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "field": [f["name"] for f in fields],
+            "type": [f["type"] for f in fields],
+            "required": [f["required"] for f in fields],
+            "description": [f["description"] for f in fields],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    key="ct_fields",
+)
+st.download_button(
+    "Download CSV template",
+    data=api.csv_template(schema),
+    file_name=f"{schema}_template.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="ct_template",
+    help="An empty CSV with the columns an upload of this schema needs; "
+    "positions go in x, y and z columns.",
+)
 is_reference = c.is_reference_schema(schema)
 
 # -- name and description ------------------------------------------------------------------
 st.subheader("Name and description", anchor=False)
-name = st.text_input("Table name", key="ct_name", max_chars=100,
-                     placeholder="e.g. my_synapses_v1",
-                     help="Lower-case letters, digits and underscores; it can never change.")
+name = st.text_input(
+    "Table name",
+    key="ct_name",
+    max_chars=100,
+    placeholder="e.g. my_synapses_v1",
+    help="Lower-case letters, digits and underscores; it can never change.",
+)
 name_problem = None
 if name:
     ok, name_problem = api.attempt(c.table_name_problem, name)
@@ -60,8 +87,13 @@ if name:
         st.error(w.md(name_problem), icon=":material/block:")
     else:
         st.caption(f":material/check_circle: '{w.md(name)}' is free.")
-description = st.text_area("Description", key="ct_description", placeholder=DESCRIPTION_HINT,
-                           help="Required. " + DESCRIPTION_HINT, height=110)
+description = st.text_area(
+    "Description",
+    key="ct_description",
+    placeholder=DESCRIPTION_HINT,
+    help="Required. " + DESCRIPTION_HINT,
+    height=110,
+)
 
 # -- units, reference, permissions ---------------------------------------------------------
 st.subheader("Positions", anchor=False)
@@ -71,13 +103,20 @@ if is_reference:
     st.subheader("Reference table", anchor=False)
     others = c.get_tables()
     if not others:
-        st.warning("Rows of this schema annotate rows of another table, and this volume has "
-                   "no tables yet: create that table first.", icon=":material/link_off:")
-    reference = st.selectbox("Table whose rows these annotate", others, index=None,
-                             key="ct_reference", placeholder="Choose a table",
-                             help="target_id in each row is the id of a row of this table.")
-    track = st.checkbox("Follow updates of the referenced rows", key="ct_track",
-                        help=TRACK_HELP)
+        st.warning(
+            "Rows of this schema annotate rows of another table, and this volume has "
+            "no tables yet: create that table first.",
+            icon=":material/link_off:",
+        )
+    reference = st.selectbox(
+        "Table whose rows these annotate",
+        others,
+        index=None,
+        key="ct_reference",
+        placeholder="Choose a table",
+        help="target_id in each row is the id of a row of this table.",
+    )
+    track = st.checkbox("Follow updates of the referenced rows", key="ct_track", help=TRACK_HELP)
     st.caption(TRACK_HELP)
 st.subheader("Permissions", anchor=False)
 p1, p2 = st.columns(2)
@@ -86,19 +125,29 @@ with p1:
 with p2:
     write = w.permission_picker("write", "ct_write")
 st.subheader("Optional", anchor=False)
-notice = st.text_area("Notice", key="ct_notice", height=80,
-                      placeholder="A warning everyone sees first, e.g. 'Being proofread: "
-                                  "do not use before June.'")
-flat_seg = st.text_input("Flat segmentation source", key="ct_flat",
-                         placeholder="e.g. precomputed://gs://bucket/segmentation",
-                         help="Where the segmentation these points refer to lives.")
+notice = st.text_area(
+    "Notice",
+    key="ct_notice",
+    height=80,
+    placeholder="A warning everyone sees first, e.g. 'Being proofread: do not use before June.'",
+)
+flat_seg = st.text_input(
+    "Flat segmentation source",
+    key="ct_flat",
+    placeholder="e.g. precomputed://gs://bucket/segmentation",
+    help="Where the segmentation these points refer to lives.",
+)
 
 request = {
-    "table_name": name, "schema_name": schema, "description": description,
-    "voxel_resolution": list(resolution), "reference_table": reference,
+    "table_name": name,
+    "schema_name": schema,
+    "description": description,
+    "voxel_resolution": list(resolution),
+    "reference_table": reference,
     "track_target_id_updates": track if is_reference else None,
     "flat_segmentation_source": flat_seg.strip() or None,
-    "write_permission": write, "read_permission": read,
+    "write_permission": write,
+    "read_permission": read,
     "notice_text": notice.strip() or None,
 }
 
@@ -134,14 +183,18 @@ if review is None:
 else:
     with st.container(border=True, key="ct_confirm"):
         st.markdown("**Check before creating.** These can never change:")
-        st.text(f"Name: {name}\nSchema: {schema}\nVoxel resolution: "
-                f"{', '.join(w.fmt_number(v) for v in resolution)} nm")
+        st.text(
+            f"Name: {name}\nSchema: {schema}\nVoxel resolution: "
+            f"{', '.join(w.fmt_number(v) for v in resolution)} nm"
+        )
         st.caption(w.resolution_sentence(resolution))
         st.markdown("You can change these later on the metadata page:")
-        st.text(f"Who can read: {w.permission_line('read', read)}\n"
-                f"Who can write: {w.permission_line('write', write)}\n"
-                + (f"Annotates rows of: {reference}\n" if reference else "")
-                + f"Notice: {request['notice_text'] or '(none)'}")
+        st.text(
+            f"Who can read: {w.permission_line('read', read)}\n"
+            f"Who can write: {w.permission_line('write', write)}\n"
+            + (f"Annotates rows of: {reference}\n" if reference else "")
+            + f"Notice: {request['notice_text'] or '(none)'}"
+        )
         with st.container(horizontal=True):
             create = st.button("Create table", type="primary", key="ct_create")
             back = st.button("Change something", key="ct_back")

@@ -23,16 +23,20 @@ with st.container(border=True, key="md_fixed"):
     f2.caption("Schema")
     f2.text(detail["schema_type"])
     f3.caption("Voxel resolution")
-    res = (detail["voxel_resolution_x"], detail["voxel_resolution_y"],
-           detail["voxel_resolution_z"])
+    res = (detail["voxel_resolution_x"], detail["voxel_resolution_y"], detail["voxel_resolution_z"])
     f3.text(", ".join(w.fmt_number(v) for v in res) + " nm")
     st.caption(":material/lock: " + w.FIXED_REASON)
-st.caption(f"Owner: {w.md(detail['owner_name'])}. Created {w.when(detail['created'])}, "
-           f"last modified {w.when(detail['last_modified'])}.")
+st.caption(
+    f"Owner: {w.md(detail['owner_name'])}. Created {w.when(detail['created'])}, "
+    f"last modified {w.when(detail['last_modified'])}."
+)
 
 if not w.allowed(detail, "can_edit_metadata"):
-    st.info(f"Only this table's owner ({w.md(detail['owner_name'])}) or an admin can change "
-            "its metadata. This is what it says now:", icon=":material/lock:")
+    st.info(
+        f"Only this table's owner ({w.md(detail['owner_name'])}) or an admin can change "
+        "its metadata. This is what it says now:",
+        icon=":material/lock:",
+    )
     w.plain_block("Description", detail["description"])
     w.plain_block("Notice", detail["notice_text"])
     st.caption("Who can read")
@@ -46,18 +50,28 @@ if not w.allowed(detail, "can_edit_metadata"):
 # Widget keys carry the table name, so switching tables starts from that table's values.
 k = f"md_{name}_{detail['last_modified']}"
 st.subheader("Edit", anchor=False)
-description = st.text_area("Description", value=detail["description"], key=f"{k}_desc",
-                           height=120, help="Who made it, what it covers, how to read it, "
-                                            "whom to ask.")
-notice = st.text_area("Notice", value=detail["notice_text"] or "", key=f"{k}_notice",
-                      height=80, help="A warning everyone sees first. Empty it to remove it.")
+description = st.text_area(
+    "Description",
+    value=detail["description"],
+    key=f"{k}_desc",
+    height=120,
+    help="Who made it, what it covers, how to read it, whom to ask.",
+)
+notice = st.text_area(
+    "Notice",
+    value=detail["notice_text"] or "",
+    key=f"{k}_notice",
+    height=80,
+    help="A warning everyone sees first. Empty it to remove it.",
+)
 p1, p2 = st.columns(2)
 with p1:
     read = w.permission_picker("read", f"{k}_read", detail["read_permission"])
 with p2:
     write = w.permission_picker("write", f"{k}_write", detail["write_permission"])
-flat_seg = st.text_input("Flat segmentation source",
-                         value=detail["flat_segmentation_source"] or "", key=f"{k}_flat")
+flat_seg = st.text_input(
+    "Flat segmentation source", value=detail["flat_segmentation_source"] or "", key=f"{k}_flat"
+)
 changes = {}
 if description != detail["description"]:
     changes["description"] = description
@@ -71,8 +85,10 @@ if flat_seg.strip() != (detail["flat_segmentation_source"] or ""):
     changes["flat_segmentation_source"] = flat_seg.strip()
 if st.button("Save changes", type="primary", key="md_save", disabled=not changes):
     if "description" in changes and not description.strip():
-        st.error("The description cannot be empty: say who made the table, what it covers, "
-                 "how to read it and whom to ask.")
+        st.error(
+            "The description cannot be empty: say who made the table, what it covers, "
+            "how to read it and whom to ask."
+        )
     else:
         ok, result = api.attempt(api.client().update_metadata, name, **changes)
         if ok:
@@ -86,23 +102,29 @@ else:
 
 # -- hand over -------------------------------------------------------------------------------
 st.subheader("Transfer ownership", anchor=False)
-st.warning("The new owner alone can edit this table's metadata afterwards: only they (or an "
-           "admin) can give it back.", icon=":material/swap_horiz:")
+st.warning(
+    "The new owner alone can edit this table's metadata afterwards: only they (or an "
+    "admin) can give it back.",
+    icon=":material/swap_horiz:",
+)
 people = api.users()
-others = None if people is None else [u["name"] for u in people
-                                      if u["name"] != detail["owner_name"]]
+others = (
+    None if people is None else [u["name"] for u in people if u["name"] != detail["owner_name"]]
+)
 if others == []:
-    st.caption("There is no other user to hand it to yet. An admin adds users with "
-               "'python -m anno_core users add NAME'.")
+    st.caption(
+        "There is no other user to hand it to yet. An admin adds users with "
+        "'python -m anno_core users add NAME'."
+    )
 else:
     if others is None:  # a server that does not list its users
         new_owner = st.text_input("New owner (user id or name)", key=f"{k}_owner").strip()
     else:
-        new_owner = st.selectbox("New owner", others, index=None, key=f"{k}_owner",
-                                 placeholder="Choose a user")
+        new_owner = st.selectbox(
+            "New owner", others, index=None, key=f"{k}_owner", placeholder="Choose a user"
+        )
     sure = st.checkbox("I understand that I cannot undo this myself", key=f"{k}_sure")
-    if st.button("Transfer ownership", key="md_transfer",
-                 disabled=not (new_owner and sure)):
+    if st.button("Transfer ownership", key="md_transfer", disabled=not (new_owner and sure)):
         ok, result = api.attempt(api.client().update_metadata, name, user_id=new_owner)
         if ok:
             api.flash(f"'{w.md(name)}' now belongs to {w.md(new_owner)}.")
@@ -117,10 +139,16 @@ if w.allowed(detail, "can_delete"):
             "Deleting hides the table from every list. Its rows are **kept** (nothing is "
             "ever erased) and its name stays taken. Only admins can do this."
         )
-        typed = st.text_input("Type the table's name to confirm", key=f"{k}_typed",
-                              placeholder=name)
-        if st.button("Delete table", type="primary", key="md_delete",
-                     disabled=typed.strip() != name, icon=":material/delete:"):
+        typed = st.text_input(
+            "Type the table's name to confirm", key=f"{k}_typed", placeholder=name
+        )
+        if st.button(
+            "Delete table",
+            type="primary",
+            key="md_delete",
+            disabled=typed.strip() != name,
+            icon=":material/delete:",
+        ):
             ok, result = api.attempt(api.client().delete_table, name)
             if ok:
                 api.set_current_table(None)

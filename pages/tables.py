@@ -14,10 +14,12 @@ vol = api.volume()
 # -- the list ----------------------------------------------------------------------------
 schemas = sorted({d["schema_type"] for d in details})
 left, right = st.columns([2, 1])
-query = left.text_input("Filter by text", key="tables_filter",
-                        placeholder="part of a name, description, owner or notice")
-wanted = right.multiselect("Schema", schemas, key="tables_schemas",
-                           placeholder="all schemas")
+query = left.text_input(
+    "Filter by text",
+    key="tables_filter",
+    placeholder="part of a name, description, owner or notice",
+)
+wanted = right.multiselect("Schema", schemas, key="tables_schemas", placeholder="all schemas")
 
 
 def _matches(d: dict) -> bool:
@@ -26,32 +28,40 @@ def _matches(d: dict) -> bool:
     q = query.strip().lower()
     if not q:
         return True
-    haystack = " ".join(str(d.get(k) or "") for k in (
-        "table_name", "description", "owner_name", "notice_text", "schema_type"))
+    haystack = " ".join(
+        str(d.get(k) or "")
+        for k in ("table_name", "description", "owner_name", "notice_text", "schema_type")
+    )
     return q in haystack.lower()
 
 
 shown = [d for d in details if _matches(d)]
-listing = pd.DataFrame({
-    "table": [d["table_name"] for d in shown],
-    "schema": [d["schema_type"] for d in shown],
-    "owner": [d["owner_name"] for d in shown],
-    "live rows": [d["live_count"] for d in shown],
-    "all rows": [d["total_count"] for d in shown],
-    "read": [d["read_permission"] for d in shown],
-    "write": [d["write_permission"] for d in shown],
-    "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
-    "last modified": pd.to_datetime([d.get("last_modified") for d in shown],
-                                    errors="coerce"),
-    "notice": [d["notice_text"] or "" for d in shown],
-})
+listing = pd.DataFrame(
+    {
+        "table": [d["table_name"] for d in shown],
+        "schema": [d["schema_type"] for d in shown],
+        "owner": [d["owner_name"] for d in shown],
+        "live rows": [d["live_count"] for d in shown],
+        "all rows": [d["total_count"] for d in shown],
+        "read": [d["read_permission"] for d in shown],
+        "write": [d["write_permission"] for d in shown],
+        "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
+        "last modified": pd.to_datetime([d.get("last_modified") for d in shown], errors="coerce"),
+        "notice": [d["notice_text"] or "" for d in shown],
+    }
+)
 st.dataframe(
-    listing, hide_index=True, width="stretch", key="tables_list",
+    listing,
+    hide_index=True,
+    width="stretch",
+    key="tables_list",
     column_config={
         "live rows": st.column_config.NumberColumn(
-            help="Annotations in use (not deleted, not replaced by a newer version)"),
+            help="Annotations in use (not deleted, not replaced by a newer version)"
+        ),
         "all rows": st.column_config.NumberColumn(
-            help="Every version ever stored, deleted and replaced ones included"),
+            help="Every version ever stored, deleted and replaced ones included"
+        ),
         "read": st.column_config.TextColumn(help="Who can read the annotations"),
         "write": st.column_config.TextColumn(help="Who can add, change or delete them"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -59,11 +69,14 @@ st.dataframe(
     },
 )
 hidden = any(d.get("can_read") is False for d in shown)
-st.caption(f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'."
-           + (" Empty row counts: you may not read that table." if hidden else ""))
+st.caption(
+    f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'."
+    + (" Empty row counts: you may not read that table." if hidden else "")
+)
 if not shown:
-    st.info("No table matches the filter; clear it to see all tables.",
-            icon=":material/filter_alt_off:")
+    st.info(
+        "No table matches the filter; clear it to see all tables.", icon=":material/filter_alt_off:"
+    )
     st.stop()
 
 # -- one table ---------------------------------------------------------------------------
@@ -74,39 +87,47 @@ name = detail["table_name"]
 st.header(w.md(name), anchor=False)
 w.notice_box(detail["notice_text"])
 
-w.facts({"Schema": detail["schema_type"], "Owner": detail["owner_name"],
-         "Live rows": w.count(detail["live_count"]),
-         "All rows": w.count(detail["total_count"])})
+w.facts(
+    {
+        "Schema": detail["schema_type"],
+        "Owner": detail["owner_name"],
+        "Live rows": w.count(detail["live_count"]),
+        "All rows": w.count(detail["total_count"]),
+    }
+)
 
 info, side = st.columns([3, 2])
 with info:
     w.plain_block("Description", detail["description"])
 with side:
-    res = (detail["voxel_resolution_x"], detail["voxel_resolution_y"],
-           detail["voxel_resolution_z"])
+    res = (detail["voxel_resolution_x"], detail["voxel_resolution_y"], detail["voxel_resolution_z"])
     st.caption("Who can read")
     st.text(w.permission_line("read", detail["read_permission"]))
     st.caption("Who can write")
     st.text(w.permission_line("write", detail["write_permission"]))
     st.caption("Voxel resolution")
-    st.text(f"{', '.join(w.fmt_number(v) for v in res)} nm. "
-            + w.resolution_sentence(res))
+    st.text(f"{', '.join(w.fmt_number(v) for v in res)} nm. " + w.resolution_sentence(res))
     if detail["reference_table"]:
         w.plain_block("Annotates rows of table", detail["reference_table"])
     if detail["flat_segmentation_source"]:
         w.plain_block("Flat segmentation source", detail["flat_segmentation_source"])
-    st.caption(f"Created {w.when(detail['created'])}, last modified "
-               f"{w.when(detail['last_modified'])}.")
+    st.caption(
+        f"Created {w.when(detail['created'])}, last modified {w.when(detail['last_modified'])}."
+    )
 if w.allowed(detail, "can_edit_metadata"):
-    st.page_link("pages/metadata.py", label="Edit this table's metadata",
-                 icon=":material/edit_note:")
+    st.page_link(
+        "pages/metadata.py", label="Edit this table's metadata", icon=":material/edit_note:"
+    )
 
 # -- rows and points ---------------------------------------------------------------------
 st.subheader("Rows", anchor=False)
 if detail.get("can_read") is False:
-    st.info(f"You may not read this table's rows: its read permission is "
-            f"{w.permission_line('read', detail['read_permission'])}. Ask its owner, "
-            f"{w.md(detail['owner_name'])}.", icon=":material/lock:")
+    st.info(
+        f"You may not read this table's rows: its read permission is "
+        f"{w.permission_line('read', detail['read_permission'])}. Ask its owner, "
+        f"{w.md(detail['owner_name'])}.",
+        icon=":material/lock:",
+    )
     st.stop()
 live = w.rows_of(detail)
 if not live:
@@ -115,41 +136,51 @@ if not live:
 with api.errors_shown():
     sample = api.sample_rows(name, limit=20)
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
-    st.caption(f"The first {len(sample):,} of {live:,} live rows; "
-               "positions in the table's voxels.")
+    st.caption(f"The first {len(sample):,} of {live:,} live rows; positions in the table's voxels.")
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])
 points = sorted(f["name"] for f in fields if f["type"].startswith("position"))
 if not points:
-    st.info(f"Rows of schema '{w.md(detail['schema_type'])}' have no positions"
-            + (f": each one annotates a row of table '{w.md(detail['reference_table'])}'."
-               if detail["reference_table"] else "."), icon=":material/scatter_plot:")
+    st.info(
+        f"Rows of schema '{w.md(detail['schema_type'])}' have no positions"
+        + (
+            f": each one annotates a row of table '{w.md(detail['reference_table'])}'."
+            if detail["reference_table"]
+            else "."
+        ),
+        icon=":material/scatter_plot:",
+    )
     st.stop()
 c1, c2 = st.columns(2)
-point = c1.selectbox("Position", points, key="tables_point",
-                     help="Which point of each annotation to draw")
+point = c1.selectbox(
+    "Position", points, key="tables_point", help="Which point of each annotation to draw"
+)
 color_by = None
 if api.colorable(detail):
-    scalars = ["(one colour)"] + sorted(f["name"] for f in fields
-                                        if not f["type"].startswith("position"))
+    scalars = ["(one colour)"] + sorted(
+        f["name"] for f in fields if not f["type"].startswith("position")
+    )
     picked = c2.selectbox("Colour by", scalars, key="tables_color")
     color_by = None if picked == scalars[0] else picked
 else:
-    c2.caption(f"Colouring by a column is offered for tables up to "
-               f"{api.COLOR_ROW_LIMIT:,} rows.")
+    c2.caption(f"Colouring by a column is offered for tables up to {api.COLOR_ROW_LIMIT:,} rows.")
 with api.errors_shown():
     deck, preview = api.table_deck(detail, point, color_by)
     st.pydeck_chart(deck, height=520, key="tables_deck")
     st.caption(preview.summary() + " Drag to turn, scroll to zoom; positions in nm.")
     if preview.legend:
-        legend = pd.DataFrame({
-            "colour": [e.hex for e in preview.legend],
-            "value": [e.label for e in preview.legend],
-            "rows": [e.count for e in preview.legend],
-            "drawn": [e.drawn for e in preview.legend],
-        })
+        legend = pd.DataFrame(
+            {
+                "colour": [e.hex for e in preview.legend],
+                "value": [e.label for e in preview.legend],
+                "rows": [e.count for e in preview.legend],
+                "drawn": [e.drawn for e in preview.legend],
+            }
+        )
         st.dataframe(
-            legend.style.map(lambda c: f"background-color: {c}; color: {c}",
-                             subset=["colour"]),
-            hide_index=True, key="tables_legend", width=560)
+            legend.style.map(lambda c: f"background-color: {c}; color: {c}", subset=["colour"]),
+            hide_index=True,
+            key="tables_legend",
+            width=560,
+        )

@@ -41,8 +41,9 @@ def _submit() -> None:
     if not ready:
         return
     key, scope, send, whole, name, unchanged = ready
-    _, started = uj.jobs().submit(key, scope, send, file_name=name, unchanged=unchanged,
-                                  whole=whole)
+    _, started = uj.jobs().submit(
+        key, scope, send, file_name=name, unchanged=unchanged, whole=whole
+    )
     if not started:
         api.flash("This file was already submitted: it is stored once, never twice.", "info")
 
@@ -65,22 +66,29 @@ left, right = st.columns([3, 2], vertical_alignment="bottom")
 with left:
     detail = w.table_picker(details, key="up_table", label="Table to upload to")
 assert detail is not None
-right.page_link("pages/create_table.py", label="Create a new table instead",
-                icon=":material/add_box:")
+right.page_link(
+    "pages/create_table.py", label="Create a new table instead", icon=":material/add_box:"
+)
 table = detail["table_name"]
 table_res = tuple(float(detail[f"voxel_resolution_{a}"]) for a in "xyz")
 w.notice_box(detail["notice_text"])
-w.facts({"Schema": detail["schema_type"],
-         "Voxel resolution": f"{', '.join(w.fmt_number(x) for x in table_res)} nm",
-         "Live rows": w.count(w.rows_of(detail)),
-         "Who can write": detail["write_permission"] or "unknown"})
+w.facts(
+    {
+        "Schema": detail["schema_type"],
+        "Voxel resolution": f"{', '.join(w.fmt_number(x) for x in table_res)} nm",
+        "Live rows": w.count(w.rows_of(detail)),
+        "Who can write": detail["write_permission"] or "unknown",
+    }
+)
 can_write = w.allowed(detail, "can_write")
 if not can_write:
-    st.warning(f"You may not add to table '{w.md(table)}': "
-               f"{w.permission_line('write', detail['write_permission'])}. You can still "
-               "check a file here; ask its owner, "
-               f"{w.md(detail['owner_name'] or 'unknown')}, to upload it.",
-               icon=":material/lock:")
+    st.warning(
+        f"You may not add to table '{w.md(table)}': "
+        f"{w.permission_line('write', detail['write_permission'])}. You can still "
+        "check a file here; ask its owner, "
+        f"{w.md(detail['owner_name'] or 'unknown')}, to upload it.",
+        icon=":material/lock:",
+    )
 
 # -- 2. file -------------------------------------------------------------------------------
 st.subheader("2. File", anchor=False)
@@ -88,31 +96,57 @@ held = us.held()
 drop, pick = st.columns([3, 2])
 dropped = drop.file_uploader(
     "Drop a CSV file" if held is None else "Drop another CSV file to replace it",
-    key=us.uploader_key(), on_change=_on_drop,
+    key=us.uploader_key(),
+    on_change=_on_drop,
     help="Exported from a spreadsheet or a script: comma, semicolon or tab separated, "
-         "UTF-8 or Windows encoding; up to a few million rows.")
+    "UTF-8 or Windows encoding; up to a few million rows.",
+)
 if dropped is not None and (held is None or held.file_id != dropped.file_id):
     held = us.hold(dropped.name, dropped.getvalue(), "dropped", dropped.file_id)
     st.session_state[EXAMPLE] = None
-pick.selectbox("...or try an example file", [e.file for e in us.EXAMPLES], index=None,
-               key=EXAMPLE, on_change=_on_example, placeholder="Choose an example")
-shown = next((e for e in us.EXAMPLES if held is not None and held.source == "example"
-              and held.name == e.file), None)
+pick.selectbox(
+    "...or try an example file",
+    [e.file for e in us.EXAMPLES],
+    index=None,
+    key=EXAMPLE,
+    on_change=_on_example,
+    placeholder="Choose an example",
+)
+shown = next(
+    (
+        e
+        for e in us.EXAMPLES
+        if held is not None and held.source == "example" and held.name == e.file
+    ),
+    None,
+)
 if shown is not None:
     pick.caption(f"{shown.about}. For a table of schema '{shown.schema}'.")
 if held is None:
-    st.info(f"Drop a CSV file above, or try an example. Table '{w.md(table)}' takes rows of "
-            f"schema '{w.md(detail['schema_type'])}': the template lists its columns.",
-            icon=":material/upload_file:")
-    st.download_button("Download a CSV template", data=api.csv_template(detail["schema_type"]),
-                       file_name=f"{detail['schema_type']}_template.csv", mime="text/csv",
-                       icon=":material/download:", key="up_template")
+    st.info(
+        f"Drop a CSV file above, or try an example. Table '{w.md(table)}' takes rows of "
+        f"schema '{w.md(detail['schema_type'])}': the template lists its columns.",
+        icon=":material/upload_file:",
+    )
+    st.download_button(
+        "Download a CSV template",
+        data=api.csv_template(detail["schema_type"]),
+        file_name=f"{detail['schema_type']}_template.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="up_template",
+    )
     with top:
         up.other_uploads(registry.of_scope(scope))
     st.stop()
 st.markdown(f":material/description: **{w.md(held.name)}** ({held.size})")
-st.button("Remove this file", key="up_remove", on_click=us.release,
-          icon=":material/close:", type="tertiary")
+st.button(
+    "Remove this file",
+    key="up_remove",
+    on_click=us.release,
+    icon=":material/close:",
+    type="tertiary",
+)
 try:
     data = us.memo("read", held.digest, lambda: api.client().read_csv(held.raw, name=held.name))
 except api.AnnoError as refusal:
@@ -130,17 +164,27 @@ update = False
 if has_id:
     mkey = f"up_mode_{held.digest[:12]}"
     us.remembered(mkey, MODE_UPDATE, [MODE_UPDATE, MODE_ADD])
-    update = st.radio(
-        "Your file has an id column. What should its rows do?", [MODE_UPDATE, MODE_ADD],
-        key=mkey, on_change=us.remember, args=(mkey,),
-        captions=["Each row replaces the stored annotation with its id (the old version is "
-                  "kept); only rows that differ are sent.",
-                  "Each row becomes a new annotation that keeps the id given (ids already "
-                  "in the table are refused)."]) == MODE_UPDATE
+    update = (
+        st.radio(
+            "Your file has an id column. What should its rows do?",
+            [MODE_UPDATE, MODE_ADD],
+            key=mkey,
+            on_change=us.remember,
+            args=(mkey,),
+            captions=[
+                "Each row replaces the stored annotation with its id (the old version is "
+                "kept); only rows that differ are sent.",
+                "Each row becomes a new annotation that keeps the id given (ids already "
+                "in the table are refused).",
+            ],
+        )
+        == MODE_UPDATE
+    )
 ctx = hashlib.sha256(repr((held.digest, scope, table, update)).encode()).hexdigest()[:12]
 try:
-    base = us.memo("plan", ctx, lambda: api.client().open_upload(table, data, update=update,
-                                                                 name=held.name))
+    base = us.memo(
+        "plan", ctx, lambda: api.client().open_upload(table, data, update=update, name=held.name)
+    )
 except api.AnnoError as error:
     st.error(w.md(str(error)))
     st.stop()
@@ -152,27 +196,37 @@ stored = base.stored(key) if job is None else None
 if stored is not None or (job is not None and job.state != "failed"):
     st.subheader("Uploading" if job is not None and job.running else "Stored", anchor=False)
     if job is not None and job.running:
-        st.info("The upload runs on the server: you can click elsewhere, open other pages "
-                "or reload; come back here to see it end.", icon=":material/cloud_upload:")
+        st.info(
+            "The upload runs on the server: you can click elsewhere, open other pages "
+            "or reload; come back here to see it end.",
+            icon=":material/cloud_upload:",
+        )
         up.progress([job], "mine")
     elif job is not None:
         up.result_view(job.plan, job.task.result, held.name, unchanged=job.unchanged)
     else:
         up.result_view(base, stored, held.name, before=True)
     if job is None or not job.running:
-        st.button("Upload another file", key="up_another", on_click=us.release,
-                  icon=":material/upload_file:")
-        st.page_link("pages/tables.py", label=f"Open table {w.md(table)}",
-                     icon=":material/table_view:")
+        st.button(
+            "Upload another file",
+            key="up_another",
+            on_click=us.release,
+            icon=":material/upload_file:",
+        )
+        st.page_link(
+            "pages/tables.py", label=f"Open table {w.md(table)}", icon=":material/table_view:"
+        )
     with top:
         up.other_uploads([j for j in registry.of_scope(scope) if j.key != key])
     st.stop()
 
 # -- 3. columns ----------------------------------------------------------------------------
 st.subheader("3. Columns", anchor=False)
-st.caption(f"{data.rows:,} rows and {len(data.columns)} columns, read as {data.encoding} with "
-           f"{data.delimiter_name} delimiters. Line numbers are your spreadsheet's "
-           "(the header is line 1).")
+st.caption(
+    f"{data.rows:,} rows and {len(data.columns)} columns, read as {data.encoding} with "
+    f"{data.delimiter_name} delimiters. Line numbers are your spreadsheet's "
+    "(the header is line 1)."
+)
 st.dataframe(data.head(8), width="stretch", key="up_head")
 changes = v.mapping_editor(base, ctx)
 plan = base.remap(changes) if changes else base
@@ -180,8 +234,9 @@ plan = base.remap(changes) if changes else base
 # -- 4. unit -------------------------------------------------------------------------------
 st.subheader("4. Unit of the positions", anchor=False)
 resolution = v.unit_picker(table_res, ctx)
-ok, scaled = api.attempt(plan.with_resolution,
-                         None if tuple(resolution) == table_res else resolution)
+ok, scaled = api.attempt(
+    plan.with_resolution, None if tuple(resolution) == table_res else resolution
+)
 if not ok:
     st.error(w.md(scaled), icon=":material/straighten:")
     st.stop()
@@ -220,8 +275,9 @@ with above:
 # -- 7. upload -----------------------------------------------------------------------------
 st.subheader("7. Upload", anchor=False)
 if job is not None:  # failed: nothing stored; say why, and allow another try
-    st.error(w.md(job.task.error or "The upload failed; nothing was stored."),
-             icon=":material/block:")
+    st.error(
+        w.md(job.task.error or "The upload failed; nothing was stored."), icon=":material/block:"
+    )
     if job.task.report is not None:
         v.report_view(job.task.report, up.stem(held.name), "up_failed_report")
 send, unchanged = plan, 0
@@ -229,8 +285,9 @@ blockers = []
 if not can_write:
     blockers.append(f"You may not write to table '{w.md(table)}'.")
 if not check.ok:
-    blockers.append("Fix the problems listed in step 5 first: nothing is stored while "
-                    "any row has a problem.")
+    blockers.append(
+        "Fix the problems listed in step 5 first: nothing is stored while any row has a problem."
+    )
 if update and check.ok:
     if diff is None or not diff.ok:
         blockers.append("Some rows name annotations that cannot be updated (step 5).")
@@ -239,15 +296,26 @@ if update and check.ok:
     else:
         send = plan.subset(diff.changed.nonzero()[0])
         unchanged = diff.n_unchanged
-label = (f"Update {v.plural(send.data.rows, 'annotation')} in table {w.md(table)}" if update
-         else f"Upload {v.plural(plan.data.rows, 'row')} to table {w.md(table)}")
+label = (
+    f"Update {v.plural(send.data.rows, 'annotation')} in table {w.md(table)}"
+    if update
+    else f"Upload {v.plural(plan.data.rows, 'row')} to table {w.md(table)}"
+)
 st.session_state["up_ready"] = (key, scope, send, plan, held.name, unchanged)
-st.button(label, type="primary", key="up_submit", disabled=bool(blockers),
-          on_click=_submit, icon=":material/cloud_upload:")
+st.button(
+    label,
+    type="primary",
+    key="up_submit",
+    disabled=bool(blockers),
+    on_click=_submit,
+    icon=":material/cloud_upload:",
+)
 for reason in blockers:
     st.caption(reason)
 if not blockers:
-    st.caption("All rows are stored in one transaction, or none. Submitting the same "
-               "file to the same table again returns the same ids and stores nothing.")
+    st.caption(
+        "All rows are stored in one transaction, or none. Submitting the same "
+        "file to the same table again returns the same ids and stores nothing."
+    )
 with top:
     up.other_uploads([j for j in registry.of_scope(scope) if j.key != key])

@@ -30,8 +30,11 @@ def _bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "postgresql"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         raise RuntimeError("PostgreSQL's initdb is not installed and could not be installed.")
@@ -59,14 +62,43 @@ class Cluster:
             shutil.chown(self.tmp, "postgres")
         data = os.path.join(self.tmp, "data")
         self.port = _free_port()
-        subprocess.run([*self._as_postgres(), str(bindir / "initdb"), "-D", data, "-A", "trust",
-                        "-U", "postgres", "--no-sync", "-E", "UTF8"], check=True,
-                       capture_output=True)
-        opts = (f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-        subprocess.run([*self._as_postgres(), str(bindir / "pg_ctl"), "-D", data, "-o", opts,
-                        "-l", os.path.join(self.tmp, "log"), "-w", "start"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [
+                *self._as_postgres(),
+                str(bindir / "initdb"),
+                "-D",
+                data,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        subprocess.run(
+            [
+                *self._as_postgres(),
+                str(bindir / "pg_ctl"),
+                "-D",
+                data,
+                "-o",
+                opts,
+                "-l",
+                os.path.join(self.tmp, "log"),
+                "-w",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.bindir = bindir
         self.data = data
         self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -85,6 +117,16 @@ class Cluster:
     def stop(self) -> None:
         self.admin.dispose()
         if self.tmp:
-            subprocess.run([*self._as_postgres(), str(self.bindir / "pg_ctl"), "-D", self.data,
-                            "-m", "immediate", "stop"], capture_output=True)
+            subprocess.run(
+                [
+                    *self._as_postgres(),
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    self.data,
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
+                capture_output=True,
+            )
             shutil.rmtree(self.tmp, ignore_errors=True)

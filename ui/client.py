@@ -46,10 +46,28 @@ from anno_core.templates import csv_template
 from ui.text import md
 
 __all__ = [
-    "AnnoError", "AnnotationClient", "Connection", "LegendEntry", "MAX_POINTS",
-    "PERMISSIONS", "PERMISSION_HELP", "PreviewInfo", "attempt", "client", "connection",
-    "csv_template", "current_table", "errors_shown", "flash", "points_deck", "show_flash",
-    "set_current_table", "table_deck", "table_details", "volume", "volumes",
+    "AnnoError",
+    "AnnotationClient",
+    "Connection",
+    "LegendEntry",
+    "MAX_POINTS",
+    "PERMISSIONS",
+    "PERMISSION_HELP",
+    "PreviewInfo",
+    "attempt",
+    "client",
+    "connection",
+    "csv_template",
+    "current_table",
+    "errors_shown",
+    "flash",
+    "points_deck",
+    "show_flash",
+    "set_current_table",
+    "table_deck",
+    "table_details",
+    "volume",
+    "volumes",
 ]
 
 _CONN = "anno_connection"
@@ -76,10 +94,15 @@ class Connection:
     def from_environment(cls) -> Connection:
         """The connection the ``ANNO_*`` settings describe."""
         s = anno_core.Settings()
-        return cls(backend=s.backend, data_dir=str(s.data_dir), user=s.user,
-                   server_address=s.server_address, datastack=s.datastack,
-                   aligned_volume=s.aligned_volume if s.backend == "server" else None,
-                   token=s.token)
+        return cls(
+            backend=s.backend,
+            data_dir=str(s.data_dir),
+            user=s.user,
+            server_address=s.server_address,
+            datastack=s.datastack,
+            aligned_volume=s.aligned_volume if s.backend == "server" else None,
+            token=s.token,
+        )
 
     @property
     def embedded(self) -> bool:
@@ -92,8 +115,11 @@ class Connection:
             if self.user:
                 out["user"] = self.user
         else:
-            out = {k: v for k, v in asdict(self).items()
-                   if k in ("server_address", "datastack", "token") and v}
+            out = {
+                k: v
+                for k, v in asdict(self).items()
+                if k in ("server_address", "datastack", "token") and v
+            }
             out["backend"] = "server"
             if self.aligned_volume:
                 out["aligned_volume"] = self.aligned_volume
@@ -170,8 +196,9 @@ def set_user(name: str) -> None:
     st.session_state[_CONN] = replace(connection(), user=name)
 
 
-def connect_server(server_address: str, datastack: str = "", aligned_volume: str = "",
-                   token: str = "") -> None:
+def connect_server(
+    server_address: str, datastack: str = "", aligned_volume: str = "", token: str = ""
+) -> None:
     """Connect this session to an annotation server, or raise AnnoError saying why not."""
     if not server_address.strip():
         raise AnnoError("Give the server's address, like https://cave.example.org.")
@@ -179,16 +206,20 @@ def connect_server(server_address: str, datastack: str = "", aligned_volume: str
         raise AnnoError("Give a datastack or an aligned volume to work in.")
     if aligned_volume.strip():
         check_volume_name(aligned_volume.strip())
-    conn = Connection(backend="server", data_dir=connection().data_dir,
-                      server_address=server_address.strip(),
-                      datastack=datastack.strip() or None,
-                      aligned_volume=aligned_volume.strip() or None,
-                      token=token.strip() or None)
+    conn = Connection(
+        backend="server",
+        data_dir=connection().data_dir,
+        server_address=server_address.strip(),
+        datastack=datastack.strip() or None,
+        aligned_volume=aligned_volume.strip() or None,
+        token=token.strip() or None,
+    )
     try:
         candidate = _build(conn, None)
     except ModuleNotFoundError as exc:  # the server backend ships separately
-        raise AnnoError("This installation cannot talk to annotation servers yet; "
-                        "use the embedded engine.") from exc
+        raise AnnoError(
+            "This installation cannot talk to annotation servers yet; use the embedded engine."
+        ) from exc
     candidate.get_tables()  # the first call that talks to the server: proves it works
     st.session_state[_CONN] = conn
     for key in (_VOLUME, _TABLE, _NEW_VOLUMES):
@@ -261,28 +292,43 @@ def _version(detail: dict) -> tuple:
 
 
 @st.cache_resource(show_spinner="Reading the table's points...", max_entries=6, ttl=3600)
-def _deck(key: tuple, table: str, point_field: str, color_by: str | None,
-          resolution: tuple[float, float, float], small: bool
-          ) -> tuple[Any, PreviewInfo]:
+def _deck(
+    key: tuple,
+    table: str,
+    point_field: str,
+    color_by: str | None,
+    resolution: tuple[float, float, float],
+    small: bool,
+) -> tuple[Any, PreviewInfo]:
     conn, vol = key[0], key[1]
     c = _build(Connection(*conn), vol)
     if small:
         frame = c.query_annotations(table, limit=COLOR_ROW_LIMIT + 1)
     else:
         frame, _, _ = c.get_point_frame(table)
-    return points_deck(frame, position=point_field, resolution=resolution,
-                       color_by=color_by, tooltip_columns=("id",))
+    return points_deck(
+        frame,
+        position=point_field,
+        resolution=resolution,
+        color_by=color_by,
+        tooltip_columns=("id",),
+    )
 
 
-def table_deck(detail: dict, point_field: str, color_by: str | None = None
-               ) -> tuple[Any, PreviewInfo]:
+def table_deck(
+    detail: dict, point_field: str, color_by: str | None = None
+) -> tuple[Any, PreviewInfo]:
     """The 3D view of a table's live points (cached until the table changes)."""
-    resolution = (float(detail["voxel_resolution_x"]), float(detail["voxel_resolution_y"]),
-                  float(detail["voxel_resolution_z"]))
+    resolution = (
+        float(detail["voxel_resolution_x"]),
+        float(detail["voxel_resolution_y"]),
+        float(detail["voxel_resolution_z"]),
+    )
     small = (detail.get("live_count") or 0) <= COLOR_ROW_LIMIT
     key = (connection().key(), st.session_state.get(_VOLUME), _version(detail))
-    return _deck(key, detail["table_name"], point_field, color_by if small else None,
-                 resolution, small)
+    return _deck(
+        key, detail["table_name"], point_field, color_by if small else None, resolution, small
+    )
 
 
 def colorable(detail: dict) -> bool:

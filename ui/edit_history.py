@@ -34,21 +34,31 @@ def render(table: str) -> None:
     ss = st.session_state
     if "ed_hist_next" in ss:  # a save just made this id: show its story
         ss["ed_hist_id"] = ss.pop("ed_hist_next")
-    aid = st.number_input("Annotation id", min_value=1, step=1, value=None, key="ed_hist_id",
-                          placeholder="an id from the rows, e.g. 12",
-                          help="Any version's id works: old, newest or deleted.")
+    aid = st.number_input(
+        "Annotation id",
+        min_value=1,
+        step=1,
+        value=None,
+        key="ed_hist_id",
+        placeholder="an id from the rows, e.g. 12",
+        help="Any version's id works: old, newest or deleted.",
+    )
     if aid is None:
-        st.caption("Type the id of an annotation to see every version of it: when it was "
-                   "made, by whom, and what each change changed. Nothing is ever erased.")
+        st.caption(
+            "Type the id of an annotation to see every version of it: when it was "
+            "made, by whom, and what each change changed. Nothing is ever erased."
+        )
         return
     ok, versions = api.attempt(api.client().get_history_changes, table, int(aid))
     if not ok:
         st.error(w.md(versions), icon=":material/error:")
         return
     newest = versions[-1]
-    st.caption(f"Annotation {int(aid)} has {len(versions)} version"
-               f"{'s' if len(versions) != 1 else ''}, oldest first. The newest is "
-               f"annotation {newest['id']}: {state_sentence(newest)}")
+    st.caption(
+        f"Annotation {int(aid)} has {len(versions)} version"
+        f"{'s' if len(versions) != 1 else ''}, oldest first. The newest is "
+        f"annotation {newest['id']}: {state_sentence(newest)}"
+    )
     for n, v in enumerate(versions, 1):
         with st.container(border=True, key=f"ed_version_{n}"):
             head, tail = st.columns([3, 2])
@@ -58,16 +68,26 @@ def render(table: str) -> None:
             if n == 1:
                 st.caption("The first version, as it was made.")
             elif v["changes"]:
-                st.dataframe(pd.DataFrame({
-                    "column": [c["field"] for c in v["changes"]],
-                    "before": [es.show(c["old"]) for c in v["changes"]],
-                    "after": [es.show(c["new"]) for c in v["changes"]],
-                }), hide_index=True, width="stretch", key=f"ed_changes_{n}")
+                st.dataframe(
+                    pd.DataFrame(
+                        {
+                            "column": [c["field"] for c in v["changes"]],
+                            "before": [es.show(c["old"]) for c in v["changes"]],
+                            "after": [es.show(c["new"]) for c in v["changes"]],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    key=f"ed_changes_{n}",
+                )
             else:
                 st.caption("No value changed in this version.")
-    values = pd.DataFrame({
-        f"version {n} (id {v['id']})": [es.show(x) for x in v["values"].values()]
-        for n, v in enumerate(versions, 1)
-    }, index=list(versions[0]["values"]))
+    values = pd.DataFrame(
+        {
+            f"version {n} (id {v['id']})": [es.show(x) for x in v["values"].values()]
+            for n, v in enumerate(versions, 1)
+        },
+        index=list(versions[0]["values"]),
+    )
     st.caption("Values of every version")
     st.dataframe(values, width="stretch", key="ed_history_values")

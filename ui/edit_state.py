@@ -61,12 +61,12 @@ def parse_ids(text: str) -> list[int]:
             continue
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
-            raise api.AnnoError(f"'{part}' is not an annotation id: give whole numbers like "
-                                "12, 40-45.")
+            raise api.AnnoError(
+                f"'{part}' is not an annotation id: give whole numbers like 12, 40-45."
+            )
         first, last = int(m[1]), int(m[2] or m[1])
         if last < first or last - first >= MAX_IDS:
-            raise api.AnnoError(f"The range {part} must go up, and cover at most {MAX_IDS} "
-                                "ids.")
+            raise api.AnnoError(f"The range {part} must go up, and cover at most {MAX_IDS} ids.")
         ids.extend(range(first, last + 1))
     ids = sorted(set(ids))
     if len(ids) > MAX_IDS:
@@ -132,9 +132,14 @@ def show_ids(ids: list[int]) -> None:
 
 def view(table: str, ids: list[int]) -> View:
     ss = st.session_state
-    return View(table=table, filters=tuple(sorted((c, v) for c, (_, v) in filters().items())),
-                ids=tuple(ids), include_invalid=bool(ss.get("ed_all", False)),
-                page=int(ss.get("ed_page") or 1), size=int(ss.get("ed_size", 50)))
+    return View(
+        table=table,
+        filters=tuple(sorted((c, v) for c, (_, v) in filters().items())),
+        ids=tuple(ids),
+        include_invalid=bool(ss.get("ed_all", False)),
+        page=int(ss.get("ed_page") or 1),
+        size=int(ss.get("ed_size", 50)),
+    )
 
 
 # -- the grid and its edits ----------------------------------------------------------------
@@ -156,8 +161,11 @@ def check_left_behind(key: str) -> None:
     ss = st.session_state
     last = ss.get(_LAST_GRID)
     if last and last != key and pending(last):
-        st.warning("Your unsaved changes to the rows you were editing were discarded when "
-                   "the view changed.", icon=":material/undo:")
+        st.warning(
+            "Your unsaved changes to the rows you were editing were discarded when "
+            "the view changed.",
+            icon=":material/undo:",
+        )
     if last and last != key:
         ss.pop(last, None)
     ss[_LAST_GRID] = key
@@ -196,8 +204,11 @@ def cancel_confirm() -> None:
 
 def saved(table: str, result: Any) -> None:
     """Remember what a save did (shown above the grid) and start a fresh grid."""
-    st.session_state[_SAVED] = {"table": table, "updated": dict(result.updated),
-                                "deleted": list(result.deleted)}
+    st.session_state[_SAVED] = {
+        "table": table,
+        "updated": dict(result.updated),
+        "deleted": list(result.deleted),
+    }
     new = list(result.updated.values())
     if new:
         st.session_state["ed_hist_next"] = new[0]
@@ -223,8 +234,9 @@ def state_of(row: pd.Series) -> str:
     return "live"
 
 
-def grid_frame(frame: pd.DataFrame, columns: list[Any], names: dict[str, str],
-               writable: bool) -> pd.DataFrame:
+def grid_frame(
+    frame: pd.DataFrame, columns: list[Any], names: dict[str, str], writable: bool
+) -> pd.DataFrame:
     """The page of rows as shown: Delete tick, id, the schema's values, its positions, then
     the system's columns."""
     out = pd.DataFrame(index=frame.index)
@@ -246,31 +258,44 @@ def column_config(columns: list[Any]) -> dict[str, Any]:
     """How each grid column is edited: numbers, ticks, choices; system columns locked."""
     cfg: dict[str, Any] = {
         DELETE: st.column_config.CheckboxColumn(
-            "Delete", help="Tick to delete this annotation when you save. It is marked "
-                           "deleted, never erased.", default=False, width="small"),
-        "id": st.column_config.NumberColumn("id", format="%d", disabled=True,
-                                            help="Ids never change; an edited annotation "
-                                                 "gets a new id when saved."),
+            "Delete",
+            help="Tick to delete this annotation when you save. It is marked "
+            "deleted, never erased.",
+            default=False,
+            width="small",
+        ),
+        "id": st.column_config.NumberColumn(
+            "id",
+            format="%d",
+            disabled=True,
+            help="Ids never change; an edited annotation gets a new id when saved.",
+        ),
         "state": st.column_config.TextColumn(
-            "state", disabled=True, help="live, deleted, or replaced by a newer version"),
-        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm",
-                                                   disabled=True),
+            "state", disabled=True, help="live, deleted, or replaced by a newer version"
+        ),
+        "created": st.column_config.DatetimeColumn(
+            "created", format="YYYY-MM-DD HH:mm", disabled=True
+        ),
         "created by": st.column_config.TextColumn("created by", disabled=True),
     }
     for c in columns:
-        help_text = (c.description or c.field) + (
-            f" ({c.axis} in voxels)" if c.axis else "") + (
-            " Required." if c.required else "")
+        help_text = (
+            (c.description or c.field)
+            + (f" ({c.axis} in voxels)" if c.axis else "")
+            + (" Required." if c.required else "")
+        )
         if c.kind == "bool":
             cfg[c.column] = st.column_config.CheckboxColumn(c.column, help=help_text)
         elif c.kind == "str" and c.choices:
             cfg[c.column] = st.column_config.SelectboxColumn(
-                c.column, help=help_text, options=[str(v) for v in c.choices])
+                c.column, help=help_text, options=[str(v) for v in c.choices]
+            )
         elif c.kind == "str":
             cfg[c.column] = st.column_config.TextColumn(c.column, help=help_text)
         elif c.kind in ("int", "ref"):
-            cfg[c.column] = st.column_config.NumberColumn(c.column, help=help_text, step=1,
-                                                          format="%d")
+            cfg[c.column] = st.column_config.NumberColumn(
+                c.column, help=help_text, step=1, format="%d"
+            )
         else:
             cfg[c.column] = st.column_config.NumberColumn(c.column, help=help_text)
     return cfg
@@ -278,12 +303,14 @@ def column_config(columns: list[Any]) -> dict[str, Any]:
 
 def changes_frame(plan: Any) -> pd.DataFrame:
     """The plan's changes as a small table of text (shown, never rendered as Markdown)."""
-    return pd.DataFrame({
-        "id": [c["id"] for c in plan.changes],
-        "column": [c["field"] for c in plan.changes],
-        "before": [show(c["old"]) for c in plan.changes],
-        "after": [show(c["new"]) for c in plan.changes],
-    })
+    return pd.DataFrame(
+        {
+            "id": [c["id"] for c in plan.changes],
+            "column": [c["field"] for c in plan.changes],
+            "before": [show(c["old"]) for c in plan.changes],
+            "after": [show(c["new"]) for c in plan.changes],
+        }
+    )
 
 
 def show(value: Any) -> str:

@@ -67,8 +67,13 @@ def _on_engine() -> None:
 def _on_connect() -> None:
     s = st.session_state
     address = s.get("sb_address", "")
-    ok, message = api.attempt(api.connect_server, address, s.get("sb_datastack", ""),
-                              s.get("sb_server_volume", ""), s.get("sb_token", ""))
+    ok, message = api.attempt(
+        api.connect_server,
+        address,
+        s.get("sb_datastack", ""),
+        s.get("sb_server_volume", ""),
+        s.get("sb_token", ""),
+    )
     if ok:
         s.pop("sb_edit", None)
         api.flash(f"Connected to {address.strip()}.")
@@ -87,29 +92,45 @@ def _engine() -> None:
     if "sb_engine" not in st.session_state:
         st.session_state["sb_engine"] = EMBEDDED if conn.embedded else SERVER
     choice = st.radio(
-        "Engine", [EMBEDDED, SERVER], key="sb_engine", on_change=_on_engine,
+        "Engine",
+        [EMBEDDED, SERVER],
+        key="sb_engine",
+        on_change=_on_engine,
         help="The embedded engine keeps tables in a file on this computer. "
-             "An annotation server is shared by a lab (our server or a CAVE deployment).",
+        "An annotation server is shared by a lab (our server or a CAVE deployment).",
     )
     if choice == SERVER and (conn.embedded or st.session_state.get("sb_edit")):
         _server_form(conn)
     elif not conn.embedded:
-        st.button("Connect to another server", key="sb_change",
-                  on_click=lambda: st.session_state.update(sb_edit=True))
+        st.button(
+            "Connect to another server",
+            key="sb_change",
+            on_click=lambda: st.session_state.update(sb_edit=True),
+        )
 
 
 def _server_form(conn: api.Connection) -> None:
     with st.form("sb_server", border=True):
-        st.text_input("Server address", value=conn.server_address or "", key="sb_address",
-                      placeholder="https://cave.example.org")
-        st.text_input("Datastack", value=conn.datastack or "", key="sb_datastack",
-                      help="A datastack names the aligned volume to use; or leave it empty "
-                           "and give the aligned volume.")
-        st.text_input("or aligned volume", value=conn.aligned_volume or "",
-                      key="sb_server_volume")
-        st.text_input("API token", type="password", key="sb_token",
-                      help="From your server's admin, or 'python -m anno_core users add' "
-                           "on our server.")
+        st.text_input(
+            "Server address",
+            value=conn.server_address or "",
+            key="sb_address",
+            placeholder="https://cave.example.org",
+        )
+        st.text_input(
+            "Datastack",
+            value=conn.datastack or "",
+            key="sb_datastack",
+            help="A datastack names the aligned volume to use; or leave it empty "
+            "and give the aligned volume.",
+        )
+        st.text_input("or aligned volume", value=conn.aligned_volume or "", key="sb_server_volume")
+        st.text_input(
+            "API token",
+            type="password",
+            key="sb_token",
+            help="From your server's admin, or 'python -m anno_core users add' on our server.",
+        )
         st.form_submit_button("Connect", type="primary", on_click=_on_connect)
     _show_problem("server")
     if conn.embedded:
@@ -142,15 +163,24 @@ def _volume() -> None:
     options = [*api.volumes(), NEW_VOLUME]
     if st.session_state.get("sb_volume") not in options:
         st.session_state["sb_volume"] = current
-    picked = st.selectbox("Aligned volume", options, key="sb_volume", on_change=_on_volume,
-                          label_visibility="collapsed",
-                          help="The namespace that owns annotation tables, e.g. "
-                               "minnie65_phase3.")
+    picked = st.selectbox(
+        "Aligned volume",
+        options,
+        key="sb_volume",
+        on_change=_on_volume,
+        label_visibility="collapsed",
+        help="The namespace that owns annotation tables, e.g. minnie65_phase3.",
+    )
     if picked == NEW_VOLUME:
-        name = st.text_input("Name of the new aligned volume", key="sb_new_volume",
-                             placeholder="e.g. my_volume")
-        st.button("Use this volume", key="sb_use_volume", disabled=not name.strip(),
-                  on_click=_on_new_volume)
+        name = st.text_input(
+            "Name of the new aligned volume", key="sb_new_volume", placeholder="e.g. my_volume"
+        )
+        st.button(
+            "Use this volume",
+            key="sb_use_volume",
+            disabled=not name.strip(),
+            on_click=_on_new_volume,
+        )
         _show_problem("volume")
         st.caption("A new aligned volume is stored when you create its first table.")
 
@@ -173,10 +203,15 @@ def _user() -> None:
     names = [u["name"] for u in everyone]
     admins = {u["name"] for u in everyone if u["is_admin"]}
     st.session_state["sb_user"] = me["name"]
-    st.selectbox("Act as", names, key="sb_user", on_change=_on_user,
-                 format_func=lambda n: f"{n} (admin)" if n in admins else n,
-                 label_visibility="collapsed",
-                 help="On the embedded engine you can act as any of its users, to see what "
-                      "each may do. Add users with 'python -m anno_core users add NAME'.")
+    st.selectbox(
+        "Act as",
+        names,
+        key="sb_user",
+        on_change=_on_user,
+        format_func=lambda n: f"{n} (admin)" if n in admins else n,
+        label_visibility="collapsed",
+        help="On the embedded engine you can act as any of its users, to see what "
+        "each may do. Add users with 'python -m anno_core users add NAME'.",
+    )
     groups = ", ".join(me["groups"]) or "no groups"
     st.caption(f"Groups: {groups}")

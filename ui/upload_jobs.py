@@ -50,8 +50,11 @@ class Job:
         verb = "Updating from" if self.update else "Uploading"
         done, total = self.task.done, self.task.total
         took = time.time() - self.started
-        step = (f"{done:,} of {total:,} rows written" if done else
-                f"checking {total:,} rows, then writing them")
+        step = (
+            f"{done:,} of {total:,} rows written"
+            if done
+            else f"checking {total:,} rows, then writing them"
+        )
         return f"{verb} {self.file_name} to table {self.table}: {step} ({took:.0f} s)."
 
 
@@ -62,8 +65,16 @@ class Jobs:
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, Job] = OrderedDict()
 
-    def submit(self, key: str, scope: tuple, plan: Any, *, file_name: str,
-               unchanged: int = 0, whole: Any = None) -> tuple[Job, bool]:
+    def submit(
+        self,
+        key: str,
+        scope: tuple,
+        plan: Any,
+        *,
+        file_name: str,
+        unchanged: int = 0,
+        whole: Any = None,
+    ) -> tuple[Job, bool]:
         """(job, started): the running or finished job of ``key``, or a new one that sends
         ``plan``; ``whole`` is the file's full plan when ``plan`` holds only some rows (an
         update's changed rows), for the ids of every line."""
@@ -72,9 +83,17 @@ class Jobs:
             if job is not None and job.state != "failed":
                 return job, False
             task = plan.start(upload_key=key)
-            job = Job(key=key, scope=scope, table=plan.table_name, file_name=file_name,
-                      update=plan.update, rows=plan.data.rows, plan=whole or plan,
-                      task=task, unchanged=unchanged)
+            job = Job(
+                key=key,
+                scope=scope,
+                table=plan.table_name,
+                file_name=file_name,
+                update=plan.update,
+                rows=plan.data.rows,
+                plan=whole or plan,
+                task=task,
+                unchanged=unchanged,
+            )
             self._jobs[key] = job
             self._jobs.move_to_end(key)
             self._trim()
@@ -91,7 +110,7 @@ class Jobs:
 
     def _trim(self) -> None:
         finished = [k for k, j in self._jobs.items() if j.state != "running"]
-        for k in finished[:max(0, len(finished) - KEEP_FINISHED)]:
+        for k in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._jobs[k]
 
 

@@ -47,8 +47,11 @@ def stem(name: str) -> str:
 def existing_points(table: str, version: tuple) -> pd.DataFrame | None:
     """The table's live points (None if it has none or they may not be read)."""
     try:
-        frame = us.memo("existing", (api.connection().key(), api.volume(), table, version),
-                        lambda: api.client().get_point_frame(table)[0])
+        frame = us.memo(
+            "existing",
+            (api.connection().key(), api.volume(), table, version),
+            lambda: api.client().get_point_frame(table)[0],
+        )
     except api.AnnoError:
         return None
     return frame if len(frame) else None
@@ -69,37 +72,56 @@ def _frame(plan: Any, check: Any, point: str, columns: Sequence[str]) -> pd.Data
     return pd.DataFrame(out)
 
 
-def preview(plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | None,
-            ctx: str, memo_key: Any) -> Any:
+def preview(
+    plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | None, ctx: str, memo_key: Any
+) -> Any:
     """Controls, deck, counts and legend; the PreviewInfo (None when nothing is drawn)."""
     fields = plan.spec.point_fields
     if not fields:
         ref = plan.reference_table
-        st.info("Rows of this schema have no positions" + (
-            f": each one annotates a row of table '{w.md(ref)}'." if ref else "."),
-            icon=":material/scatter_plot:")
+        st.info(
+            "Rows of this schema have no positions"
+            + (f": each one annotates a row of table '{w.md(ref)}'." if ref else "."),
+            icon=":material/scatter_plot:",
+        )
         return None
     points = [f.column for f in fields if plan.mapping.fields.get(f.column)]
     if not points:
-        st.info("No column holds a position yet: choose one above to see the points.",
-                icon=":material/scatter_plot:")
+        st.info(
+            "No column holds a position yet: choose one above to see the points.",
+            icon=":material/scatter_plot:",
+        )
         return None
     used = set(plan.mapping.used_columns())
-    pos_cols = {c for p in points for src in [plan.mapping.fields[p]]
-                for c in ([src] if isinstance(src, str) else src)}
+    pos_cols = {
+        c
+        for p in points
+        for src in [plan.mapping.fields[p]]
+        for c in ([src] if isinstance(src, str) else src)
+    }
     colourable = [c for c in plan.columns if c not in pos_cols]
-    scalars = [plan.mapping.fields[f.column] for f in plan.spec.user_fields
-               if f.kind == "str" and isinstance(plan.mapping.fields.get(f.column), str)]
+    scalars = [
+        plan.mapping.fields[f.column]
+        for f in plan.spec.user_fields
+        if f.kind == "str" and isinstance(plan.mapping.fields.get(f.column), str)
+    ]
     left, right = st.columns(2)
     pkey, ckey = f"up_point_{ctx}", f"up_colour_{ctx}"
     default_point = "ctr_pt_position" if "ctr_pt_position" in points else points[0]
     us.remembered(pkey, default_point, points)
-    point = left.selectbox("Position to draw", points, key=pkey, on_change=us.remember,
-                           args=(pkey,), disabled=len(points) == 1)
+    point = left.selectbox(
+        "Position to draw",
+        points,
+        key=pkey,
+        on_change=us.remember,
+        args=(pkey,),
+        disabled=len(points) == 1,
+    )
     options = [ONE_COLOUR, *colourable]
     us.remembered(ckey, scalars[0] if scalars else ONE_COLOUR, options)
-    colour = right.selectbox("Colour by a column of your file", options, key=ckey,
-                             on_change=us.remember, args=(ckey,))
+    colour = right.selectbox(
+        "Colour by a column of your file", options, key=ckey, on_change=us.remember, args=(ckey,)
+    )
     color_by = None if colour == ONE_COLOUR else colour
     tips = [c for c in plan.columns if c in used and c not in pos_cols][:4]
     extra = [*tips, *([color_by] if color_by and color_by not in tips else [])]
@@ -108,9 +130,16 @@ def preview(plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | No
         bad = np.zeros(plan.data.rows, dtype=bool)
         bad[check.report.bad_rows] = True
         deck, info = api.points_deck(
-            _frame(plan, check, point, extra), position=point, resolution=table_res,
-            color_by=color_by, tooltip_columns=("line", *tips), existing=existing,
-            existing_position=point, existing_resolution=table_res, marked=bad)
+            _frame(plan, check, point, extra),
+            position=point,
+            resolution=table_res,
+            color_by=color_by,
+            tooltip_columns=("line", *tips),
+            existing=existing,
+            existing_position=point,
+            existing_resolution=table_res,
+            marked=bad,
+        )
         return FrozenDeck(deck), info
 
     deck, info = us.memo("deck", (memo_key, point, color_by), build)
@@ -122,22 +151,40 @@ def preview(plan: Any, check: Any, table_res: tuple, existing: pd.DataFrame | No
     chart.caption(text)
     legend = list(info.legend)
     if color_by is None:
-        legend.insert(0, api.LegendEntry("rows of your file", SINGLE_COLOUR,
-                                         info.total - info.without_position - info.marked_total,
-                                         info.drawn - info.marked_drawn))
+        legend.insert(
+            0,
+            api.LegendEntry(
+                "rows of your file",
+                SINGLE_COLOUR,
+                info.total - info.without_position - info.marked_total,
+                info.drawn - info.marked_drawn,
+            ),
+        )
     if info.existing_total:
-        legend.append(api.LegendEntry("already in the table", (150, 150, 150),
-                                      info.existing_total, info.existing_drawn))
+        legend.append(
+            api.LegendEntry(
+                "already in the table", (150, 150, 150), info.existing_total, info.existing_drawn
+            )
+        )
     with side:
         st.caption("Colours" + (f" by {w.md(color_by)}" if color_by else ""))
-        st.dataframe(pd.DataFrame({
-            "colour": [e.hex for e in legend], "value": [e.label for e in legend],
-            "rows": [e.count for e in legend],
-        }).style.map(lambda c: f"background-color: {c}; color: {c}", subset=["colour"]),
-            hide_index=True, key="up_legend", width="stretch",
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "colour": [e.hex for e in legend],
+                    "value": [e.label for e in legend],
+                    "rows": [e.count for e in legend],
+                }
+            ).style.map(lambda c: f"background-color: {c}; color: {c}", subset=["colour"]),
+            hide_index=True,
+            key="up_legend",
+            width="stretch",
             height=min(35 * (len(legend) + 1) + 3, 480),
-            column_config={"colour": st.column_config.TextColumn("", width=24),
-                           "rows": st.column_config.NumberColumn(width="small")})
+            column_config={
+                "colour": st.column_config.TextColumn("", width=24),
+                "rows": st.column_config.NumberColumn(width="small"),
+            },
+        )
     return info
 
 
@@ -151,9 +198,13 @@ def extent_warning(plan: Any, info: Any, table_res: tuple, ctx: str) -> Any:
     st.warning(found.message(), icon=":material/straighten:")
     if found.resolution is not None:
         unit = ", ".join(w.fmt_number(x) for x in found.resolution)
-        st.button(f"Read the file's positions as {unit} nm", key="up_use_unit",
-                  icon=":material/swap_horiz:", on_click=v.choose_unit,
-                  args=(table_res, ctx, found.resolution))
+        st.button(
+            f"Read the file's positions as {unit} nm",
+            key="up_use_unit",
+            icon=":material/swap_horiz:",
+            on_click=v.choose_unit,
+            args=(table_res, ctx, found.resolution),
+        )
     return found
 
 
@@ -174,35 +225,50 @@ def progress(jobs: list[Any], where: str) -> None:
         _bars()
 
 
-def result_view(plan: Any, result: Any, file_name: str, *, before: bool = False,
-                unchanged: int = 0) -> None:
+def result_view(
+    plan: Any, result: Any, file_name: str, *, before: bool = False, unchanged: int = 0
+) -> None:
     """What was stored, and the ids joined to the file's lines as a CSV download."""
     table = w.md(plan.table_name)
     if isinstance(result, dict):
-        text = (f"Updated {v.plural(len(result), 'annotation')} in table '{table}': each "
-                "has a new id, "
-                "and its old version is kept as superseded.")
+        text = (
+            f"Updated {v.plural(len(result), 'annotation')} in table '{table}': each "
+            "has a new id, "
+            "and its old version is kept as superseded."
+        )
         if unchanged:
-            text += (f" {v.plural(unchanged, 'row')} {'was' if unchanged == 1 else 'were'} the "
-                     "same as stored and not sent.")
+            text += (
+                f" {v.plural(unchanged, 'row')} {'was' if unchanged == 1 else 'were'} the "
+                "same as stored and not sent."
+            )
         label = "Download old and new ids (CSV)"
     else:
         span = f", ids {min(result):,} to {max(result):,}" if result else ""
         text = f"Stored {v.plural(len(result), 'new annotation')} in table '{table}'{span}."
         label = "Download the new ids with your rows (CSV)"
     if before:
-        text = ("This file was uploaded to this table before, so nothing was stored again. "
-                + text.replace("Stored", "It stored").replace("Updated", "It updated"))
+        text = (
+            "This file was uploaded to this table before, so nothing was stored again. "
+            + text.replace("Stored", "It stored").replace("Updated", "It updated")
+        )
     st.success(text, icon=":material/task_alt:")
     head = plan.result_table(result).slice(0, 10).to_pandas()
     st.dataframe(head, hide_index=True, width="stretch", key="up_result_rows")
-    st.download_button(label, data=lambda: plan.result_csv(result),
-                       file_name=f"{stem(file_name)}_ids.csv", mime="text/csv",
-                       icon=":material/download:", key="up_result_download",
-                       on_click="ignore", type="primary")
-    st.caption(f"One row per line of {w.md(file_name)}: its line number, "
-               + ("its id and its new id" if isinstance(result, dict) else "its new id")
-               + ", then the file's own columns.")
+    st.download_button(
+        label,
+        data=lambda: plan.result_csv(result),
+        file_name=f"{stem(file_name)}_ids.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="up_result_download",
+        on_click="ignore",
+        type="primary",
+    )
+    st.caption(
+        f"One row per line of {w.md(file_name)}: its line number, "
+        + ("its id and its new id" if isinstance(result, dict) else "its new id")
+        + ", then the file's own columns."
+    )
 
 
 def other_uploads(jobs: list[Any]) -> None:
@@ -219,14 +285,21 @@ def other_uploads(jobs: list[Any]) -> None:
             if job.state == "done":
                 n = v.plural(len(job.task.result), "annotation")
                 col, button = st.columns([4, 1], vertical_alignment="center")
-                col.markdown(f":material/task_alt: {name} to table {table}: "
-                             f"{n} {'updated' if job.update else 'stored'}.")
-                button.download_button("ids (CSV)", key=f"up_other_{job.key[-12:]}",
-                                       data=lambda p=job.plan, r=job.task.result:
-                                       p.result_csv(r),
-                                       file_name=f"{stem(job.file_name)}_ids.csv",
-                                       mime="text/csv", on_click="ignore",
-                                       icon=":material/download:")
+                col.markdown(
+                    f":material/task_alt: {name} to table {table}: "
+                    f"{n} {'updated' if job.update else 'stored'}."
+                )
+                button.download_button(
+                    "ids (CSV)",
+                    key=f"up_other_{job.key[-12:]}",
+                    data=lambda p=job.plan, r=job.task.result: p.result_csv(r),
+                    file_name=f"{stem(job.file_name)}_ids.csv",
+                    mime="text/csv",
+                    on_click="ignore",
+                    icon=":material/download:",
+                )
             else:
-                st.markdown(f":material/error: {name} to table {table}: stored nothing. "
-                            + w.md(job.task.error or ""))
+                st.markdown(
+                    f":material/error: {name} to table {table}: stored nothing. "
+                    + w.md(job.task.error or "")
+                )

@@ -41,8 +41,9 @@ class HeldFile:
     @property
     def size(self) -> str:
         n = len(self.raw)
-        return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB" if n >= 1e3 \
-            else f"{n} bytes"
+        return (
+            f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n} bytes"
+        )
 
 
 def held() -> HeldFile | None:
@@ -51,8 +52,9 @@ def held() -> HeldFile | None:
 
 def hold(name: str, raw: bytes, source: str, file_id: str | None = None) -> HeldFile:
     """Work on this file from now on."""
-    f = HeldFile(name=name, raw=raw, digest=hashlib.sha256(raw).hexdigest(), source=source,
-                 file_id=file_id)
+    f = HeldFile(
+        name=name, raw=raw, digest=hashlib.sha256(raw).hexdigest(), source=source, file_id=file_id
+    )
     st.session_state[_HELD] = f
     return f
 
@@ -131,18 +133,30 @@ class Example:
 
 
 EXAMPLES = (
-    Example("synapses_4x4x40.csv", "synapse",
-            "240 synapses by hand in 4 x 4 x 40 nm voxels: pre, post and centre points as "
-            "x, y, z columns, and a size"),
-    Example("cell_types_split_xyz.csv", "cell_type_local",
-            "60 cell bodies with cell types in x, y, z columns (4 x 4 x 40 nm voxels); a few "
-            "types are outside the classical vocabulary"),
-    Example("tags_excel_semicolon.csv", "bound_tag",
-            "Tags saved by Excel as 'CSV UTF-8' in a German locale: semicolons, a BOM, "
-            "Windows line ends, accented text"),
-    Example("synapses_broken.csv", "synapse",
-            "A synapse export with mistakes: a missing point, text in a number, a "
-            "two-number position, a decimal comma"),
+    Example(
+        "synapses_4x4x40.csv",
+        "synapse",
+        "240 synapses by hand in 4 x 4 x 40 nm voxels: pre, post and centre points as "
+        "x, y, z columns, and a size",
+    ),
+    Example(
+        "cell_types_split_xyz.csv",
+        "cell_type_local",
+        "60 cell bodies with cell types in x, y, z columns (4 x 4 x 40 nm voxels); a few "
+        "types are outside the classical vocabulary",
+    ),
+    Example(
+        "tags_excel_semicolon.csv",
+        "bound_tag",
+        "Tags saved by Excel as 'CSV UTF-8' in a German locale: semicolons, a BOM, "
+        "Windows line ends, accented text",
+    ),
+    Example(
+        "synapses_broken.csv",
+        "synapse",
+        "A synapse export with mistakes: a missing point, text in a number, a "
+        "two-number position, a decimal comma",
+    ),
 )
 
 

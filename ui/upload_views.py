@@ -101,53 +101,93 @@ def mapping_editor(plan: Any, ctx: str) -> dict[str, Any]:
             chosen = _column_choice(row[1], f.column, label, src, columns, ctx)
         if chosen != src:
             changes[f.column] = chosen
-        row[2].caption(_how(chosen, src, proposal.how.get(f.column, ""), f.required,
-                            plan.update))
-    id_help = ("Which annotation each row updates." if plan.update else
-               "Optional: rows keep these ids (they must not exist yet). Leave it empty to "
-               "have ids assigned.")
+        row[2].caption(_how(chosen, src, proposal.how.get(f.column, ""), f.required, plan.update))
+    id_help = (
+        "Which annotation each row updates."
+        if plan.update
+        else "Optional: rows keep these ids (they must not exist yet). Leave it empty to "
+        "have ids assigned."
+    )
     row = st.columns([2, 3, 2], vertical_alignment="center")
     row[0].markdown(f"**id**  \n:gray[{'required for updates' if plan.update else 'optional'}]")
-    chosen_id = _column_choice(row[1], "id", "id", proposal.id_column, columns, ctx,
-                               help_text=id_help)
+    chosen_id = _column_choice(
+        row[1], "id", "id", proposal.id_column, columns, ctx, help_text=id_help
+    )
     if chosen_id != proposal.id_column:
         changes["id"] = chosen_id
-    row[2].caption(_how(chosen_id, proposal.id_column, "same name" if proposal.id_column
-                        else "", plan.update, plan.update))
+    row[2].caption(
+        _how(
+            chosen_id,
+            proposal.id_column,
+            "same name" if proposal.id_column else "",
+            plan.update,
+            plan.update,
+        )
+    )
     return changes
 
 
 def _how(chosen: Any, proposed: Any, why: str, required: bool, update: bool) -> str:
     if chosen is None:
-        return ("missing: choose a column" if required and not update else
-                "not in this file" + ("; the stored value is kept" if update else ""))
+        return (
+            "missing: choose a column"
+            if required and not update
+            else "not in this file" + ("; the stored value is kept" if update else "")
+        )
     if chosen != proposed:
         return "chosen by you"
     return f"proposed: {why}" if why else "proposed"
 
 
-def _column_choice(where: Any, field: str, label: str, src: Any, columns: list[str],
-                   ctx: str, help_text: str | None = None) -> str | None:
+def _column_choice(
+    where: Any,
+    field: str,
+    label: str,
+    src: Any,
+    columns: list[str],
+    ctx: str,
+    help_text: str | None = None,
+) -> str | None:
     options = [NONE, *columns]
     key = f"up_map_{ctx}_{field}"
     us.remembered(key, src if isinstance(src, str) else NONE, options)
-    picked = where.selectbox(label, options, key=key, label_visibility="collapsed",
-                             on_change=us.remember, args=(key,), help=help_text)
+    picked = where.selectbox(
+        label,
+        options,
+        key=key,
+        label_visibility="collapsed",
+        on_change=us.remember,
+        args=(key,),
+        help=help_text,
+    )
     return None if picked == NONE else picked
 
 
-def _point_choice(where: Any, field: str, label: str, src: Any, columns: list[str],
-                  triples: list[tuple[str, str, str]], ctx: str) -> Any:
+def _point_choice(
+    where: Any,
+    field: str,
+    label: str,
+    src: Any,
+    columns: list[str],
+    triples: list[tuple[str, str, str]],
+    ctx: str,
+) -> Any:
     labels = {triple_label(t): t for t in triples}
     if isinstance(src, tuple) and src not in triples:
         labels[triple_label(src)] = src
     options = [NONE, *labels, *columns, CUSTOM]
-    default = (triple_label(src) if isinstance(src, tuple) else src if src else NONE)
+    default = triple_label(src) if isinstance(src, tuple) else src if src else NONE
     key = f"up_map_{ctx}_{field}"
     us.remembered(key, default, options)
-    picked = where.selectbox(label, options, key=key, label_visibility="collapsed",
-                             on_change=us.remember, args=(key,),
-                             help="One column holding [x, y, z], or three columns.")
+    picked = where.selectbox(
+        label,
+        options,
+        key=key,
+        label_visibility="collapsed",
+        on_change=us.remember,
+        args=(key,),
+        help="One column holding [x, y, z], or three columns.",
+    )
     if picked == NONE:
         return None
     if picked in labels:
@@ -158,8 +198,9 @@ def _point_choice(where: Any, field: str, label: str, src: Any, columns: list[st
     for axis, col in zip("xyz", where.columns(3), strict=True):
         k = f"{key}_{axis}"
         us.remembered(k, columns[0], columns)
-        trio.append(col.selectbox(f"{field} {axis}", columns, key=k, on_change=us.remember,
-                                  args=(k,)))
+        trio.append(
+            col.selectbox(f"{field} {axis}", columns, key=k, on_change=us.remember, args=(k,))
+        )
     return tuple(trio)
 
 
@@ -171,28 +212,46 @@ def unit_picker(table_res: tuple[float, float, float], ctx: str) -> tuple[float,
     options = [*units, OTHER_UNIT]
     key = f"up_unit_{ctx}"
     us.remembered(key, same, options)
-    choice = st.radio("Unit of the positions in your file", options, key=key,
-                      horizontal=True, on_change=us.remember, args=(key,),
-                      help="Spreadsheets from a viewer like Neuroglancer usually hold voxel "
-                           "coordinates; analysis scripts often write nm.")
+    choice = st.radio(
+        "Unit of the positions in your file",
+        options,
+        key=key,
+        horizontal=True,
+        on_change=us.remember,
+        args=(key,),
+        help="Spreadsheets from a viewer like Neuroglancer usually hold voxel "
+        "coordinates; analysis scripts often write nm.",
+    )
     if choice == OTHER_UNIT:
         cols = st.columns(3)
         res = []
         for col, axis, default in zip(cols, "xyz", table_res, strict=True):
             k = f"{key}_{axis}"
             us.remembered(k, float(default))
-            res.append(float(col.number_input(
-                f"{axis} (nm per unit)", min_value=0.001, step=1.0, format="%g", key=k,
-                on_change=us.remember, args=(k,))))
+            res.append(
+                float(
+                    col.number_input(
+                        f"{axis} (nm per unit)",
+                        min_value=0.001,
+                        step=1.0,
+                        format="%g",
+                        key=k,
+                        on_change=us.remember,
+                        args=(k,),
+                    )
+                )
+            )
         resolution = tuple(res)
     else:
         resolution = units[choice]
     text = w.resolution_sentence(resolution)
     if tuple(resolution) != tuple(table_res):
         factors = [a / b for a, b in zip(resolution, table_res, strict=True)]
-        text += (f" The table stores {', '.join(w.fmt_number(v) for v in table_res)} nm "
-                 "voxels, so each position is converted when stored: x times "
-                 f"{factors[0]:.4g}, y times {factors[1]:.4g}, z times {factors[2]:.4g}.")
+        text += (
+            f" The table stores {', '.join(w.fmt_number(v) for v in table_res)} nm "
+            "voxels, so each position is converted when stored: x times "
+            f"{factors[0]:.4g}, y times {factors[1]:.4g}, z times {factors[2]:.4g}."
+        )
     else:
         text += " That is the table's own unit: positions are stored as they are."
     st.caption(text)
@@ -225,34 +284,56 @@ def report_view(report: Any, stem: str, key: str) -> None:
     frame = report.frame
     if frame.empty:
         return
-    counts = (frame.groupby(["severity", "kind"], sort=False)
-              .agg(rows=("kind", "size"), first=("line", "min")).reset_index())
+    counts = (
+        frame.groupby(["severity", "kind"], sort=False)
+        .agg(rows=("kind", "size"), first=("line", "min"))
+        .reset_index()
+    )
     counts["problem"] = [PROBLEMS.get(k, k.replace("_", " ")) for k in counts["kind"]]
     counts = counts.sort_values(["severity", "rows"], ascending=[True, False])
     st.dataframe(
-        counts[["problem", "severity", "rows", "first"]], hide_index=True, key=f"{key}_counts",
-        column_config={"rows": st.column_config.NumberColumn("how many"),
-                       "first": st.column_config.NumberColumn("first line", format="%d")})
+        counts[["problem", "severity", "rows", "first"]],
+        hide_index=True,
+        key=f"{key}_counts",
+        column_config={
+            "rows": st.column_config.NumberColumn("how many"),
+            "first": st.column_config.NumberColumn("first line", format="%d"),
+        },
+    )
     errors, warnings = report.errors, report.warnings
     if len(errors):
-        st.markdown(f"**First {min(SHOWN, len(errors)):,} of "
-                    f"{plural(len(errors), 'problem')}**")
+        st.markdown(f"**First {min(SHOWN, len(errors)):,} of {plural(len(errors), 'problem')}**")
         _problems(errors.head(SHOWN), f"{key}_errors")
     if len(warnings):
-        with st.expander(f"{plural(len(warnings), 'warning')} (they do not stop the upload)",
-                         expanded=not len(errors)):
+        with st.expander(
+            f"{plural(len(warnings), 'warning')} (they do not stop the upload)",
+            expanded=not len(errors),
+        ):
             _problems(warnings.head(SHOWN), f"{key}_warnings")
-    st.download_button(f"Download the whole report ({plural(len(frame), 'row')}, CSV)",
-                       data=report.to_csv, file_name=f"{stem}_problems.csv", mime="text/csv",
-                       icon=":material/download:", key=f"{key}_download", on_click="ignore")
+    st.download_button(
+        f"Download the whole report ({plural(len(frame), 'row')}, CSV)",
+        data=report.to_csv,
+        file_name=f"{stem}_problems.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"{key}_download",
+        on_click="ignore",
+    )
 
 
 def _problems(frame: pd.DataFrame, key: str) -> None:
     shown = frame[["line", "column", "value", "message"]].copy()
     shown["line"] = pd.array(shown["line"], dtype="Int64")
-    st.dataframe(shown, hide_index=True, width="stretch", key=key,
-                 column_config={"line": st.column_config.NumberColumn(format="%d"),
-                                "message": st.column_config.TextColumn(width="large")})
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "line": st.column_config.NumberColumn(format="%d"),
+            "message": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 
 # -- updates ---------------------------------------------------------------------------
@@ -267,13 +348,24 @@ def diff_view(diff: Any, stem: str) -> None:
         return
     st.info(w.md(diff.summary()), icon=":material/difference:")
     changes = diff.changes
-    st.dataframe(changes.head(SHOWN * 5), hide_index=True, width="stretch",
-                 key="up_diff_changes",
-                 column_config={"line": st.column_config.NumberColumn(format="%d"),
-                                "id": st.column_config.NumberColumn(format="%d")})
+    st.dataframe(
+        changes.head(SHOWN * 5),
+        hide_index=True,
+        width="stretch",
+        key="up_diff_changes",
+        column_config={
+            "line": st.column_config.NumberColumn(format="%d"),
+            "id": st.column_config.NumberColumn(format="%d"),
+        },
+    )
     if len(changes) > SHOWN * 5:
         st.caption(f"The first {SHOWN * 5:,} of {len(changes):,} changed cells.")
-    st.download_button(f"Download all {plural(len(changes), 'change')} (CSV)",
-                       data=lambda: changes.to_csv(index=False),
-                       file_name=f"{stem}_changes.csv", mime="text/csv",
-                       icon=":material/download:", key="up_diff_download", on_click="ignore")
+    st.download_button(
+        f"Download all {plural(len(changes), 'change')} (CSV)",
+        data=lambda: changes.to_csv(index=False),
+        file_name=f"{stem}_changes.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="up_diff_download",
+        on_click="ignore",
+    )

@@ -25,9 +25,11 @@ PRESET_HELP = {
     "1, 1, 1 nm": "positions are already in nanometres",
     CUSTOM: "any other voxel size",
 }
-FIXED_REASON = ("Name, schema and voxel resolution can never change: the stored positions "
-                "and every program that reads this table depend on them. To change one, "
-                "create a new table and upload the rows again.")
+FIXED_REASON = (
+    "Name, schema and voxel resolution can never change: the stored positions "
+    "and every program that reads this table depend on them. To change one, "
+    "create a new table and upload the rows again."
+)
 
 
 def fmt_number(v: float) -> str:
@@ -40,20 +42,34 @@ def resolution_sentence(res: Sequence[float]) -> str:
     if all(float(v) == 1 for v in res):
         return "Positions are in nanometres: [100, 100, 10] is 100, 100 and 10 nm."
     ex = [100 * float(res[0]), 100 * float(res[1]), 10 * float(res[2])]
-    return (f"One unit is {x} nm in x, {y} nm in y and {z} nm in z: a point at "
-            f"[100, 100, 10] lies at {ex[0]:g}, {ex[1]:g} and {ex[2]:g} nm.")
+    return (
+        f"One unit is {x} nm in x, {y} nm in y and {z} nm in z: a point at "
+        f"[100, 100, 10] lies at {ex[0]:g}, {ex[1]:g} and {ex[2]:g} nm."
+    )
 
 
 def resolution_picker(key: str) -> tuple[float, float, float]:
     """Preset or custom voxel resolution, with the sentence saying what a unit means."""
-    choice = st.radio("Voxel resolution (nm per unit of the positions)",
-                      [*PRESETS, CUSTOM], key=f"{key}_preset", horizontal=True,
-                      captions=[PRESET_HELP[k] for k in [*PRESETS, CUSTOM]])
+    choice = st.radio(
+        "Voxel resolution (nm per unit of the positions)",
+        [*PRESETS, CUSTOM],
+        key=f"{key}_preset",
+        horizontal=True,
+        captions=[PRESET_HELP[k] for k in [*PRESETS, CUSTOM]],
+    )
     if choice == CUSTOM:
         cols = st.columns(3)
         res = tuple(
-            float(col.number_input(f"{axis} (nm)", min_value=0.001, value=default,
-                                   step=1.0, format="%g", key=f"{key}_{axis}"))
+            float(
+                col.number_input(
+                    f"{axis} (nm)",
+                    min_value=0.001,
+                    value=default,
+                    step=1.0,
+                    format="%g",
+                    key=f"{key}_{axis}",
+                )
+            )
             for col, axis, default in zip(cols, "xyz", (4.0, 4.0, 40.0), strict=True)
         )
     else:
@@ -68,8 +84,12 @@ def permission_picker(kind: str, key: str, current: str | None = None) -> str:
     options = list(api.PERMISSIONS)
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
-    return st.radio(f"Who can {kind}", options, key=key,
-                    captions=[api.PERMISSION_HELP[kind][p].capitalize() for p in options])
+    return st.radio(
+        f"Who can {kind}",
+        options,
+        key=key,
+        captions=[api.PERMISSION_HELP[kind][p].capitalize() for p in options],
+    )
 
 
 def permission_line(kind: str, level: str) -> str:
@@ -102,10 +122,8 @@ def notice_box(notice: str | None) -> None:
 
 def empty_tables(vol: str) -> None:
     """What to say when a volume has no tables."""
-    st.info(f"No tables in aligned volume '{md(vol)}' yet: create one.",
-            icon=":material/inbox:")
-    st.page_link("pages/create_table.py", label="Create a table",
-                 icon=":material/add_box:")
+    st.info(f"No tables in aligned volume '{md(vol)}' yet: create one.", icon=":material/inbox:")
+    st.page_link("pages/create_table.py", label="Create a table", icon=":material/add_box:")
 
 
 def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | None:
@@ -154,4 +172,3 @@ def page_of_tables(title: str) -> list[dict]:
         empty_tables(api.volume())
         st.stop()
     return details
-

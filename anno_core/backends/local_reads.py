@@ -29,7 +29,7 @@ def _num(v: float | None) -> float | int | None:
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 class LocalReads:
@@ -56,8 +56,9 @@ class LocalReads:
     def _fetch(self, conn: Connection, t: sa.Table, ids: Sequence[int]) -> list[dict]:
         rows: list[dict] = []
         for part in chunks(list(ids)):
-            rows.extend(dict(r) for r in conn.execute(
-                sa.select(t).where(t.c.id.in_(part))).mappings())
+            rows.extend(
+                dict(r) for r in conn.execute(sa.select(t).where(t.c.id.in_(part))).mappings()
+            )
         return rows
 
     @staticmethod
@@ -95,8 +96,14 @@ class LocalReads:
         return [self.row_to_record(spec, rows[i]) for i in ids]
 
     @staticmethod
-    def _where(q: Any, t: sa.Table, table: str, include_invalid: bool,
-               filters: dict[str, Any] | None, ids: Sequence[int] | None) -> Any:
+    def _where(
+        q: Any,
+        t: sa.Table,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> Any:
         """``q`` narrowed to the rows a query or a count of the same view covers."""
         if not include_invalid:
             q = q.where(t.c.valid)
@@ -104,13 +111,15 @@ class LocalReads:
             if len(ids) > CHUNK:
                 raise InvalidArgument(
                     f"{len(ids)} ids were given; look up at most {CHUNK} at a time (or use "
-                    "get_annotation, which takes any number).")
+                    "get_annotation, which takes any number)."
+                )
             q = q.where(t.c.id.in_([int(i) for i in ids]))
         for col, val in (filters or {}).items():
             if col not in t.c:
                 raise InvalidArgument(
                     f"Table {table!r} has no column {col!r}; filter on one of "
-                    + ", ".join(c.name for c in t.c) + "."
+                    + ", ".join(c.name for c in t.c)
+                    + "."
                 )
             if isinstance(val, str) and t.c[col].type.python_type is str:
                 q = q.where(t.c[col].contains(val, autoescape=True))
@@ -118,9 +127,17 @@ class LocalReads:
                 q = q.where(t.c[col] == val)
         return q
 
-    def query(self, volume: str, table: str, *, limit: int = 1000, offset: int = 0,
-              include_invalid: bool = False, filters: dict[str, Any] | None = None,
-              ids: Sequence[int] | None = None) -> pd.DataFrame:
+    def query(
+        self,
+        volume: str,
+        table: str,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last."""
         meta = self.meta(volume, table)
         self.require("read", meta)
@@ -134,15 +151,22 @@ class LocalReads:
             frame[c] = pd.to_datetime(frame[c])
         return frame
 
-    def count_rows(self, volume: str, table: str, *, include_invalid: bool = False,
-                   filters: dict[str, Any] | None = None,
-                   ids: Sequence[int] | None = None) -> int:
+    def count_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> int:
         """How many rows `query` pages through with the same arguments."""
         meta = self.meta(volume, table)
         self.require("read", meta)
         t, _ = self.table_of(meta)
-        q = self._where(sa.select(sa.func.count()).select_from(t), t, table,
-                        include_invalid, filters, ids)
+        q = self._where(
+            sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())
 
@@ -155,11 +179,15 @@ class LocalReads:
             first = self._fetch(conn, t, [int(annotation_id)])
             if not first:
                 raise AnnotationNotFound(
-                    f"Table {table!r} has no annotation with id {annotation_id}.")
+                    f"Table {table!r} has no annotation with id {annotation_id}."
+                )
             chain = [first[0]]
             while True:  # walk back to the oldest version
-                prev = conn.execute(sa.select(t).where(
-                    t.c.superceded_id == chain[0]["id"])).mappings().first()
+                prev = (
+                    conn.execute(sa.select(t).where(t.c.superceded_id == chain[0]["id"]))
+                    .mappings()
+                    .first()
+                )
                 if prev is None:
                     break
                 chain.insert(0, dict(prev))
@@ -178,8 +206,9 @@ class LocalReads:
             out.append(rec)
         return out
 
-    def point_frame(self, volume: str, table: str, include_invalid: bool = False
-                    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
+    def point_frame(
+        self, volume: str, table: str, include_invalid: bool = False
+    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         """The point columns (and id) of a table's rows, for a 3D view."""
         meta = self.meta(volume, table)
         self.require("read", meta)

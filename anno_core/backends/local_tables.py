@@ -30,17 +30,30 @@ from ..users import User, UserStore
 from .local_reads import CHUNK, LocalReads, chunks
 
 META_FIELDS = (
-    "id", "table_name", "schema_type", "valid", "created", "deleted", "last_modified",
-    "user_id", "description", "notice_text", "reference_table", "track_target_id_updates",
-    "flat_segmentation_source", "voxel_resolution_x", "voxel_resolution_y",
-    "voxel_resolution_z", "read_permission", "write_permission",
+    "id",
+    "table_name",
+    "schema_type",
+    "valid",
+    "created",
+    "deleted",
+    "last_modified",
+    "user_id",
+    "description",
+    "notice_text",
+    "reference_table",
+    "track_target_id_updates",
+    "flat_segmentation_source",
+    "voxel_resolution_x",
+    "voxel_resolution_y",
+    "voxel_resolution_z",
+    "read_permission",
+    "write_permission",
 )
 
 
 def compact_ids(ids: Iterable[int]) -> str:
     """Ids as a compact JSON list of [first, last] runs (an audit entry stays small)."""
-    arr = np.unique(np.asarray(ids if isinstance(ids, np.ndarray) else list(ids),
-                               dtype=np.int64))
+    arr = np.unique(np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64))
     if arr.size == 0:
         return "[]"
     breaks = np.flatnonzero(np.diff(arr) != 1)
@@ -71,8 +84,7 @@ class LocalTables(LocalReads):
     def user(self) -> User:
         if self._user is None:
             self.users.ensure_default_admin()
-            self._user = self.users.get(self._acting) if self._acting else \
-                self.users.get("admin")
+            self._user = self.users.get(self._acting) if self._acting else self.users.get("admin")
         return self._user
 
     def as_user(self, user: User):  # type: ignore[no-untyped-def]
@@ -105,42 +117,53 @@ class LocalTables(LocalReads):
 
     def volume_id(self, conn: Connection, name: str, create: bool) -> int | None:
         check_volume_name(name)
-        vid = conn.execute(sa.select(db.aligned_volumes.c.id)
-                           .where(db.aligned_volumes.c.name == name)).scalar()
+        vid = conn.execute(
+            sa.select(db.aligned_volumes.c.id).where(db.aligned_volumes.c.name == name)
+        ).scalar()
         if vid is None and create:
             try:
                 with conn.begin_nested():  # another process may create it at the same moment
-                    vid = conn.execute(db.aligned_volumes.insert().values(
-                        name=name, created=db.now())).inserted_primary_key[0]
+                    vid = conn.execute(
+                        db.aligned_volumes.insert().values(name=name, created=db.now())
+                    ).inserted_primary_key[0]
             except sa.exc.IntegrityError:
-                vid = conn.execute(sa.select(db.aligned_volumes.c.id)
-                                   .where(db.aligned_volumes.c.name == name)).scalar()
+                vid = conn.execute(
+                    sa.select(db.aligned_volumes.c.id).where(db.aligned_volumes.c.name == name)
+                ).scalar()
         return vid
 
     def volumes(self) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(db.aligned_volumes.c.name)
-                                     .order_by(db.aligned_volumes.c.name)).scalars())
+            return list(
+                conn.execute(
+                    sa.select(db.aligned_volumes.c.name).order_by(db.aligned_volumes.c.name)
+                ).scalars()
+            )
 
     def ensure_volume(self, volume: str) -> None:
         with self.write_conn() as conn, conn.begin():
             self.volume_id(conn, volume, create=True)
 
-    def _meta_row(self, conn: Connection, volume: str, table: str,
-                  include_deleted: bool = False) -> dict[str, Any]:
+    def _meta_row(
+        self, conn: Connection, volume: str, table: str, include_deleted: bool = False
+    ) -> dict[str, Any]:
         if not isinstance(table, str):
             raise InvalidArgument(f"A table name must be text, not {table!r}.")
         vid = self.volume_id(conn, volume, create=False)
         row = None
         if vid is not None:
-            q = sa.select(db.tables_meta).where(db.tables_meta.c.aligned_volume_id == vid,
-                                                db.tables_meta.c.table_name == table)
+            q = sa.select(db.tables_meta).where(
+                db.tables_meta.c.aligned_volume_id == vid, db.tables_meta.c.table_name == table
+            )
             row = conn.execute(q).mappings().first()
         if row is None or (row["deleted"] is not None and not include_deleted):
             names = self._names(conn, vid) if vid is not None else []
             close = difflib.get_close_matches(table, names, n=3)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else (
-                " Use get_tables() to list the tables.")
+            hint = (
+                f" Did you mean {', '.join(repr(c) for c in close)}?"
+                if close
+                else (" Use get_tables() to list the tables.")
+            )
             gone = " (it was deleted)" if row is not None else ""
             raise TableNotFound(
                 f"There is no table {table!r} in aligned volume {volume!r}{gone}.{hint}"
@@ -151,7 +174,8 @@ class LocalTables(LocalReads):
 
     def _names(self, conn: Connection, vid: int) -> list[str]:
         q = sa.select(db.tables_meta.c.table_name).where(
-            db.tables_meta.c.aligned_volume_id == vid, db.tables_meta.c.deleted.is_(None))
+            db.tables_meta.c.aligned_volume_id == vid, db.tables_meta.c.deleted.is_(None)
+        )
         return list(conn.execute(q).scalars())
 
     def meta(self, volume: str, table: str) -> dict[str, Any]:
@@ -182,9 +206,15 @@ class LocalTables(LocalReads):
             vid = self.volume_id(conn, volume, create=False)
             if vid is None:
                 return False
-            return conn.execute(sa.select(db.tables_meta.c.id).where(
-                db.tables_meta.c.aligned_volume_id == vid,
-                db.tables_meta.c.table_name == table)).first() is not None
+            return (
+                conn.execute(
+                    sa.select(db.tables_meta.c.id).where(
+                        db.tables_meta.c.aligned_volume_id == vid,
+                        db.tables_meta.c.table_name == table,
+                    )
+                ).first()
+                is not None
+            )
 
     def get_tables(self, volume: str) -> list[str]:
         with self.engine.connect() as conn:
@@ -201,9 +231,18 @@ class LocalTables(LocalReads):
             vid = self.volume_id(conn, volume, create=False)
             if vid is None:
                 return []
-            rows = conn.execute(sa.select(db.tables_meta).where(
-                db.tables_meta.c.aligned_volume_id == vid, db.tables_meta.c.deleted.is_(None)
-            ).order_by(db.tables_meta.c.table_name)).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.select(db.tables_meta)
+                    .where(
+                        db.tables_meta.c.aligned_volume_id == vid,
+                        db.tables_meta.c.deleted.is_(None),
+                    )
+                    .order_by(db.tables_meta.c.table_name)
+                )
+                .mappings()
+                .all()
+            )
             for row in rows:
                 meta = dict(row, aligned_volume=volume)
                 info = self.public_meta(meta)
@@ -214,9 +253,11 @@ class LocalTables(LocalReads):
                 info["can_delete"] = self.can("delete", meta)
                 if info["can_read"]:
                     info["total_count"] = conn.execute(
-                        sa.select(sa.func.count()).select_from(t)).scalar()
+                        sa.select(sa.func.count()).select_from(t)
+                    ).scalar()
                     info["live_count"] = conn.execute(
-                        sa.select(sa.func.count()).select_from(t).where(t.c.valid)).scalar()
+                        sa.select(sa.func.count()).select_from(t).where(t.c.valid)
+                    ).scalar()
                 else:
                     info["total_count"] = info["live_count"] = None
                 owner = self.users.find(meta["user_id"])
@@ -225,12 +266,22 @@ class LocalTables(LocalReads):
         return out
 
     # -- metadata writes -------------------------------------------------------------
-    def create_table(self, volume: str, *, table_name: str, schema_name: str,
-                     description: str, voxel_resolution: Sequence[float],
-                     reference_table: str | None, track_target_id_updates: bool | None,
-                     flat_segmentation_source: str | None, user_id: Any,
-                     write_permission: str, read_permission: str,
-                     notice_text: str | None) -> str:
+    def create_table(
+        self,
+        volume: str,
+        *,
+        table_name: str,
+        schema_name: str,
+        description: str,
+        voxel_resolution: Sequence[float],
+        reference_table: str | None,
+        track_target_id_updates: bool | None,
+        flat_segmentation_source: str | None,
+        user_id: Any,
+        write_permission: str,
+        read_permission: str,
+        notice_text: str | None,
+    ) -> str:
         check_table_name(table_name)
         spec = schema_spec(schema_name)
         if not isinstance(description, str) or not description.strip():
@@ -258,9 +309,12 @@ class LocalTables(LocalReads):
                     f"Schema {schema_name!r} is not a reference schema, so reference_table "
                     "and track_target_id_updates do not apply; leave them empty."
                 )
-            taken = conn.execute(sa.select(db.tables_meta.c.deleted).where(
-                db.tables_meta.c.aligned_volume_id == vid,
-                db.tables_meta.c.table_name == table_name)).first()
+            taken = conn.execute(
+                sa.select(db.tables_meta.c.deleted).where(
+                    db.tables_meta.c.aligned_volume_id == vid,
+                    db.tables_meta.c.table_name == table_name,
+                )
+            ).first()
             if taken is not None:
                 extra = " (a deleted table keeps its name)" if taken[0] is not None else ""
                 raise TableExists(
@@ -269,26 +323,44 @@ class LocalTables(LocalReads):
                 )
             stamp = db.now()
             try:
-                meta_id = self._insert_meta(conn, dict(
-                    aligned_volume_id=vid, table_name=table_name, schema_type=schema_name,
-                    valid=True, created=stamp, last_modified=stamp, user_id=str(owner.id),
-                    description=description, notice_text=_notice(notice_text),
-                    reference_table=reference_table if spec.is_reference else None,
-                    track_target_id_updates=bool(track_target_id_updates)
-                    if spec.is_reference else None,
-                    flat_segmentation_source=flat_segmentation_source,
-                    voxel_resolution_x=res[0], voxel_resolution_y=res[1],
-                    voxel_resolution_z=res[2],
-                    read_permission=read_permission, write_permission=write_permission,
-                ))
+                meta_id = self._insert_meta(
+                    conn,
+                    dict(
+                        aligned_volume_id=vid,
+                        table_name=table_name,
+                        schema_type=schema_name,
+                        valid=True,
+                        created=stamp,
+                        last_modified=stamp,
+                        user_id=str(owner.id),
+                        description=description,
+                        notice_text=_notice(notice_text),
+                        reference_table=reference_table if spec.is_reference else None,
+                        track_target_id_updates=bool(track_target_id_updates)
+                        if spec.is_reference
+                        else None,
+                        flat_segmentation_source=flat_segmentation_source,
+                        voxel_resolution_x=res[0],
+                        voxel_resolution_y=res[1],
+                        voxel_resolution_z=res[2],
+                        read_permission=read_permission,
+                        write_permission=write_permission,
+                    ),
+                )
             except sa.exc.IntegrityError as exc:
                 raise TableExists(
                     f"A table called {table_name!r} was just created in aligned volume "
                     f"{volume!r} by someone else; choose another name."
                 ) from exc
             db.annotation_table(meta_id, spec).create(conn)
-            self.audit(conn, "create_table", volume, table_name, None,
-                       {"schema": schema_name, "owner": owner.id})
+            self.audit(
+                conn,
+                "create_table",
+                volume,
+                table_name,
+                None,
+                {"schema": schema_name, "owner": owner.id},
+            )
         return table_name
 
     @staticmethod
@@ -329,10 +401,17 @@ class LocalTables(LocalReads):
             meta = self._meta_row(conn, volume, table)
             self.require("metadata", meta)
             values["last_modified"] = db.now()
-            conn.execute(db.tables_meta.update().where(db.tables_meta.c.id == meta["id"])
-                         .values(**values))
-            self.audit(conn, "update_metadata", volume, table, None,
-                       {k: v for k, v in values.items() if k != "last_modified"})
+            conn.execute(
+                db.tables_meta.update().where(db.tables_meta.c.id == meta["id"]).values(**values)
+            )
+            self.audit(
+                conn,
+                "update_metadata",
+                volume,
+                table,
+                None,
+                {k: v for k, v in values.items() if k != "last_modified"},
+            )
             return self.public_meta(self._meta_row(conn, volume, table))
 
     def delete_table(self, volume: str, table: str) -> bool:
@@ -340,18 +419,34 @@ class LocalTables(LocalReads):
             meta = self._meta_row(conn, volume, table)
             self.require("delete", meta)
             stamp = db.now()
-            conn.execute(db.tables_meta.update().where(db.tables_meta.c.id == meta["id"])
-                         .values(deleted=stamp, valid=False, last_modified=stamp))
+            conn.execute(
+                db.tables_meta.update()
+                .where(db.tables_meta.c.id == meta["id"])
+                .values(deleted=stamp, valid=False, last_modified=stamp)
+            )
             self.audit(conn, "delete_table", volume, table, None, None)
         return True
 
-    def audit(self, conn: Connection, action: str, volume: str, table: str | None,
-              ids: Iterable[int] | None, detail: Any) -> None:
-        conn.execute(db.audit_log.insert().values(
-            at=db.now(), user_id=str(self.user.id), action=action, aligned_volume=volume,
-            table_name=table, ids=None if ids is None else compact_ids(ids),
-            detail=None if detail is None else json.dumps(detail, default=str),
-        ))
+    def audit(
+        self,
+        conn: Connection,
+        action: str,
+        volume: str,
+        table: str | None,
+        ids: Iterable[int] | None,
+        detail: Any,
+    ) -> None:
+        conn.execute(
+            db.audit_log.insert().values(
+                at=db.now(),
+                user_id=str(self.user.id),
+                action=action,
+                aligned_volume=volume,
+                table_name=table,
+                ids=None if ids is None else compact_ids(ids),
+                detail=None if detail is None else json.dumps(detail, default=str),
+            )
+        )
 
     def audit_entries(self, volume: str | None = None, table: str | None = None) -> list[dict]:
         q = sa.select(db.audit_log).order_by(db.audit_log.c.id)

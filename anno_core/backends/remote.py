@@ -71,8 +71,10 @@ class RemoteUsers:
         b = self._backend
         if not b.is_ours():
             raise InvalidArgument("A CAVE server does not list its users; ask its admins.")
-        return [User(int(u["id"]), u["name"], frozenset(u.get("groups", ())),
-                     bool(u.get("is_admin"))) for u in b.get(b.url(ep.USERS))]
+        return [
+            User(int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin")))
+            for u in b.get(b.url(ep.USERS))
+        ]
 
 
 class RemoteBackend(RemoteUploads):
@@ -80,14 +82,21 @@ class RemoteBackend(RemoteUploads):
 
     kind = "server"
 
-    def __init__(self, settings: Settings, *, retries: int = 5, backoff: float = 0.5,
-                 timeout: tuple[float, float] = (10.0, 600.0)) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retries: int = 5,
+        backoff: float = 0.5,
+        timeout: tuple[float, float] = (10.0, 600.0),
+    ) -> None:
         address = (settings.server_address or "").strip().rstrip("/")
         parsed = urllib.parse.urlparse(address)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidArgument(
                 f"Server mode needs a server address like http://127.0.0.1:8765, not "
-                f"{settings.server_address!r}; set ANNO_SERVER_ADDRESS or server_address.")
+                f"{settings.server_address!r}; set ANNO_SERVER_ADDRESS or server_address."
+            )
         self.server = address
         self.datastack = settings.datastack
         explicit = "aligned_volume" in settings.model_fields_set
@@ -102,18 +111,28 @@ class RemoteBackend(RemoteUploads):
         self._ours: bool | None = None
         self._schemas: dict[tuple[str, str], str] = {}
         self.users = RemoteUsers(self)
-        where = f"datastack {self.datastack}" if self.datastack else \
-            f"aligned volume {settings.aligned_volume}"
+        where = (
+            f"datastack {self.datastack}"
+            if self.datastack
+            else f"aligned volume {settings.aligned_volume}"
+        )
         self.label = f"server {self.server}, {where}"
 
     # -- where and who -----------------------------------------------------------------
     def _datastack_info(self) -> dict[str, Any]:
         if self._info is None:
-            info = self.get(self.server + ep.INFO_DATASTACK.format(
-                datastack=urllib.parse.quote(str(self.datastack), safe="")), base=self.server)
+            info = self.get(
+                self.server
+                + ep.INFO_DATASTACK.format(
+                    datastack=urllib.parse.quote(str(self.datastack), safe="")
+                ),
+                base=self.server,
+            )
             if not isinstance(info, dict) or not info.get("local_server"):
-                raise RemoteError(f"The info service at {self.server} did not say which "
-                                  f"annotation server serves datastack {self.datastack!r}.")
+                raise RemoteError(
+                    f"The info service at {self.server} did not say which "
+                    f"annotation server serves datastack {self.datastack!r}."
+                )
             self._info = info
         return self._info
 
@@ -131,8 +150,10 @@ class RemoteBackend(RemoteUploads):
         av = self._datastack_info().get("aligned_volume")
         name = av.get("name") if isinstance(av, dict) else av
         if not isinstance(name, str) or not name:
-            raise RemoteError(f"The info service at {self.server} names no aligned volume "
-                              f"for datastack {self.datastack!r}.")
+            raise RemoteError(
+                f"The info service at {self.server} names no aligned volume "
+                f"for datastack {self.datastack!r}."
+            )
         return name
 
     def vol(self, volume: str) -> str:
@@ -147,7 +168,8 @@ class RemoteBackend(RemoteUploads):
         if not self._token:
             raise NotAuthenticated(
                 f"No API token for {self.server}: set ANNO_TOKEN (or token=...), or save it "
-                "in ~/.cloudvolume/secrets/cave-secret.json as caveclient does.")
+                "in ~/.cloudvolume/secrets/cave-secret.json as caveclient does."
+            )
         return self._token
 
     def is_ours(self) -> bool:
@@ -179,30 +201,40 @@ class RemoteBackend(RemoteUploads):
         return ep.url(self.annotation_server, template, **parts)
 
     # -- HTTP ----------------------------------------------------------------------------
-    def send_once(self, method: str, url: str, *, base: str | None = None,
-                  row_of_line: Callable[[], dict] | None = None,
-                  **kwargs: Any) -> requests.Response:
+    def send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        base: str | None = None,
+        row_of_line: Callable[[], dict] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         """One try: the response, an AnnoError for a refusal, or _Transient."""
         if self.session.auth is None:
             self.session.auth = _Bearer(self.token())
         try:
-            r = self.session.request(method, url, timeout=self.timeout,
-                                     allow_redirects=False, **kwargs)
+            r = self.session.request(
+                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Transient(f"no answer from {base or self.server} ({type(exc).__name__})"
-                             ) from exc
+            raise _Transient(
+                f"no answer from {base or self.server} ({type(exc).__name__})"
+            ) from exc
         if r.status_code in RETRY_STATUS:
             raise _Transient(f"HTTP {r.status_code} from {base or self.server}")
         if r.status_code >= 300:
-            raise error_from_response(r, base or self.server,
-                                      row_of_line() if row_of_line else None)
+            raise error_from_response(
+                r, base or self.server, row_of_line() if row_of_line else None
+            )
         return r
 
     def pause(self, attempt: int) -> None:
-        time.sleep(self.backoff * (2 ** attempt))
+        time.sleep(self.backoff * (2**attempt))
 
-    def request(self, method: str, url: str, *, base: str | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, url: str, *, base: str | None = None, **kwargs: Any
+    ) -> requests.Response:
         """Send with retries for transient failures; callers make sure it is safe to."""
         attempt = 0
         while True:
@@ -212,7 +244,8 @@ class RemoteBackend(RemoteUploads):
                 if attempt >= self.retries:
                     raise RemoteError(
                         f"The annotation server did not answer after {attempt + 1} tries "
-                        f"({exc}); check that it is running and try again.") from exc
+                        f"({exc}); check that it is running and try again."
+                    ) from exc
                 self.pause(attempt)
                 attempt += 1
 
@@ -237,18 +270,31 @@ class RemoteBackend(RemoteUploads):
             self.get_table_metadata(vol, table)
         return schema_spec(self._schemas[(vol, table)])
 
-    def create_table(self, volume: str, *, table_name: str, schema_name: str,
-                     description: str, voxel_resolution: Sequence[float],
-                     reference_table: str | None, track_target_id_updates: bool | None,
-                     flat_segmentation_source: str | None, user_id: Any,
-                     write_permission: str, read_permission: str,
-                     notice_text: str | None) -> str:
+    def create_table(
+        self,
+        volume: str,
+        *,
+        table_name: str,
+        schema_name: str,
+        description: str,
+        voxel_resolution: Sequence[float],
+        reference_table: str | None,
+        track_target_id_updates: bool | None,
+        flat_segmentation_source: str | None,
+        user_id: Any,
+        write_permission: str,
+        read_permission: str,
+        notice_text: str | None,
+    ) -> str:
         vol = self.vol(volume)
         res = _resolution(voxel_resolution)
         metadata: dict[str, Any] = {
-            "description": description, "voxel_resolution_x": res[0],
-            "voxel_resolution_y": res[1], "voxel_resolution_z": res[2],
-            "read_permission": read_permission, "write_permission": write_permission,
+            "description": description,
+            "voxel_resolution_x": res[0],
+            "voxel_resolution_y": res[1],
+            "voxel_resolution_z": res[2],
+            "read_permission": read_permission,
+            "write_permission": write_permission,
         }
         if user_id is not None:
             metadata["user_id"] = str(user_id)  # the real server wants text
@@ -259,7 +305,8 @@ class RemoteBackend(RemoteUploads):
         if reference_table is not None or track_target_id_updates is not None:
             metadata["table_metadata"] = {
                 "reference_table": reference_table,
-                "track_target_id_updates": bool(track_target_id_updates)}
+                "track_target_id_updates": bool(track_target_id_updates),
+            }
         body = {"schema_type": schema_name, "table_name": table_name, "metadata": metadata}
         url = self.url(ep.TABLES, aligned_volume=vol)
         try:
@@ -269,8 +316,9 @@ class RemoteBackend(RemoteUploads):
             self._after_lost_create(vol, table_name, schema_name, description, url, body)
         return table_name
 
-    def _after_lost_create(self, vol: str, name: str, schema: str, description: str,
-                           url: str, body: dict) -> None:
+    def _after_lost_create(
+        self, vol: str, name: str, schema: str, description: str, url: str, body: dict
+    ) -> None:
         for attempt in range(self.retries):
             self.pause(attempt)
             try:
@@ -287,16 +335,26 @@ class RemoteBackend(RemoteUploads):
                 continue
             if meta.get("schema_type") == schema and meta.get("description") == description:
                 return
-            raise TableExists(f"A table called {name!r} already exists in aligned volume "
-                              f"{vol!r}; choose another name.")
-        raise RemoteError(f"The annotation server did not answer while creating table "
-                          f"{name!r}; check with get_tables() whether it exists.")
+            raise TableExists(
+                f"A table called {name!r} already exists in aligned volume "
+                f"{vol!r}; choose another name."
+            )
+        raise RemoteError(
+            f"The annotation server did not answer while creating table "
+            f"{name!r}; check with get_tables() whether it exists."
+        )
 
     def update_metadata(self, volume: str, table: str, changes: dict[str, Any]) -> dict:
-        metadata = {k: (str(v) if k == "user_id" else v) for k, v in changes.items()
-                    if v is not None}
-        return _json(self.request("PUT", self.url(ep.TABLES, aligned_volume=self.vol(volume)),
-                                  json={"table_name": table, "metadata": metadata}))
+        metadata = {
+            k: (str(v) if k == "user_id" else v) for k, v in changes.items() if v is not None
+        }
+        return _json(
+            self.request(
+                "PUT",
+                self.url(ep.TABLES, aligned_volume=self.vol(volume)),
+                json={"table_name": table, "metadata": metadata},
+            )
+        )
 
     def delete_table(self, volume: str, table: str) -> bool:
         url = self.url(ep.TABLE, aligned_volume=self.vol(volume), table_name=table)
@@ -312,14 +370,15 @@ class RemoteBackend(RemoteUploads):
                 return True
             except _Transient:
                 continue
-        raise RemoteError(f"The annotation server did not answer while deleting table "
-                          f"{table!r}; check with get_tables() whether it is gone.")
+        raise RemoteError(
+            f"The annotation server did not answer while deleting table "
+            f"{table!r}; check with get_tables() whether it is gone."
+        )
 
     def table_name_taken(self, volume: str, table: str) -> bool:
         vol = self.vol(volume)
         if self.is_ours():
-            return bool(self.get(self.url(ep.TAKEN, aligned_volume=vol,
-                                          table_name=table))["taken"])
+            return bool(self.get(self.url(ep.TAKEN, aligned_volume=vol, table_name=table))["taken"])
         return table in self.get_tables(vol)  # a real CAVE lists deleted tables too
 
     def volumes(self) -> list[str]:
@@ -336,9 +395,12 @@ class RemoteBackend(RemoteUploads):
             return dict(self.get(self.url(ep.WHOAMI)))
         me = self.get(self.server + ep.AUTH_USER_CACHE, base=self.server)
         groups = me.get("groups") or []
-        return {"id": me.get("id"), "name": me.get("name") or me.get("email"),
-                "groups": sorted(g["name"] if isinstance(g, dict) else str(g) for g in groups),
-                "is_admin": bool(me.get("admin"))}
+        return {
+            "id": me.get("id"),
+            "name": me.get("name") or me.get("email"),
+            "groups": sorted(g["name"] if isinstance(g, dict) else str(g) for g in groups),
+            "is_admin": bool(me.get("admin")),
+        }
 
     def table_details(self, volume: str) -> list[dict[str, Any]]:
         vol = self.vol(volume)
@@ -355,8 +417,13 @@ class RemoteBackend(RemoteUploads):
                 info["can_read"] = True
             except AnnoError:
                 info["total_count"], info["can_read"] = None, False
-            info.update(live_count=None, can_write=None, can_edit_metadata=None,
-                        can_delete=None, owner_name=str(info.get("user_id")))
+            info.update(
+                live_count=None,
+                can_write=None,
+                can_edit_metadata=None,
+                can_delete=None,
+                owner_name=str(info.get("user_id")),
+            )
             out.append(info)
         return out
 
@@ -364,18 +431,21 @@ class RemoteBackend(RemoteUploads):
     def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
         vol = self.vol(volume)
         if live_only and not self.is_ours():
-            raise InvalidArgument("A CAVE annotation server counts every row, deleted ones "
-                                  "included; it cannot count only the live ones.")
+            raise InvalidArgument(
+                "A CAVE annotation server counts every row, deleted ones "
+                "included; it cannot count only the live ones."
+            )
         params = {"live_only": "true"} if live_only else None
-        return int(self.get(self.url(ep.COUNT, aligned_volume=vol, table_name=table),
-                            params=params))
+        return int(
+            self.get(self.url(ep.COUNT, aligned_volume=vol, table_name=table), params=params)
+        )
 
     def get_annotation(self, volume: str, table: str, ids: Sequence[int]) -> list[dict]:
         vol = self.vol(volume)
         url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)
         rows: list[dict] = []
         for start in range(0, len(ids), 1000):  # keeps the URL short
-            part = ids[start:start + 1000]
+            part = ids[start : start + 1000]
             rows.extend(self.get(url, params={"annotation_ids": ",".join(map(str, part))}))
         return rows
 
@@ -384,7 +454,7 @@ class RemoteBackend(RemoteUploads):
         url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)
         done: list[int] = []
         for start in range(0, max(len(ids), 1), ep.MAX_ANNOTATIONS):
-            part = [int(i) for i in ids[start:start + ep.MAX_ANNOTATIONS]]
+            part = [int(i) for i in ids[start : start + ep.MAX_ANNOTATIONS]]
             # Deleting twice changes nothing, so a lost answer is simply asked again.
             done.extend(_json(self.request("DELETE", url, json={"annotation_ids": part})))
         return done
@@ -392,49 +462,97 @@ class RemoteBackend(RemoteUploads):
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
         vol = self.vol(volume)
         if self.is_ours():
-            return list(self.get(self.url(ep.HISTORY, aligned_volume=vol, table_name=table,
-                                          annotation_id=int(annotation_id))))
+            return list(
+                self.get(
+                    self.url(
+                        ep.HISTORY,
+                        aligned_volume=vol,
+                        table_name=table,
+                        annotation_id=int(annotation_id),
+                    )
+                )
+            )
         chain = self.get_annotation(vol, table, [int(annotation_id)])
         while chain[-1].get("superceded_id") is not None:  # CAVE: newer versions only
             chain += self.get_annotation(vol, table, [int(chain[-1]["superceded_id"])])
         return chain
 
-    def query(self, volume: str, table: str, *, limit: int = 1000, offset: int = 0,
-              include_invalid: bool = False, filters: dict[str, Any] | None = None,
-              ids: Sequence[int] | None = None) -> pd.DataFrame:
+    def query(
+        self,
+        volume: str,
+        table: str,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
         from ..server_wire import decode_frame
 
         vol = self.vol(volume)
         if not self.is_ours():
             return self._cave_query(vol, table, limit, offset, include_invalid, filters, ids)
-        body = {"limit": int(limit), "offset": int(offset), "include_invalid": include_invalid,
-                "filters": filters or {}, "ids": None if ids is None else
-                [int(i) for i in ids]}
-        got = _json(self.request("POST", self.url(ep.QUERY, aligned_volume=vol,
-                                                  table_name=table), json=body))
+        body = {
+            "limit": int(limit),
+            "offset": int(offset),
+            "include_invalid": include_invalid,
+            "filters": filters or {},
+            "ids": None if ids is None else [int(i) for i in ids],
+        }
+        got = _json(
+            self.request(
+                "POST", self.url(ep.QUERY, aligned_volume=vol, table_name=table), json=body
+            )
+        )
         return decode_frame(got)
 
-    def count_rows(self, volume: str, table: str, *, include_invalid: bool = False,
-                   filters: dict[str, Any] | None = None,
-                   ids: Sequence[int] | None = None) -> int:
+    def count_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> int:
         """How many rows `query` pages through with the same arguments."""
         vol = self.vol(volume)
         if not self.is_ours():
-            raise InvalidArgument("This annotation server cannot count the rows that match "
-                                  "a filter.")
-        body = {"include_invalid": include_invalid, "filters": filters or {},
-                "ids": None if ids is None else [int(i) for i in ids]}
-        return int(_json(self.request("POST", self.url(ep.QUERY_COUNT, aligned_volume=vol,
-                                                       table_name=table), json=body)))
+            raise InvalidArgument(
+                "This annotation server cannot count the rows that match a filter."
+            )
+        body = {
+            "include_invalid": include_invalid,
+            "filters": filters or {},
+            "ids": None if ids is None else [int(i) for i in ids],
+        }
+        return int(
+            _json(
+                self.request(
+                    "POST",
+                    self.url(ep.QUERY_COUNT, aligned_volume=vol, table_name=table),
+                    json=body,
+                )
+            )
+        )
 
-    def _cave_query(self, vol: str, table: str, limit: int, offset: int,
-                    include_invalid: bool, filters: dict | None,
-                    ids: Sequence[int] | None) -> pd.DataFrame:
+    def _cave_query(
+        self,
+        vol: str,
+        table: str,
+        limit: int,
+        offset: int,
+        include_invalid: bool,
+        filters: dict | None,
+        ids: Sequence[int] | None,
+    ) -> pd.DataFrame:
         if not ids or filters:
             raise InvalidArgument(
                 "A CAVE annotation server only fetches rows by id; give ids=[...] (browse "
-                "whole tables with CAVE's materialization service).")
+                "whole tables with CAVE's materialization service)."
+            )
         rows = self.get_annotation(vol, table, [int(i) for i in ids])
         if not include_invalid:
             rows = [r for r in rows if r.get("valid")]
@@ -447,14 +565,15 @@ class RemoteBackend(RemoteUploads):
                 else:
                     out[k] = v
             flat.append(out)
-        frame = pd.DataFrame(flat).iloc[offset:offset + limit].reset_index(drop=True)
+        frame = pd.DataFrame(flat).iloc[offset : offset + limit].reset_index(drop=True)
         for c in ("created", "deleted"):
             if c in frame:
                 frame[c] = pd.to_datetime(frame[c], errors="coerce")
         return frame
 
-    def point_frame(self, volume: str, table: str, include_invalid: bool = False
-                    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
+    def point_frame(
+        self, volume: str, table: str, include_invalid: bool = False
+    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         """The point columns (and id) of a table's rows, for a 3D view."""
         from ..server_wire import decode_frame
 
@@ -462,9 +581,12 @@ class RemoteBackend(RemoteUploads):
         if not self.is_ours():
             raise InvalidArgument(
                 "A CAVE annotation server cannot send a whole table; view its points "
-                "through CAVE's materialization service.")
-        got = self.get(self.url(ep.POINTS, aligned_volume=vol, table_name=table),
-                       params={"include_invalid": "true" if include_invalid else "false"})
+                "through CAVE's materialization service."
+            )
+        got = self.get(
+            self.url(ep.POINTS, aligned_volume=vol, table_name=table),
+            params={"include_invalid": "true" if include_invalid else "false"},
+        )
         meta = got["metadata"]
         return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
 
@@ -473,5 +595,7 @@ def _json(r: requests.Response) -> Any:
     try:
         return r.json()
     except ValueError as exc:
-        raise RemoteError(f"The annotation server sent something that is not JSON "
-                          f"(HTTP {r.status_code}): {r.text[:200]!r}.") from exc
+        raise RemoteError(
+            f"The annotation server sent something that is not JSON "
+            f"(HTTP {r.status_code}): {r.text[:200]!r}."
+        ) from exc

@@ -43,8 +43,13 @@ SECRETS_DIR = Path("~/.cloudvolume/secrets")
 _WRAPPED = re.compile(r"^\s*(\d{3})\s+[A-Za-z][A-Za-z ]*?:\s*(.*)$", re.DOTALL)
 
 _BY_STATUS: dict[int, type[AnnoError]] = {
-    400: InvalidArgument, 401: NotAuthenticated, 403: PermissionDenied, 404: NotFound,
-    409: Conflict, 413: TooManyAnnotations, 422: ValidationFailed,
+    400: InvalidArgument,
+    401: NotAuthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: TooManyAnnotations,
+    422: ValidationFailed,
 }
 
 
@@ -69,15 +74,19 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def error_from_response(r: requests.Response, server: str,
-                        row_of_line: dict[Any, int] | None = None) -> AnnoError:
+def error_from_response(
+    r: requests.Response, server: str, row_of_line: dict[Any, int] | None = None
+) -> AnnoError:
     """The AnnoError a refusal stands for; ``row_of_line`` maps report lines to rows."""
     try:
         body = r.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str) \
-            and isinstance(body.get("message"), str):
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), str)
+        and isinstance(body.get("message"), str)
+    ):
         cls = ERROR_KINDS.get(body["error"])
         if cls is not None:
             if cls is ValidationFailed and isinstance(body.get("report"), dict):
@@ -100,7 +109,8 @@ def error_from_response(r: requests.Response, server: str,
         return RemoteError(
             f"The annotation server at {server} answered with a redirect to "
             f"{r.headers.get('Location', 'another page')}; check the server address and "
-            "the token (a redirect usually means a login page).")
+            "the token (a redirect usually means a login page)."
+        )
     return _classify(status, message, server, r.status_code)
 
 
@@ -115,31 +125,35 @@ def _classify(status: int, message: str, server: str, http_status: int) -> AnnoE
     cls = _BY_STATUS.get(status)
     if cls is not None:
         return cls(_sentence(message))
-    return RemoteError(f"The annotation server at {server} failed (HTTP {http_status}): "
-                       f"{_sentence(message)}")
+    return RemoteError(
+        f"The annotation server at {server} failed (HTTP {http_status}): {_sentence(message)}"
+    )
 
 
-def report_from_dict(data: dict[str, Any], row_of_line: dict[Any, int] | None
-                     ) -> ValidationReport:
+def report_from_dict(data: dict[str, Any], row_of_line: dict[Any, int] | None) -> ValidationReport:
     """A ValidationReport rebuilt from its JSON form (``ValidationReport.to_dict``)."""
     problems = [p for p in data.get("problems") or [] if isinstance(p, dict)]
     rows_of = row_of_line or {}
-    rows = [rows_of.get(p.get("line")) if p.get("line") is not None else None
-            for p in problems]
+    rows = [rows_of.get(p.get("line")) if p.get("line") is not None else None for p in problems]
     known = [r for r in rows if r is not None]
     n = max([int(data.get("rows") or 0), *(r + 1 for r in known)] or [0])
     rep = ValidationReport(rows=n)
     groups: dict[tuple, list[tuple[int | None, dict]]] = {}
     for row, p in zip(rows, problems, strict=True):
-        key = (p.get("kind", "problem"), p.get("column", ""), p.get("message", ""),
-               p.get("severity", "error"))
+        key = (
+            p.get("kind", "problem"),
+            p.get("column", ""),
+            p.get("message", ""),
+            p.get("severity", "error"),
+        )
         groups.setdefault(key, []).append((row, p))
     for (kind, column, message, severity), items in groups.items():
         at_rows = [(r, p) for r, p in items if r is not None]
         for r, p in items:
             if r is None:
-                rep.add(kind, column, None, None, message, np.array([p.get("line")]),
-                        severity=severity)
+                rep.add(
+                    kind, column, None, None, message, np.array([p.get("line")]), severity=severity
+                )
         if not at_rows:
             continue
         mask = np.zeros(n, dtype=bool)

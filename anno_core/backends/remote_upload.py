@@ -49,16 +49,24 @@ class RemoteUploads:
     retries: int
 
     # -- the Backend methods -------------------------------------------------------------
-    def post_annotation(self, volume: str, table: str, records: Sequence[dict], *,
-                        upload_key: str | None = None) -> list[int]:
+    def post_annotation(
+        self, volume: str, table: str, records: Sequence[dict], *, upload_key: str | None = None
+    ) -> list[int]:
         vol = self.vol(volume)  # type: ignore[attr-defined]
         spec = self.spec_of(vol, table)  # type: ignore[attr-defined]
         frame = records_to_frame(spec, records)
-        return self.insert_frame(vol, table, frame, line_label="annotation",
-                                 allow_position_strings=False, upload_key=upload_key)
+        return self.insert_frame(
+            vol,
+            table,
+            frame,
+            line_label="annotation",
+            allow_position_strings=False,
+            upload_key=upload_key,
+        )
 
-    def update_annotation(self, volume: str, table: str, records: Sequence[dict], *,
-                          upload_key: str | None = None) -> dict[int, int]:
+    def update_annotation(
+        self, volume: str, table: str, records: Sequence[dict], *, upload_key: str | None = None
+    ) -> dict[int, int]:
         vol = self.vol(volume)  # type: ignore[attr-defined]
         records = list(records)
         url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)  # type: ignore
@@ -68,8 +76,16 @@ class RemoteUploads:
         for a, b in spans(len(records), self.batch_size):
             try:
                 if ours:
-                    got = self._send_ours("PUT", url, dumps({"annotations": records[a:b]}),
-                                          vol, table, f"{key}:{a}-{b}", "update", None)
+                    got = self._send_ours(
+                        "PUT",
+                        url,
+                        dumps({"annotations": records[a:b]}),
+                        vol,
+                        table,
+                        f"{key}:{a}-{b}",
+                        "update",
+                        None,
+                    )
                 else:
                     got = self._cave_update(url, records[a:b], vol, table)
             except AnnoError as exc:
@@ -77,8 +93,9 @@ class RemoteUploads:
             mapping.update({int(k): int(v) for k, v in got.items()})
         return mapping
 
-    def _begin(self, volume: str, table: str, frame: pd.DataFrame,
-               lines: Sequence[int] | None) -> tuple:
+    def _begin(
+        self, volume: str, table: str, frame: pd.DataFrame, lines: Sequence[int] | None
+    ) -> tuple:
         """What both upload kinds start from: (volume, schema spec, frame with a fresh
         index, row count, line numbers, whether the server is ours)."""
         vol = self.vol(volume)  # type: ignore[attr-defined]
@@ -87,35 +104,64 @@ class RemoteUploads:
         n = len(frame)
         return vol, spec, frame, n, _lines(lines, n), self.is_ours()  # type: ignore
 
-    def insert_frame(self, volume: str, table: str, frame: pd.DataFrame, *,
-                     lines: Sequence[int] | None = None, line_label: str = "line",
-                     allow_position_strings: bool = True, progress: Progress = None,
-                     upload_key: str | None = None,
-                     prior: ValidationReport | None = None) -> list[int]:
+    def insert_frame(
+        self,
+        volume: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None = None,
+        line_label: str = "line",
+        allow_position_strings: bool = True,
+        progress: Progress = None,
+        upload_key: str | None = None,
+        prior: ValidationReport | None = None,
+    ) -> list[int]:
         """Store a flat frame as new rows in batches; returns the ids in row order."""
         vol, spec, frame, n, line_arr, ours = self._begin(volume, table, frame, lines)
         checked = None
         if not ours or n > self.batch_size or prior is not None:
-            checked = validate_frame(spec, frame, lines=line_arr, line_label=line_label,
-                                     allow_position_strings=allow_position_strings)
+            checked = validate_frame(
+                spec,
+                frame,
+                lines=line_arr,
+                line_label=line_label,
+                allow_position_strings=allow_position_strings,
+            )
             if prior is not None:
                 checked.report.merge(prior)
             checked.report.raise_if_failed()
         key = upload_key or uuid.uuid4().hex
-        url = self.url(ep.FRAME if ours else ep.ANNOTATIONS, aligned_volume=vol,  # type: ignore
-                       table_name=table)
+        url = self.url(
+            ep.FRAME if ours else ep.ANNOTATIONS,
+            aligned_volume=vol,  # type: ignore
+            table_name=table,
+        )
         ids: list[int] = []
         if ours:
+
             def body(a: int, b: int) -> bytes:
-                return pack({"lines": _wire_lines(lines, line_arr, a, b),
-                             "line_label": line_label,
-                             "allow_position_strings": allow_position_strings},
-                            frame.iloc[a:b])
+                return pack(
+                    {
+                        "lines": _wire_lines(lines, line_arr, a, b),
+                        "line_label": line_label,
+                        "allow_position_strings": allow_position_strings,
+                    },
+                    frame.iloc[a:b],
+                )
 
             for (a, b), data in _prepared(spans(n, self.batch_size), body):
                 try:
-                    got = self._send_ours("POST", url, data, vol, table, f"{key}:{a}-{b}",
-                                          "insert", _rows(line_arr, a, b))
+                    got = self._send_ours(
+                        "POST",
+                        url,
+                        data,
+                        vol,
+                        table,
+                        f"{key}:{a}-{b}",
+                        "insert",
+                        _rows(line_arr, a, b),
+                    )
                 except AnnoError as exc:
                     raise _partial(exc, a, n, ids, key) from exc
                 ids.extend(int(i) for i in got)
@@ -134,9 +180,16 @@ class RemoteUploads:
                 progress(b, n)
         return ids
 
-    def update_frame(self, volume: str, table: str, frame: pd.DataFrame, *,
-                     lines: Sequence[int] | None = None, progress: Progress = None,
-                     upload_key: str | None = None) -> dict[int, int]:
+    def update_frame(
+        self,
+        volume: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None = None,
+        progress: Progress = None,
+        upload_key: str | None = None,
+    ) -> dict[int, int]:
         """Update the rows named by the frame's ``id`` column, in batches; {old: new}."""
         vol, spec, frame, n, line_arr, ours = self._begin(volume, table, frame, lines)
         records = None
@@ -146,20 +199,34 @@ class RemoteUploads:
             if not ours:
                 records = records_from_checked(spec, checked)
         key = upload_key or uuid.uuid4().hex
-        url = self.url(ep.FRAME if ours else ep.ANNOTATIONS, aligned_volume=vol,  # type: ignore
-                       table_name=table)
+        url = self.url(
+            ep.FRAME if ours else ep.ANNOTATIONS,
+            aligned_volume=vol,  # type: ignore
+            table_name=table,
+        )
         mapping: dict[int, int] = {}
 
         def body(a: int, b: int) -> bytes:
             return pack({"lines": _wire_lines(lines, line_arr, a, b)}, frame.iloc[a:b])
 
-        batches = _prepared(spans(n, self.batch_size), body) if ours else \
-            (((a, b), None) for a, b in spans(n, self.batch_size))
+        batches = (
+            _prepared(spans(n, self.batch_size), body)
+            if ours
+            else (((a, b), None) for a, b in spans(n, self.batch_size))
+        )
         for (a, b), data in batches:
             try:
                 if ours:
-                    got = self._send_ours("PUT", url, data, vol, table, f"{key}:{a}-{b}",
-                                          "update", _rows(line_arr, a, b))
+                    got = self._send_ours(
+                        "PUT",
+                        url,
+                        data,
+                        vol,
+                        table,
+                        f"{key}:{a}-{b}",
+                        "update",
+                        _rows(line_arr, a, b),
+                    )
                 else:
                     assert records is not None
                     got = self._cave_update(url, records[a:b], vol, table)
@@ -171,29 +238,52 @@ class RemoteUploads:
         return mapping
 
     # -- one batch to our server ---------------------------------------------------------
-    def _send_ours(self, method: str, url: str, data: bytes, vol: str, table: str, key: str,
-                   op: str, row_of_line: Callable[[], dict] | None) -> Any:
+    def _send_ours(
+        self,
+        method: str,
+        url: str,
+        data: bytes,
+        vol: str,
+        table: str,
+        key: str,
+        op: str,
+        row_of_line: Callable[[], dict] | None,
+    ) -> Any:
         from .remote import _json, _Transient
 
         packed = data[:4] == MAGIC
-        headers = {ep.IDEMPOTENCY_HEADER: key,
-                   "Content-Type": PACKED_TYPE if packed else "application/json"}
+        headers = {
+            ep.IDEMPOTENCY_HEADER: key,
+            "Content-Type": PACKED_TYPE if packed else "application/json",
+        }
         attempt = 0
         while True:
             try:
-                return _json(self.send_once(method, url, data=data,  # type: ignore
-                                            headers=headers, row_of_line=row_of_line))
+                return _json(
+                    self.send_once(
+                        method,
+                        url,
+                        data=data,  # type: ignore
+                        headers=headers,
+                        row_of_line=row_of_line,
+                    )
+                )
             except _Transient as exc:
                 if attempt >= self.retries:
                     raise RemoteError(
                         f"The annotation server did not answer after {attempt + 1} tries "
                         f"({exc}); nothing of this batch is stored twice, so call again "
-                        "with the same upload key once the server is back.") from exc
+                        "with the same upload key once the server is back."
+                    ) from exc
                 self.pause(attempt)  # type: ignore[attr-defined]
                 attempt += 1
             # The answer was lost: the batch may be stored. Ask before sending it again.
-            status_url = self.url(ep.UPLOAD, aligned_volume=vol, table_name=table,  # type: ignore
-                                  key=key)
+            status_url = self.url(
+                ep.UPLOAD,
+                aligned_volume=vol,
+                table_name=table,  # type: ignore
+                key=key,
+            )
             try:
                 r = self.send_once("GET", status_url, params={"op": op})  # type: ignore
             except _Transient:
@@ -217,8 +307,9 @@ class RemoteUploads:
                 return _json(self.send_once("POST", url, data=data, headers=headers))  # type: ignore
             except _Transient as exc:
                 if attempt >= self.retries:
-                    raise RemoteError(f"The annotation server did not answer after "
-                                      f"{attempt + 1} tries ({exc}).") from exc
+                    raise RemoteError(
+                        f"The annotation server did not answer after {attempt + 1} tries ({exc})."
+                    ) from exc
                 self.pause(attempt)  # type: ignore[attr-defined]
             now = self._count(vol, table)
             if now != before:
@@ -226,11 +317,11 @@ class RemoteUploads:
                     f"The server's answer to a batch of {len(records)} rows was lost and "
                     f"table {table!r} grew from {before} to {now} rows meanwhile, so the batch "
                     "may have been stored; it was not sent again, to never store a row twice. "
-                    "Check the table before uploading the rest.")
+                    "Check the table before uploading the rest."
+                )
         raise RemoteError("The annotation server did not answer.")  # pragma: no cover
 
-    def _cave_update(self, url: str, records: list[dict], vol: str, table: str
-                     ) -> dict[str, int]:
+    def _cave_update(self, url: str, records: list[dict], vol: str, table: str) -> dict[str, int]:
         from .remote import _json, _Transient
 
         headers = {"Content-Type": "application/json"}
@@ -238,13 +329,20 @@ class RemoteUploads:
         todo = list(records)
         for attempt in range(self.retries + 1):
             try:
-                got = _json(self.send_once("PUT", url, data=dumps({"annotations": todo}),  # type: ignore
-                                           headers=headers))
+                got = _json(
+                    self.send_once(
+                        "PUT",
+                        url,
+                        data=dumps({"annotations": todo}),  # type: ignore
+                        headers=headers,
+                    )
+                )
                 return {**done, **{str(k): int(v) for k, v in got.items()}}
             except _Transient as exc:
                 if attempt >= self.retries:
-                    raise RemoteError(f"The annotation server did not answer after "
-                                      f"{attempt + 1} tries ({exc}).") from exc
+                    raise RemoteError(
+                        f"The annotation server did not answer after {attempt + 1} tries ({exc})."
+                    ) from exc
                 self.pause(attempt)  # type: ignore[attr-defined]
             # Which old rows did the lost request already supersede? Send only the others.
             old = [int(r["id"]) for r in todo]
@@ -257,8 +355,9 @@ class RemoteUploads:
         raise RemoteError("The annotation server did not answer.")  # pragma: no cover
 
 
-def _prepared(bounds: list[tuple[int, int]], make: Callable[[int, int], bytes]
-              ) -> Iterator[tuple[tuple[int, int], bytes]]:
+def _prepared(
+    bounds: list[tuple[int, int]], make: Callable[[int, int], bytes]
+) -> Iterator[tuple[tuple[int, int], bytes]]:
     """Each batch's body, the next one encoded on a helper thread while this one is sent
     (the server's answer is awaited with the GIL released, so the two overlap)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="anno-encode") as pool:
@@ -295,11 +394,14 @@ def _partial(exc: AnnoError, done: int, n: int, ids: list[int], key: str) -> Ann
         exc.details.setdefault("upload_key", key)
         return exc
     span = f" (ids {min(ids)} to {max(ids)})" if ids else ""
-    message = (f"{exc.message} Rows 1 to {done} of {n} were stored before this{span}; the "
-               f"rest was not. Call again with upload_key={key!r} to send the rest without "
-               "storing the first rows twice.")
-    return type(exc)(message, **{**exc.details, "stored_rows": done, "stored_ids": ids,
-                                 "upload_key": key})
+    message = (
+        f"{exc.message} Rows 1 to {done} of {n} were stored before this{span}; the "
+        f"rest was not. Call again with upload_key={key!r} to send the rest without "
+        "storing the first rows twice."
+    )
+    return type(exc)(
+        message, **{**exc.details, "stored_rows": done, "stored_ids": ids, "upload_key": key}
+    )
 
 
 def _cells(values: Any) -> list:
@@ -319,8 +421,9 @@ def records_from_checked(spec: SchemaSpec, checked: Validated) -> list[dict]:
         if f.kind == "user" or any(c not in checked.columns for c in f.storage_columns):
             continue
         if f.kind == "point":
-            xyz = np.column_stack([np.asarray(checked.columns[c], dtype=float)
-                                   for c in f.storage_columns])
+            xyz = np.column_stack(
+                [np.asarray(checked.columns[c], dtype=float) for c in f.storage_columns]
+            )
             present = ~np.isnan(xyz).all(axis=1)
             cells = [row if ok else None for row, ok in zip(xyz.tolist(), present, strict=True)]
         else:

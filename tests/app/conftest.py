@@ -86,4 +86,3 @@ def create_through_form(at: AppTest, schema: str, name: str, description: str) -
     at.button(key="ct_review_button").click().run()
     at.button(key="ct_create").click().run()
     return at
-

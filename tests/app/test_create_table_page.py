@@ -41,8 +41,7 @@ def test_name_is_checked_live(app, client):
     app.text_input(key="ct_name").input("Bad Name").run()
     assert alerts(app)[0].startswith("The table name 'Bad Name' is not allowed")
     app.text_input(key="ct_name").input("taken").run()
-    assert alerts(app) == [
-        "A table called 'taken' already exists in 'local'; choose another name."]
+    assert alerts(app) == ["A table called 'taken' already exists in 'local'; choose another name."]
     app.text_input(key="ct_name").input("free_name").run()
     assert not app.error
     assert any(unescape(c.value).endswith("'free_name' is free.") for c in app.caption)
@@ -59,17 +58,22 @@ def test_missing_description_is_refused_with_the_hint(app, client):
 def test_resolution_presets_and_custom_with_a_sentence(app):
     open_page(app, "create_table")
     _fill(app)
-    assert ("One unit is 4 nm in x, 4 nm in y and 40 nm in z: a point at [100, 100, 10] "
-            "lies at 400, 400 and 400 nm.") in [c.value for c in app.caption]
+    assert (
+        "One unit is 4 nm in x, 4 nm in y and 40 nm in z: a point at [100, 100, 10] "
+        "lies at 400, 400 and 400 nm."
+    ) in [c.value for c in app.caption]
     app.radio(key="ct_res_preset").set_value("1, 1, 1 nm").run()
     assert "Positions are in nanometres: [100, 100, 10] is 100, 100 and 10 nm." in [
-        c.value for c in app.caption]
+        c.value for c in app.caption
+    ]
     app.radio(key="ct_res_preset").set_value("custom").run()
     app.number_input(key="ct_res_x").set_value(4.3).run()
     app.number_input(key="ct_res_y").set_value(4.3).run()
     app.number_input(key="ct_res_z").set_value(45).run()
-    assert any(c.value.startswith("One unit is 4.3 nm in x, 4.3 nm in y and 45 nm in z")
-               for c in app.caption)
+    assert any(
+        c.value.startswith("One unit is 4.3 nm in x, 4.3 nm in y and 45 nm in z")
+        for c in app.caption
+    )
 
 
 def test_confirmation_spells_out_what_never_changes_then_creates(app, client):
@@ -98,7 +102,8 @@ def test_confirmation_spells_out_what_never_changes_then_creates(app, client):
     # back on the Tables page with the new table open
     assert [t.value for t in app.title] == ["Tables"]
     assert alerts(app, "success") == [
-        "Table 'my_cells' created. It is empty: upload rows to fill it."]
+        "Table 'my_cells' created. It is empty: upload rows to fill it."
+    ]
     assert app.selectbox(key="tables_pick").value == "my_cells"
 
 
@@ -122,8 +127,9 @@ def test_refusal_from_the_engine_is_a_sentence(app, client):
     app.button(key="ct_review_button").click().run()
     client.create_table("late", "bound_tag", "someone was faster [pytest]", [4, 4, 40])
     app.button(key="ct_create").click().run()
-    assert ("A table called 'late' already exists in aligned volume 'local'; choose another "
-            "name.") in alerts(app)
+    assert (
+        "A table called 'late' already exists in aligned volume 'local'; choose another name."
+    ) in alerts(app)
     assert not app.exception
 
 
@@ -149,8 +155,12 @@ def test_fields_table_is_a_dataframe(app):
     app.selectbox(key="ct_schema").select("synapse").run()
     fields = app.dataframe[0].value
     assert isinstance(fields, pd.DataFrame)
-    assert fields["field"].tolist() == ["ctr_pt_position", "post_pt_position",
-                                        "pre_pt_position", "size"]
+    assert fields["field"].tolist() == [
+        "ctr_pt_position",
+        "post_pt_position",
+        "pre_pt_position",
+        "size",
+    ]
 
 
 def test_a_typed_name_in_a_refusal_cannot_draw_markdown(app):

@@ -20,9 +20,17 @@ CELL_TYPES = ["pyramidal", "basket", "<script>alert(1)</script> **bold**", "chan
 @pytest.fixture
 def cells(client):
     client.create_table("cells", "cell_type_local", "Cells [pytest]", [4, 4, 40])
-    client.post_annotation("cells", [
-        {"pt": {"position": [100 + i, 200, 30]}, "classification_system": "aibs",
-         "cell_type": CELL_TYPES[i % 4]} for i in range(60)])
+    client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {"position": [100 + i, 200, 30]},
+                "classification_system": "aibs",
+                "cell_type": CELL_TYPES[i % 4],
+            }
+            for i in range(60)
+        ],
+    )
     return "cells"
 
 
@@ -45,8 +53,11 @@ def _ids(app) -> list[int]:
 
 def _edit(app, edited_rows: dict) -> None:
     """Seed the grid's edits the way the browser reports them, then run."""
-    app.session_state[_grid(app).key] = {"edited_rows": edited_rows, "added_rows": [],
-                                         "deleted_rows": []}
+    app.session_state[_grid(app).key] = {
+        "edited_rows": edited_rows,
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     rerun(app)
 
 
@@ -106,8 +117,7 @@ def test_a_filter_value_of_the_wrong_kind_is_a_sentence(app, cells):
     app.selectbox(key="ed_f_col").select("pt_position_x")
     app.text_input(key="ed_f_value").input("12a")
     app.button[0].click().run()
-    assert alerts(app) == ["pt_position_x holds a position in voxels, like 120; '12a' is "
-                           "not one."]
+    assert alerts(app) == ["pt_position_x holds a position in voxels, like 120; '12a' is not one."]
     assert len(_ids(app)) == 50  # nothing was filtered
 
 
@@ -116,11 +126,9 @@ def test_filter_by_ids_and_refuse_what_is_not_an_id(app, cells):
     app.text_input(key="ed_ids").input("3, 5-6 58").run()
     assert _ids(app) == [3, 5, 6, 58]
     app.text_input(key="ed_ids").input("3, five").run()
-    assert alerts(app) == ["'five' is not an annotation id: give whole numbers like 12, "
-                           "40-45."]
+    assert alerts(app) == ["'five' is not an annotation id: give whole numbers like 12, 40-45."]
     app.text_input(key="ed_ids").input("900").run()
-    assert alerts(app, "info")[-1].startswith("No rows match: remove a filter or change "
-                                              "the ids.")
+    assert alerts(app, "info")[-1].startswith("No rows match: remove a filter or change the ids.")
 
 
 def test_deleted_and_superseded_rows_only_with_the_switch(app, client, syn):
@@ -131,8 +139,14 @@ def test_deleted_and_superseded_rows_only_with_the_switch(app, client, syn):
     app.toggle(key="ed_all").set_value(True).run()
     grid = _grid(app).value
     assert grid["id"].tolist() == [1, 2, 3, 4, 5, new]
-    assert grid["state"].tolist() == ["live", "deleted", f"replaced by {new}", "live",
-                                      "live", "live"]
+    assert grid["state"].tolist() == [
+        "live",
+        "deleted",
+        f"replaced by {new}",
+        "live",
+        "live",
+        "live",
+    ]
     assert grid["created by"].tolist() == ["admin"] * 6
     assert "Rows 1 to 6 of 6 rows (page 1 of 1)." in _captions(app)
 
@@ -145,13 +159,18 @@ def test_edit_a_value_and_a_position_then_confirm(app, client, syn):
     assert client.get_annotation_count("syn") == 5  # nothing stored before confirming
     app.button(key="ed_save").click().run()
     summary = [m.value for m in app.markdown if "will be" in m.value]
-    assert summary == ["2 annotations will be updated: each gets a new id and its old version "
-                       "is kept as superseded; 1 annotation will be marked deleted (kept, "
-                       "never erased)."]
+    assert summary == [
+        "2 annotations will be updated: each gets a new id and its old version "
+        "is kept as superseded; 1 annotation will be marked deleted (kept, "
+        "never erased)."
+    ]
     changes = _table_with(app, "before")  # in the dialog
-    assert changes.to_dict("list") == {"id": [2, 3], "column": ["size", "pre_pt_position"],
-                                       "before": ["121", "[12, 20, 30]"],
-                                       "after": ["999", "[77, 20, 30]"]}
+    assert changes.to_dict("list") == {
+        "id": [2, 3],
+        "column": ["size", "pre_pt_position"],
+        "before": ["121", "[12, 20, 30]"],
+        "after": ["999", "[77, 20, 30]"],
+    }
     app.button(key="ed_confirm_yes").click().run()
     assert not app.exception and not app.warning  # saved edits are not "lost"
     rows = client.get_annotation("syn", [1, 2, 3, 4, 5, 6, 7])
@@ -160,8 +179,7 @@ def test_edit_a_value_and_a_position_then_confirm(app, client, syn):
     assert by_id[6]["size"] == 999.0 and by_id[7]["pre_pt_position"] == [77, 20, 30]
     assert by_id[5]["valid"] is False and by_id[5]["deleted"] is not None
     assert by_id[1]["valid"] and by_id[4]["valid"]  # untouched
-    assert alerts(app, "success")[0].startswith("Saved: 2 annotations updated: each has a "
-                                                "new id")
+    assert alerts(app, "success")[0].startswith("Saved: 2 annotations updated: each has a new id")
     saved = _table_with(app, "new id")
     assert saved.to_dict("list") == {"old id": [2, 3], "new id": [6, 7]}
     assert "5" in texts(app)  # the deleted ids
@@ -198,8 +216,10 @@ def test_old_versions_cannot_be_edited(app, client, syn):
     open_page(app, "edit")
     app.toggle(key="ed_all").set_value(True).run()
     _edit(app, {0: {"size": 3.0}})
-    assert alerts(app) == [f"Annotation 1 was replaced by annotation {new}; only the newest "
-                           f"version can change, so change {new} instead."]
+    assert alerts(app) == [
+        f"Annotation 1 was replaced by annotation {new}; only the newest "
+        f"version can change, so change {new} instead."
+    ]
     assert app.button(key="ed_save").disabled
 
 
@@ -223,8 +243,8 @@ def test_edits_left_behind_by_another_table_are_said_to_be_lost(app, client, cel
     _edit(app, {0: {"cell_type": "basket"}})
     app.selectbox(key="ed_pick").select("syn").run()  # the table picker is not locked
     assert [w.value for w in app.warning] == [
-        "Your unsaved changes to the rows you were editing were discarded when the view "
-        "changed."]
+        "Your unsaved changes to the rows you were editing were discarded when the view changed."
+    ]
     assert _ids(app) == [1, 2, 3, 4, 5] and app.button(key="ed_save").disabled
     rerun(app)
     assert not app.warning  # said once
@@ -241,19 +261,22 @@ def test_read_only_for_someone_who_may_not_write(app, make_client, client, syn):
     assert alerts(app, "info")[0] == (
         "You can look at this table's rows but not change them. Who can write: PRIVATE: "
         "only the owner can add, change or delete annotations. Ask its owner, admin, if you "
-        "need to.")
+        "need to."
+    )
 
 
 def test_nothing_for_someone_who_may_not_read(app, client):
     client.backend.users.add("carol")
-    client.create_table("secret", "bound_tag", "Private [pytest]", [4, 4, 40],
-                        read_permission="PRIVATE")
+    client.create_table(
+        "secret", "bound_tag", "Private [pytest]", [4, 4, 40], read_permission="PRIVATE"
+    )
     client.post_annotation("secret", {"pt": {"position": [1, 2, 3]}, "tag": "x"})
     open_page(app, "edit")
     app.sidebar.selectbox(key="sb_user").select("carol").run()
     assert alerts(app, "info") == [
         "You may not read this table's rows: its read permission is PRIVATE: only the owner "
-        "can read the annotations. Ask its owner, admin."]
+        "can read the annotations. Ask its owner, admin."
+    ]
     assert not app.dataframe and not app.data_editor
 
 
@@ -262,14 +285,15 @@ def test_history_of_one_annotation_oldest_first(app, make_client, client, syn):
     client.update_metadata("syn", write_permission="PUBLIC")
     second = client.update_annotation("syn", {"id": 2, "size": 5.0})[2]
     dora = make_client(user="dora")
-    third = dora.update_annotation("syn", {"id": second, "pre_pt": {"position": [0, 0, 0]}})[
-        second]
+    third = dora.update_annotation("syn", {"id": second, "pre_pt": {"position": [0, 0, 0]}})[second]
     dora.delete_annotation("syn", [third])
     open_page(app, "edit")
     assert app.number_input(key="ed_hist_id").value is None
     app.number_input(key="ed_hist_id").set_value(second).run()  # any version's id works
-    assert f"Annotation {second} has 3 versions, oldest first. The newest is annotation " \
-           f"{third}: Deleted" in " ".join(_captions(app))
+    assert (
+        f"Annotation {second} has 3 versions, oldest first. The newest is annotation "
+        f"{third}: Deleted" in " ".join(_captions(app))
+    )
     shown = texts(app)
     assert f"Replaced by annotation {second}." in shown
     assert f"Replaced by annotation {third}." in shown
@@ -277,13 +301,18 @@ def test_history_of_one_annotation_oldest_first(app, make_client, client, syn):
     assert any(t.startswith("Created") and t.endswith("by dora.") for t in shown)
     assert any(t.startswith("Deleted") and t.endswith("by dora.") for t in shown)
     second_changes, third_changes = _tables_with(app, "before")
-    assert second_changes.to_dict("list") == {
-        "column": ["size"], "before": ["121"], "after": ["5"]}
+    assert second_changes.to_dict("list") == {"column": ["size"], "before": ["121"], "after": ["5"]}
     assert third_changes.to_dict("list") == {
-        "column": ["pre_pt_position"], "before": ["[11, 20, 30]"], "after": ["[0, 0, 0]"]}
+        "column": ["pre_pt_position"],
+        "before": ["[11, 20, 30]"],
+        "after": ["[0, 0, 0]"],
+    }
     values = _table_with(app, "version 1 (id 2)")
-    assert list(values.columns) == ["version 1 (id 2)", f"version 2 (id {second})",
-                                    f"version 3 (id {third})"]
+    assert list(values.columns) == [
+        "version 1 (id 2)",
+        f"version 2 (id {second})",
+        f"version 3 (id {third})",
+    ]
     assert values.loc["size"].tolist() == ["121", "5", "5"]
 
 
@@ -321,9 +350,17 @@ def lab_server(tmp_path_factory):
 def test_the_same_page_on_our_server(app, lab_server):
     remote = lab_server.connect("olivia", aligned_volume="edit_vol")
     remote.create_table("served", "cell_type_local", "Served cells [pytest]", [4, 4, 40])
-    remote.post_annotation("served", [
-        {"pt": {"position": [i, 2, 3]}, "classification_system": "aibs",
-         "cell_type": CELL_TYPES[i % 4]} for i in range(8)])
+    remote.post_annotation(
+        "served",
+        [
+            {
+                "pt": {"position": [i, 2, 3]},
+                "classification_system": "aibs",
+                "cell_type": CELL_TYPES[i % 4],
+            }
+            for i in range(8)
+        ],
+    )
     app.sidebar.radio(key="sb_engine").set_value("Annotation server").run()
     app.sidebar.text_input(key="sb_address").input(lab_server.url)
     app.sidebar.text_input(key="sb_server_volume").input("edit_vol")
@@ -351,8 +388,17 @@ def test_a_cave_server_is_browsed_by_id_and_says_what_it_cannot_do(app):
 
     cave = FakeCave()  # what a real CAVE answers (outside our control)
     try:
-        cave.store([{"pre_pt_position": [1, 2, 3], "post_pt_position": [1, 2, 4],
-                     "ctr_pt_position": [1, 2, 5], "size": float(i)} for i in range(3)])
+        cave.store(
+            [
+                {
+                    "pre_pt_position": [1, 2, 3],
+                    "post_pt_position": [1, 2, 4],
+                    "ctr_pt_position": [1, 2, 5],
+                    "size": float(i),
+                }
+                for i in range(3)
+            ]
+        )
         app.sidebar.radio(key="sb_engine").set_value("Annotation server").run()
         app.sidebar.text_input(key="sb_address").input(cave.url)
         app.sidebar.text_input(key="sb_server_volume").input("vol")
@@ -361,12 +407,12 @@ def test_a_cave_server_is_browsed_by_id_and_says_what_it_cannot_do(app):
         open_page(app, "edit")
         assert [unescape(e.value) for e in app.main.error] == [  # (the sidebar has its own say)
             "A CAVE annotation server only fetches rows by id; give ids=[...] (browse whole "
-            "tables with CAVE's materialization service)."]
+            "tables with CAVE's materialization service)."
+        ]
         assert "Type annotation ids above to look at those rows." in _captions(app)
         app.text_input(key="ed_ids").input("1-2").run()
         assert _ids(app) == [1, 2]
-        assert ("Rows 1 to 2 (page 1). This server cannot count the matching rows."
-                in _captions(app))
+        assert "Rows 1 to 2 (page 1). This server cannot count the matching rows." in _captions(app)
         assert not app.exception
     finally:
         cave.close()

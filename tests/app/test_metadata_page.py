@@ -10,17 +10,23 @@ from .conftest import alerts, open_page, rerun, texts, unescape
 
 @pytest.fixture
 def table(client):
-    client.create_table("cells", "cell_type_local", "Cells [pytest]", [4, 4, 40],
-                        notice_text="old notice")
-    client.post_annotation("cells", [{"pt": {"position": [1, 2, 3]},
-                                      "classification_system": "c", "cell_type": "x"}])
+    client.create_table(
+        "cells", "cell_type_local", "Cells [pytest]", [4, 4, 40], notice_text="old notice"
+    )
+    client.post_annotation(
+        "cells", [{"pt": {"position": [1, 2, 3]}, "classification_system": "c", "cell_type": "x"}]
+    )
     return "cells"
 
 
 def _key(app, suffix: str) -> str:
-    keys = [w.key for w in app.text_area] + [w.key for w in app.radio] + \
-        [w.key for w in app.text_input] + [w.key for w in app.checkbox] + \
-        [w.key for w in app.selectbox]
+    keys = (
+        [w.key for w in app.text_area]
+        + [w.key for w in app.radio]
+        + [w.key for w in app.text_input]
+        + [w.key for w in app.checkbox]
+        + [w.key for w in app.selectbox]
+    )
     return next(k for k in keys if k and k.endswith(suffix))
 
 
@@ -50,11 +56,11 @@ def test_edit_description_notice_permissions_and_segmentation(app, client, table
     assert meta["flat_segmentation_source"] == "precomputed://seg"
     assert alerts(app, "success") == [
         "Saved: description, notice text, read permission, write permission, flat "
-        "segmentation source."]
+        "segmentation source."
+    ]
     # the form now starts from the stored values
     assert app.text_area(key=_key(app, "_desc")).value == "<b>New</b> description"
-    assert not app.warning or "Notice from the table's owner" not in [
-        w.value for w in app.warning]
+    assert not app.warning or "Notice from the table's owner" not in [w.value for w in app.warning]
 
 
 def test_permission_choices_are_explained(app, table):
@@ -83,7 +89,8 @@ def test_transfer_ownership_with_a_warning(app, client, table):
     app.checkbox(key=_key(app, "_sure")).check().run()
     app.button(key="md_transfer").click().run()
     assert client.get_table_metadata("cells")["user_id"] == str(
-        client.backend.users.get("alice").id)
+        client.backend.users.get("alice").id
+    )
     assert alerts(app, "success") == ["'cells' now belongs to alice."]
 
 
@@ -109,8 +116,7 @@ def test_delete_needs_the_typed_name_and_keeps_the_rows(app, client, table):
 def test_owner_who_is_not_admin_can_edit_but_not_delete(app, make_client):
     admin = make_client()
     admin.backend.users.add("alice")
-    make_client(user="alice").create_table("mine", "bound_tag", "alice's [pytest]",
-                                           [4, 4, 40])
+    make_client(user="alice").create_table("mine", "bound_tag", "alice's [pytest]", [4, 4, 40])
     rerun(app)
     app.sidebar.selectbox(key="sb_user").select("alice").run()
     open_page(app, "metadata")
@@ -125,7 +131,8 @@ def test_someone_else_sees_the_metadata_read_only(app, client, table):
     app.sidebar.selectbox(key="sb_user").select("bob").run()
     open_page(app, "metadata")
     assert unescape(app.info[0].value).startswith(
-        "Only this table's owner (admin) or an admin can change its metadata.")
+        "Only this table's owner (admin) or an admin can change its metadata."
+    )
     assert "Cells [pytest]" in texts(app) and "old notice" in texts(app)
     assert not app.text_area and "md_save" not in [b.key for b in app.button]
     assert "md_delete" not in [b.key for b in app.button]

@@ -14,12 +14,14 @@ from anno_core.preview import MAX_POINTS, points_deck, positions_nm, sample_indi
 
 def _frame(n: int, seed: int = 1, **extra) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "id": np.arange(1, n + 1),
-        "pt_position_x": rng.uniform(0, 200_000, n),
-        "pt_position_y": rng.uniform(0, 150_000, n),
-        "pt_position_z": rng.integers(0, 20_000, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "pt_position_x": rng.uniform(0, 200_000, n),
+            "pt_position_y": rng.uniform(0, 150_000, n),
+            "pt_position_z": rng.integers(0, 20_000, n),
+        }
+    )
     for k, v in extra.items():
         frame[k] = v
     return frame
@@ -30,8 +32,7 @@ def _spec(deck) -> dict:
 
 
 def _points(spec: dict, prefix: str = "points") -> list[dict]:
-    return [p for layer in spec["layers"] if layer["id"].startswith(prefix)
-            for p in layer["data"]]
+    return [p for layer in spec["layers"] if layer["id"].startswith(prefix) for p in layer["data"]]
 
 
 def test_orbit_view_without_any_map():
@@ -44,8 +45,9 @@ def test_orbit_view_without_any_map():
 
 
 def test_positions_are_converted_to_nm_with_the_voxel_resolution():
-    frame = pd.DataFrame({"id": [1, 2], "pt_position_x": [0, 10], "pt_position_y": [0, 10],
-                          "pt_position_z": [0, 10]})
+    frame = pd.DataFrame(
+        {"id": [1, 2], "pt_position_x": [0, 10], "pt_position_y": [0, 10], "pt_position_z": [0, 10]}
+    )
     deck, info = points_deck(frame, position="pt_position", resolution=[4, 4, 40])
     a, b = sorted((p["p"] for p in _points(_spec(deck))), key=lambda p: p[0])
     assert np.allclose(np.subtract(b, a), [40, 40, 400])  # anisotropic voxels stay anisotropic
@@ -57,8 +59,7 @@ def test_position_as_one_column_of_lists_or_strings():
     nm = positions_nm(frame, "pt_position", [2, 2, 2])
     assert nm[:2].tolist() == [[2, 4, 6], [8, 10, 12]]
     assert np.isnan(nm[2:]).all()
-    _, info = points_deck(frame, position="pt_position", resolution=[2, 2, 2],
-                          tooltip_columns=())
+    _, info = points_deck(frame, position="pt_position", resolution=[2, 2, 2], tooltip_columns=())
     assert (info.total, info.drawn, info.without_position) == (4, 2, 2)
     assert "2 rows have no usable position" in info.summary()
 
@@ -68,8 +69,9 @@ def test_a_million_rows_build_in_under_two_seconds_with_at_most_100k_points():
     rng = np.random.default_rng(2)
     frame = _frame(n, cell_type=rng.choice(["a", "b", "c", "d"], n))
     start = time.perf_counter()
-    deck, info = points_deck(frame, position="pt_position", resolution=[4, 4, 40],
-                             color_by="cell_type")
+    deck, info = points_deck(
+        frame, position="pt_position", resolution=[4, 4, 40], color_by="cell_type"
+    )
     elapsed = time.perf_counter() - start
     assert elapsed < 2.0, f"deck built in {elapsed:.2f} s"
     drawn = _points(_spec(deck))
@@ -84,8 +86,9 @@ def test_the_sample_is_seeded_so_reruns_give_the_same_json():
     frame = _frame(5_000)
     one, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40], max_points=500)
     two, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40], max_points=500)
-    other, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40],
-                           max_points=500, seed=7)
+    other, _ = points_deck(
+        frame, position="pt_position", resolution=[4, 4, 40], max_points=500, seed=7
+    )
     assert one.to_json() == two.to_json()
     assert one.to_json() != other.to_json()
 
@@ -95,8 +98,9 @@ def test_stratified_sample_keeps_rare_values():
     kinds = np.array(["common"] * n, dtype=object)
     kinds[123] = "rare"
     frame = _frame(n, cell_type=kinds)
-    _, info = points_deck(frame, position="pt_position", resolution=[1, 1, 1],
-                          color_by="cell_type", max_points=1_000)
+    _, info = points_deck(
+        frame, position="pt_position", resolution=[1, 1, 1], color_by="cell_type", max_points=1_000
+    )
     by_label = {e.label: e for e in info.legend}
     assert by_label["rare"].count == 1 and by_label["rare"].drawn == 1
     assert by_label["common"].drawn == 999
@@ -107,8 +111,9 @@ def test_stratified_sample_keeps_rare_values():
 def test_colour_legend_with_other_and_empty_values():
     values = [f"type{i}" for i in range(12)] * 10 + [None] * 5
     frame = _frame(len(values), cell_type=values)
-    deck, info = points_deck(frame, position="pt_position", resolution=[4, 4, 40],
-                             color_by="cell_type")
+    deck, info = points_deck(
+        frame, position="pt_position", resolution=[4, 4, 40], color_by="cell_type"
+    )
     labels = [e.label for e in info.legend]
     assert len(labels) == 12 and labels[-2:] == ["other values", "(empty)"]
     assert {e.count for e in info.legend[:10]} == {10}
@@ -122,8 +127,7 @@ def test_colour_legend_with_other_and_empty_values():
 
 def test_numeric_colour_is_binned():
     frame = _frame(1_000, size=np.linspace(0, 999, 1_000))
-    _, info = points_deck(frame, position="pt_position", resolution=[4, 4, 40],
-                          color_by="size")
+    _, info = points_deck(frame, position="pt_position", resolution=[4, 4, 40], color_by="size")
     assert 2 <= len(info.legend) <= 6
     assert info.legend[0].label.startswith("0 to")
     assert sum(e.count for e in info.legend) == 1_000
@@ -134,8 +138,14 @@ def test_existing_points_in_grey_and_marked_rows_in_red_within_the_budget():
     existing = _frame(5_000, seed=3)
     marked = np.zeros(1_000, dtype=bool)
     marked[:7] = True
-    deck, info = points_deck(new, position="pt_position", resolution=[4, 4, 40],
-                             existing=existing, marked=marked, max_points=900)
+    deck, info = points_deck(
+        new,
+        position="pt_position",
+        resolution=[4, 4, 40],
+        existing=existing,
+        marked=marked,
+        max_points=900,
+    )
     spec = _spec(deck)
     ids = [layer["id"] for layer in spec["layers"]]
     assert ids == ["bounds", "existing", "points-0", "marked"]
@@ -151,8 +161,13 @@ def test_existing_points_in_grey_and_marked_rows_in_red_within_the_budget():
 
 def test_tooltips_name_the_row_and_its_values():
     frame = _frame(3, cell_type=["<b>x</b>", "L4", "L5"])
-    deck, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40],
-                          color_by="cell_type", tooltip_columns=("id",))
+    deck, _ = points_deck(
+        frame,
+        position="pt_position",
+        resolution=[4, 4, 40],
+        color_by="cell_type",
+        tooltip_columns=("id",),
+    )
     spec = _spec(deck)
     tips = sorted(p["t"] for p in _points(spec))
     assert tips[0].startswith("id: 1\ncell_type: <b>x</b>\nat [")
@@ -165,8 +180,9 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError):
         points_deck(_frame(2), position="pt_position", resolution=[1, 1])
     with pytest.raises(ValueError):
-        points_deck(_frame(2), position="pt_position", resolution=[1, 1, 1],
-                    marked=np.array([True]))
+        points_deck(
+            _frame(2), position="pt_position", resolution=[1, 1, 1], marked=np.array([True])
+        )
 
 
 def test_empty_frame_gives_an_empty_deck():

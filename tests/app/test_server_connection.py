@@ -57,7 +57,8 @@ def test_connect_work_and_go_back(app, server):
     desc.input("Tags on the lab server, checked [pytest]").run()
     app.button(key="md_save").click().run()
     assert remote.get_table_metadata("served_tags")["description"] == (
-        "Tags on the lab server, checked [pytest]")
+        "Tags on the lab server, checked [pytest]"
+    )
 
     app.sidebar.radio(key="sb_engine").set_value("Embedded (this computer)").run()
     assert app.session_state["anno_connection"].embedded

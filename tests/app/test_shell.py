@@ -97,17 +97,23 @@ def _imports(path) -> set[str]:
 
 def test_pages_reach_anno_core_only_through_ui_client():
     files = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]
-    offenders = {str(f.relative_to(ROOT)): _imports(f) & FORBIDDEN for f in files
-                 if f.name != "client.py" or f.parent.name != "ui"}
+    offenders = {
+        str(f.relative_to(ROOT)): _imports(f) & FORBIDDEN
+        for f in files
+        if f.name != "client.py" or f.parent.name != "ui"
+    }
     assert {f: bad for f, bad in offenders.items() if bad} == {}
     assert "anno_core" in _imports(ROOT / "ui" / "client.py")
 
 
 def test_anno_core_dashboard_modules_do_not_import_streamlit():
-    code = ("import sys, anno_core, anno_core.preview, anno_core.templates; "
-            "print('streamlit' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    code = (
+        "import sys, anno_core, anno_core.preview, anno_core.templates; "
+        "print('streamlit' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -123,8 +129,14 @@ def test_no_remote_fonts_or_telemetry_configured():
 def test_details_from_a_cave_server_are_shown_without_guessing():
     from ui import widgets as w
 
-    cave = {"created": "2023-01-05 10:11:12.5", "last_modified": None, "live_count": None,
-            "total_count": 12, "can_edit_metadata": None, "can_delete": False}
+    cave = {
+        "created": "2023-01-05 10:11:12.5",
+        "last_modified": None,
+        "live_count": None,
+        "total_count": 12,
+        "can_edit_metadata": None,
+        "can_delete": False,
+    }
     assert w.when(cave["created"]) == "2023-01-05 10:11"
     assert w.when(cave["last_modified"]) == "unknown" and w.when("None") == "unknown"
     assert w.rows_of(cave) == 12  # CAVE counts every row; that count stands in

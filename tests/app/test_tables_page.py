@@ -15,11 +15,24 @@ SCARY = "<script>alert('x')</script> **not bold** [link](http://x.org) :red[no] 
 
 @pytest.fixture
 def two_tables(client):
-    client.create_table("cells", "cell_type_local", SCARY, [4, 4, 40],
-                        notice_text="Being proofread: do not use before June.")
-    client.post_annotation("cells", [
-        {"pt": {"position": [i, 2 * i, 3]}, "classification_system": "classical",
-         "cell_type": "basket" if i % 2 else "pyramidal"} for i in range(30)])
+    client.create_table(
+        "cells",
+        "cell_type_local",
+        SCARY,
+        [4, 4, 40],
+        notice_text="Being proofread: do not use before June.",
+    )
+    client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {"position": [i, 2 * i, 3]},
+                "classification_system": "classical",
+                "cell_type": "basket" if i % 2 else "pyramidal",
+            }
+            for i in range(30)
+        ],
+    )
     client.create_table("syn", "synapse", "Synapses [pytest]", [8, 8, 40])
     client.post_annotation("syn", [synapse(i) for i in range(5)])
     return client
@@ -71,8 +84,7 @@ def test_selected_table_shows_metadata_notice_rows_and_points(app, two_tables):
     spec = _deck(app)
     assert spec["views"][0]["@@type"] == "OrbitView"
     assert "mapStyle" not in spec
-    points = [p for layer in spec["layers"] if layer["id"] == "points-0"
-              for p in layer["data"]]
+    points = [p for layer in spec["layers"] if layer["id"] == "points-0" for p in layer["data"]]
     assert len(points) == 30
     assert any("30 of 30 points drawn" in c.value for c in app.caption)
 
@@ -91,23 +103,30 @@ def test_table_with_several_points_offers_a_choice(app, two_tables):
     rerun(app)
     app.selectbox(key="tables_pick").select("syn").run()
     assert app.selectbox(key="tables_point").options == [
-        "ctr_pt_position", "post_pt_position", "pre_pt_position"]
+        "ctr_pt_position",
+        "post_pt_position",
+        "pre_pt_position",
+    ]
     app.selectbox(key="tables_point").select("pre_pt_position").run()
-    points = [p for layer in _deck(app)["layers"] if layer["id"] == "points-0"
-              for p in layer["data"]]
+    points = [
+        p for layer in _deck(app)["layers"] if layer["id"] == "points-0" for p in layer["data"]
+    ]
     assert len(points) == 5
 
 
 def test_reference_table_says_it_has_no_positions(app, two_tables):
-    two_tables.create_table("ref", "cell_type_reference", "refs [pytest]", [1, 1, 1],
-                            reference_table="cells")
-    two_tables.post_annotation("ref", [{"target_id": 1, "classification_system": "c",
-                                        "cell_type": "x"}])
+    two_tables.create_table(
+        "ref", "cell_type_reference", "refs [pytest]", [1, 1, 1], reference_table="cells"
+    )
+    two_tables.post_annotation(
+        "ref", [{"target_id": 1, "classification_system": "c", "cell_type": "x"}]
+    )
     rerun(app)
     app.selectbox(key="tables_pick").select("ref").run()
     assert alerts(app, "info") == [
         "Rows of schema 'cell_type_reference' have no positions: each one annotates a row "
-        "of table 'cells'."]
+        "of table 'cells'."
+    ]
     assert not app.get("deck_gl_json_chart")
 
 
@@ -121,8 +140,9 @@ def test_unreadable_table_is_listed_but_its_rows_are_not_shown(app, make_client)
     owner = make_client()
     owner.backend.users.add("alice")
     alice = make_client(user="alice")
-    alice.create_table("secret", "bound_tag", "private tags [pytest]", [4, 4, 40],
-                       read_permission="PRIVATE")
+    alice.create_table(
+        "secret", "bound_tag", "private tags [pytest]", [4, 4, 40], read_permission="PRIVATE"
+    )
     alice.post_annotation("secret", [{"pt": {"position": [1, 2, 3]}, "tag": "t"}])
     owner.backend.users.add("bob")
     rerun(app)
@@ -131,7 +151,8 @@ def test_unreadable_table_is_listed_but_its_rows_are_not_shown(app, make_client)
     assert listing["live rows"].isna().tolist() == [True]
     assert app.caption[0].value.endswith("Empty row counts: you may not read that table.")
     assert alerts(app, "info")[0].startswith(
-        "You may not read this table's rows: its read permission is PRIVATE")
+        "You may not read this table's rows: its read permission is PRIVATE"
+    )
     assert not app.get("deck_gl_json_chart")
     assert not app.get("page_link")  # bob may not edit alice's metadata: no link offered
 
@@ -148,8 +169,9 @@ def test_reruns_send_the_same_deck(app, two_tables):
     first = app.get("deck_gl_json_chart")[0].proto.json
     app.text_input(key="tables_filter").input("cell").run()  # an unrelated rerun
     assert app.get("deck_gl_json_chart")[0].proto.json == first
-    two_tables.post_annotation("cells", [{"pt": {"position": [5, 5, 5]},
-                                          "classification_system": "c", "cell_type": "new"}])
+    two_tables.post_annotation(
+        "cells", [{"pt": {"position": [5, 5, 5]}, "classification_system": "c", "cell_type": "new"}]
+    )
     rerun(app)  # the table changed: the cached deck is rebuilt
     assert app.get("deck_gl_json_chart")[0].proto.json != first
     assert any("31 of 31 points drawn" in c.value for c in app.caption)

@@ -18,14 +18,18 @@ def test_synapse_template():
     assert csv_template("synapse") == (
         "ctr_pt_position_x,ctr_pt_position_y,ctr_pt_position_z,"
         "post_pt_position_x,post_pt_position_y,post_pt_position_z,"
-        "pre_pt_position_x,pre_pt_position_y,pre_pt_position_z,size\n")
+        "pre_pt_position_x,pre_pt_position_y,pre_pt_position_z,size\n"
+    )
 
 
 def test_required_fields_come_first_and_auto_filled_ones_are_left_out():
     cols = template_columns("bound_tag_user")
     assert cols == ["pt_position_x", "pt_position_y", "pt_position_z", "tag"]
     assert template_columns("cell_type_reference") == [
-        "cell_type", "classification_system", "target_id"]
+        "cell_type",
+        "classification_system",
+        "target_id",
+    ]
 
 
 @pytest.mark.parametrize("schema", schema_names())

@@ -50,8 +50,9 @@ def _deck(app: AppTest) -> dict:
 
 def _tables(app: AppTest, *columns: str) -> list:
     """Dataframes shown whose first columns are ``columns``, in page order."""
-    return [d.value for d in app.dataframe
-            if list(d.value.columns)[:len(columns)] == list(columns)]
+    return [
+        d.value for d in app.dataframe if list(d.value.columns)[: len(columns)] == list(columns)
+    ]
 
 
 def _layer(spec: dict, layer_id: str) -> dict:
@@ -83,10 +84,22 @@ def syn(client):
 def cells(client):
     client.create_table("cells", "cell_type_local", "cells [pytest]", [4, 4, 40])
     rng = np.random.default_rng(3)
-    ids = client.post_annotation("cells", [
-        {"pt": {"position": [float(v) for v in rng.uniform([160_000, 100_000, 16_000],
-                                                           [250_000, 200_000, 27_000])]},
-         "classification_system": "classical", "cell_type": "pyramidal"} for _ in range(30)])
+    ids = client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {
+                    "position": [
+                        float(v)
+                        for v in rng.uniform([160_000, 100_000, 16_000], [250_000, 200_000, 27_000])
+                    ]
+                },
+                "classification_system": "classical",
+                "cell_type": "pyramidal",
+            }
+            for _ in range(30)
+        ],
+    )
     return client, ids
 
 
@@ -95,8 +108,11 @@ def test_without_a_file_the_page_offers_examples_a_template_and_create(app, syn)
     assert app.selectbox(key="up_table").value == "syn"
     assert [p.proto.page for p in app.get("page_link")] == ["create_table"]
     assert app.selectbox(key="up_example").options == [
-        "synapses_4x4x40.csv", "cell_types_split_xyz.csv", "tags_excel_semicolon.csv",
-        "synapses_broken.csv"]
+        "synapses_4x4x40.csv",
+        "cell_types_split_xyz.csv",
+        "tags_excel_semicolon.csv",
+        "synapses_broken.csv",
+    ]
     assert alerts(app, "info")[0].startswith("Drop a CSV file above, or try an example.")
     assert "up_template" in [b.key for b in app.get("download_button")]
 
@@ -108,10 +124,12 @@ def test_a_dropped_file_is_mapped_checked_and_drawn(app, syn):
     assert _box(app, "size").value == "size"
     assert _box(app, "id").value == "(no column)"
     assert [s.value for s in app.success] == [
-        "All 240 rows are valid, with 1 warning to read; ready to upload\\."]
+        "All 240 rows are valid, with 1 warning to read; ready to upload\\."
+    ]
     counts = _tables(app, "problem")[0]
     assert counts[["problem", "severity", "rows"]].values.tolist() == [
-        ["column not used", "warning", 1]]
+        ["column not used", "warning", 1]
+    ]
     spec = _deck(app)
     assert [v["@@type"] for v in spec["views"]] == ["OrbitView"]
     assert "mapStyle" not in spec and "http" not in charts_json(app)
@@ -145,16 +163,17 @@ def test_colours_legend_existing_points_and_vocabulary_warnings(app, cells):
     assert sum(len(layer["data"]) for layer in coloured) == 60
     assert _layer(spec, "points-0")["getFillColor"] == [0, 114, 178]
     legend = _tables(app, "colour", "value", "rows")[0]
-    assert legend["value"].iloc[0] == "pyramidal" and legend["value"].iloc[-1] == \
-        "already in the table"
+    assert (
+        legend["value"].iloc[0] == "pyramidal"
+        and legend["value"].iloc[-1] == "already in the table"
+    )
     assert legend["rows"].iloc[-1] == 30
     warnings = _tables(app, "line", "column", "value", "message")[-1]
     unknown = warnings[warnings["column"] == "cell_type"]
     assert unknown["line"].tolist() == [9, 25, 43, 54]
     assert unknown["value"].tolist() == ["pyramidial", "L5 ET", "PyC", "Basket cell"]
     _box(app, "Colour by a column of your file").select("(one colour)").run()
-    assert [layer["id"] for layer in _deck(app)["layers"]] == ["bounds", "existing",
-                                                               "points-0"]
+    assert [layer["id"] for layer in _deck(app)["layers"]] == ["bounds", "existing", "points-0"]
     assert client.get_annotation_count("cells") == 30
 
 
@@ -164,17 +183,29 @@ def test_a_broken_file_lists_its_problems_marks_them_red_and_stores_nothing(app,
     assert alerts(app)[0].startswith("5 of 12 rows have problems")
     problems = _tables(app, "line", "column", "value", "message")[0]
     assert problems["line"].tolist() == [4, 6, 8, 10, 12]
-    assert problems["column"].tolist() == ["post_pt_position", "size", "pre_pt_position",
-                                           "size", "ctr_pt_position"]
+    assert problems["column"].tolist() == [
+        "post_pt_position",
+        "size",
+        "pre_pt_position",
+        "size",
+        "ctr_pt_position",
+    ]
     assert problems["value"].tolist()[1:3] == ["12O", "[180187, 144031]"]
     assert "decimal comma" in problems["message"].tolist()[3]
     counts = _tables(app, "problem")[0]
     assert dict(zip(counts["problem"], counts["rows"], strict=True)) == {
-        "not a number": 2, "position is not 3 numbers": 2, "empty required cell": 1}
+        "not a number": 2,
+        "position is not 3 numbers": 2,
+        "empty required cell": 1,
+    }
     marked = _layer(_deck(app), "marked")
     assert marked["getFillColor"] == [220, 38, 38]
-    assert [p["t"].split("\n")[0] for p in marked["data"]] == ["line: 4", "line: 6",
-                                                              "line: 8", "line: 10"]
+    assert [p["t"].split("\n")[0] for p in marked["data"]] == [
+        "line: 4",
+        "line: 6",
+        "line: 8",
+        "line: 10",
+    ]
     assert app.button(key="up_submit").disabled
     assert "Fix the problems listed in step 5 first" in " ".join(c.value for c in app.caption)
     assert syn.get_annotation_count("syn") == 0
@@ -183,9 +214,11 @@ def test_a_broken_file_lists_its_problems_marks_them_red_and_stores_nothing(app,
 def test_a_refused_file_says_why_and_offers_no_upload(app, syn):
     open_page(app, "upload")
     _drop(app, "**cells**.csv", (BAD / "03_xlsx_renamed.csv").read_bytes())
-    assert alerts(app) == ["The file '**cells**.csv' is not a CSV text file: it is a zip "
-                           "archive (an Excel .xlsx workbook is one). Open it in its program "
-                           "and export the sheet as 'CSV UTF-8'."]
+    assert alerts(app) == [
+        "The file '**cells**.csv' is not a CSV text file: it is a zip "
+        "archive (an Excel .xlsx workbook is one). Open it in its program "
+        "and export the sheet as 'CSV UTF-8'."
+    ]
     assert any("\\*\\*cells\\*\\*" in m.value for m in app.markdown)  # the name, escaped
     assert "up_submit" not in _buttons(app)
     assert syn.get_annotation_count("syn") == 0
@@ -197,8 +230,7 @@ def test_upload_runs_in_the_background_and_a_second_submit_stores_nothing(app, s
     app.button(key="up_submit").click().run()
     assert "up_submit" not in _buttons(app)  # no second click while it runs
     _until_finished(app)
-    assert alerts(app, "success") == [
-        "Stored 240 new annotations in table 'syn', ids 1 to 240."]
+    assert alerts(app, "success") == ["Stored 240 new annotations in table 'syn', ids 1 to 240."]
     rows = _tables(app, "line", "id")[-1]
     assert rows[["line", "id", "size"]].values.tolist()[:2] == [[2, 1, "369"], [3, 2, "235"]]
     assert "up_result_download" in [b.key for b in app.get("download_button")]
@@ -216,7 +248,8 @@ def test_upload_runs_in_the_background_and_a_second_submit_stores_nothing(app, s
     rerun(app)
     assert alerts(app, "success")[0].startswith(
         "This file was uploaded to this table before, so nothing was stored again. It "
-        "stored 240 new annotations in table 'syn', ids 1 to 240.")
+        "stored 240 new annotations in table 'syn', ids 1 to 240."
+    )
     assert "up_submit" not in _buttons(app)
     assert syn.get_annotation_count("syn") == 240
     app.button(key="up_another").click().run()
@@ -252,11 +285,13 @@ def test_a_double_submit_starts_one_upload():
 def test_update_mode_previews_changes_and_sends_only_changed_rows(app, cells):
     client, ids = cells
     before = client.get_annotation(  # positions as stored, in the table's voxels
-        "cells", ids[:3])
+        "cells", ids[:3]
+    )
     body = "id,x,y,z,cell_type,classification_system\n" + "".join(
         f"{r['id']},{r['pt_position'][0]:.17g},{r['pt_position'][1]:.17g},"
         f"{r['pt_position'][2]:.17g},{'basket' if i == 1 else 'pyramidal'},classical\n"
-        for i, r in enumerate(before))
+        for i, r in enumerate(before)
+    )
     open_page(app, "upload")
     _drop(app, "fix.csv", body.encode())
     mode = app.radio[0]
@@ -264,9 +299,9 @@ def test_update_mode_previews_changes_and_sends_only_changed_rows(app, cells):
     assert _box(app, "id").value == "id"
     changes = _tables(app, "line", "id", "field", "old", "new")[0]
     assert changes[["line", "id", "field", "old", "new"]].values.tolist() == [
-        [3, ids[1], "cell_type", "pyramidal", "basket"]]
-    assert any("2 rows are the same as stored and are not sent" in a
-               for a in alerts(app, "info"))
+        [3, ids[1], "cell_type", "pyramidal", "basket"]
+    ]
+    assert any("2 rows are the same as stored and are not sent" in a for a in alerts(app, "info"))
     assert app.button(key="up_submit").label == "Update 1 annotation in table cells"
     app.button(key="up_submit").click().run()
     _until_finished(app)
@@ -294,8 +329,7 @@ def test_voxels_read_as_nm_are_named_and_fixed_with_one_click(app, cells):
 
 
 def test_a_mapping_is_changed_per_field_and_survives_a_page_switch(app, syn):
-    body = ("Pre X,Pre Y,Pre Z,post,centre,Size (nm)\n"
-            '10,20,3,"[11, 21, 3]","10.5 20.5 3",120\n')
+    body = 'Pre X,Pre Y,Pre Z,post,centre,Size (nm)\n10,20,3,"[11, 21, 3]","10.5 20.5 3",120\n'
     open_page(app, "upload")
     _drop(app, "renamed.csv", body.encode())
     assert _box(app, "pre_pt_position (required)").value == "(no column)"
@@ -312,8 +346,9 @@ def test_a_mapping_is_changed_per_field_and_survives_a_page_switch(app, syn):
     assert app.button(key="up_submit").label == "Upload 1 row to table syn"
     app.button(key="up_submit").click().run()
     _until_finished(app)
-    (row,) = syn.query_annotations("syn")[["pre_pt_position_x", "post_pt_position_y",
-                                           "size"]].values.tolist()
+    (row,) = syn.query_annotations("syn")[
+        ["pre_pt_position_x", "post_pt_position_y", "size"]
+    ].values.tolist()
     assert row == [10, 21, 120]
 
 
@@ -364,8 +399,10 @@ def test_an_excel_export_with_semicolons_and_a_bom_is_read(app, client):
     open_page(app, "upload")
     _example(app, "tags_excel_semicolon.csv")
     assert any("read as utf-8-sig with semicolon delimiters" in c.value for c in app.caption)
-    assert _box(app, "pt_position (required)").value == \
-        "Position X, Position Y, Position Z (x, y, z columns)"
+    assert (
+        _box(app, "pt_position (required)").value
+        == "Position X, Position Y, Position Z (x, y, z columns)"
+    )
     assert _box(app, "tag (required)").value == "Tag"
     assert alerts(app, "success")[0].startswith("All 25 rows are valid")
     app.button(key="up_submit").click().run()
@@ -377,16 +414,23 @@ def test_an_excel_export_with_semicolons_and_a_bom_is_read(app, client):
 def test_rows_that_annotate_another_table_have_no_points_but_are_checked(app, client):
     client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
     (tid,) = client.post_annotation("tags", {"pt": {"position": [1, 2, 3]}, "tag": "a"})
-    client.create_table("types", "cell_type_reference", "types [pytest]", [4, 4, 40],
-                        reference_table="tags")
+    client.create_table(
+        "types", "cell_type_reference", "types [pytest]", [4, 4, 40], reference_table="tags"
+    )
     open_page(app, "upload")
     app.selectbox(key="up_table").select("types").run()
-    _drop(app, "types.csv", f"target_id,classification_system,cell_type\n{tid},classical,"
-                            "basket\n999,classical,sst\n".encode())
+    _drop(
+        app,
+        "types.csv",
+        f"target_id,classification_system,cell_type\n{tid},classical,"
+        "basket\n999,classical,sst\n".encode(),
+    )
     problems = _tables(app, "line", "column", "value", "message")[0]
     assert problems[["line", "column", "value"]].values.tolist() == [[3, "target_id", "999"]]
-    assert "Rows of this schema have no positions: each one annotates a row of table " \
-           "'tags'." in alerts(app, "info")
+    assert (
+        "Rows of this schema have no positions: each one annotates a row of table "
+        "'tags'." in alerts(app, "info")
+    )
     assert not app.get("deck_gl_json_chart")
     assert app.button(key="up_submit").disabled
 
@@ -399,15 +443,19 @@ def test_a_volume_without_tables_points_to_create_table(app):
 
 def test_column_names_and_values_from_the_file_stay_plain_text(app, client):
     client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
-    body = ('x,y,z,<script>alert(1)</script>,**tag** [link](http://x.org)\n'
-            '1,2,3,<b>bold</b>,:red[no]\n')
+    body = (
+        "x,y,z,<script>alert(1)</script>,**tag** [link](http://x.org)\n1,2,3,<b>bold</b>,:red[no]\n"
+    )
     open_page(app, "upload")
     _drop(app, "<img src=x>.csv", body.encode())
     (error,) = alerts(app)
     assert "the required field 'tag' has no column" in error
     assert "'<script>alert(1)</script>'" in error  # as typed, once unescaped
-    shown = [m.value for m in app.markdown] + [e.value for e in app.error] + \
-        [c.value for c in app.caption]
+    shown = (
+        [m.value for m in app.markdown]
+        + [e.value for e in app.error]
+        + [c.value for c in app.caption]
+    )
     unescaped = re.compile(r"(?<!\\)<|(?<!\\)\[link")  # what Markdown would act on
     assert [v for v in shown if unescaped.search(v)] == []
     assert any("\\<img src=x\\>" in v for v in shown)  # the file name, escaped

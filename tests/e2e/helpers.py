@@ -15,10 +15,12 @@ TIMEOUT = 20_000
 def wait_idle(page: Page, delay_ms: int = 150) -> None:
     """Wait until the app is connected and its script is not running."""
     page.wait_for_timeout(delay_ms)
-    page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']",
-                           timeout=TIMEOUT)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=TIMEOUT)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=TIMEOUT
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=TIMEOUT
+    )
     page.wait_for_timeout(delay_ms)
 
 
@@ -83,7 +85,8 @@ def shot(page: Page, name: str) -> None:
     # Streamlit scrolls inside its main section: grow the window to show the whole page.
     height = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll("
-        "'[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))")
+        "'[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))"
+    )
     page.set_viewport_size({"width": size["width"], "height": min(max(height, 600), 8000)})
     page.wait_for_timeout(600)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

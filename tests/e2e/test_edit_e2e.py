@@ -13,8 +13,14 @@ from playwright.sync_api import Page, expect
 
 from .helpers import click, goto_page, shot, wait_idle
 
-TYPES = ["pyramidal", "basket", "<script>window.pwned = 1</script>", "chandelier",
-         "martinotti", "basket"]
+TYPES = [
+    "pyramidal",
+    "basket",
+    "<script>window.pwned = 1</script>",
+    "chandelier",
+    "martinotti",
+    "basket",
+]
 HEADER, ROW = 36, 35  # glide-data-grid's header and row heights in Streamlit
 DELETE_WIDTH = 75  # the Delete column is width="small"
 COLUMNS = ["delete", "id", "cell_type", "classification_system", "pt_position_x"]
@@ -23,11 +29,24 @@ COLUMNS = ["delete", "id", "cell_type", "classification_system", "pt_position_x"
 @pytest.fixture(scope="module")
 def table(app_server):
     client = app_server.client()
-    client.create_table("l23_cells", "cell_type_local", "Layer 2/3 cells [pytest]",
-                        [4, 4, 40], write_permission="PUBLIC")
-    client.post_annotation("l23_cells", [
-        {"pt": {"position": [100 + 10 * i, 200 + 5 * i, 30 + i]},
-         "classification_system": "aibs", "cell_type": t} for i, t in enumerate(TYPES)])
+    client.create_table(
+        "l23_cells",
+        "cell_type_local",
+        "Layer 2/3 cells [pytest]",
+        [4, 4, 40],
+        write_permission="PUBLIC",
+    )
+    client.post_annotation(
+        "l23_cells",
+        [
+            {
+                "pt": {"position": [100 + 10 * i, 200 + 5 * i, 30 + i]},
+                "classification_system": "aibs",
+                "cell_type": t,
+            }
+            for i, t in enumerate(TYPES)
+        ],
+    )
     return "l23_cells"
 
 
@@ -49,8 +68,7 @@ def _type_into(page: Page, column: str, row: int, text: str) -> None:
     for _ in range(COLUMNS.index(column) - 1):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")  # opens the cell's editor, as a double-click does
-    page.wait_for_function("() => ['TEXTAREA', 'INPUT'].includes("
-                           "document.activeElement?.tagName)")
+    page.wait_for_function("() => ['TEXTAREA', 'INPUT'].includes(document.activeElement?.tagName)")
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.wait_for_function("t => document.activeElement?.value === t", arg=text)
@@ -77,18 +95,23 @@ def test_edit_a_cell_delete_a_row_confirm_and_read_the_history(page, app_server,
     _type_into(page, "pt_position_x", 4, "777")
     _tick_delete(page, 3)
     assert _cell(page, "delete", 3) == "true"
-    expect(page.get_by_text("Not saved yet: 2 changed values in 2 rows, 1 row to delete.")
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Not saved yet: 2 changed values in 2 rows, 1 row to delete.")
+    ).to_be_visible()
     expect(page.get_by_label("Annotation ids", exact=True)).to_be_disabled()  # view locked
     shot(page, "edit")
     assert client.get_annotation_count(table) == 6  # nothing stored yet
 
     click(page, "Save changes")
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_text("2 annotations will be updated: each gets a new id and its "
-                              "old version is kept as superseded", exact=False)).to_be_visible()
-    expect(dialog.get_by_text("1 annotation will be marked deleted", exact=False)
-           ).to_be_visible()
+    expect(
+        dialog.get_by_text(
+            "2 annotations will be updated: each gets a new id and its "
+            "old version is kept as superseded",
+            exact=False,
+        )
+    ).to_be_visible()
+    expect(dialog.get_by_text("1 annotation will be marked deleted", exact=False)).to_be_visible()
     shot(page, "edit_confirm")
     dialog.get_by_role("button", name="Yes, save").click()
     wait_idle(page, 300)
@@ -110,8 +133,9 @@ def test_edit_a_cell_delete_a_row_confirm_and_read_the_history(page, app_server,
     page.get_by_role("tab", name="History of one annotation").click()
     wait_idle(page)
     expect(page.get_by_label("Annotation id", exact=True)).to_have_value("7")
-    expect(page.get_by_text("Annotation 7 has 2 versions, oldest first.", exact=False)
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Annotation 7 has 2 versions, oldest first.", exact=False)
+    ).to_be_visible()
     expect(page.get_by_text("Replaced by annotation 7.")).to_be_visible()
     expect(page.get_by_text("In use (live).", exact=True)).to_be_visible()
     shot(page, "edit_history")

@@ -20,8 +20,7 @@ DESCRIPTION = f"Layer 2/3 cells by hand. {SCARY}"
 
 
 def test_empty_volume_invites_to_create_a_table(page, app_server):
-    expect(page.get_by_text("No tables in aligned volume 'local' yet: create one.")
-           ).to_be_visible()
+    expect(page.get_by_text("No tables in aligned volume 'local' yet: create one.")).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(str(Path(app_server.data_dir).resolve()))).to_be_visible()
     expect(sidebar.get_by_label("Act as", exact=True)).to_have_value("admin (admin)")
@@ -42,19 +41,20 @@ def test_create_a_table_through_the_form(page, app_server, tmp_path):
     assert saved.read_text() == csv_template("cell_type_local")
 
     fill(page, "Table name", "Bad Name")
-    expect(page.get_by_text("The table name 'Bad Name' is not allowed", exact=False)
-           ).to_be_visible()
+    expect(
+        page.get_by_text("The table name 'Bad Name' is not allowed", exact=False)
+    ).to_be_visible()
     fill(page, "Table name", "l23_cells")
     expect(page.get_by_text("'l23_cells' is free.")).to_be_visible()
     fill(page, "Description", DESCRIPTION)
     page.get_by_text("8, 8, 40 nm", exact=True).click()
     wait_idle(page)
-    expect(page.get_by_text("One unit is 8 nm in x, 8 nm in y and 40 nm in z", exact=False)
-           ).to_be_visible()
+    expect(
+        page.get_by_text("One unit is 8 nm in x, 8 nm in y and 40 nm in z", exact=False)
+    ).to_be_visible()
     fill(page, "Notice", "Being proofread: do not use before June.")
     click(page, "Review and create")
-    confirm = page.get_by_test_id("stVerticalBlock").filter(
-        has_text="Check before creating.").last
+    confirm = page.get_by_test_id("stVerticalBlock").filter(has_text="Check before creating.").last
     expect(confirm.get_by_text("Voxel resolution: 8, 8, 40 nm", exact=False)).to_be_visible()
     assert app_server.client().get_tables() == []  # nothing stored before confirming
     shot(page, "create_table")
@@ -72,8 +72,9 @@ def test_create_a_table_through_the_form(page, app_server, tmp_path):
 
 
 def test_the_table_is_listed_with_its_notice_and_plain_description(page, app_server):
-    expect(page.get_by_text("1 of 1 tables in aligned volume 'local'.", exact=False)
-           ).to_be_visible()
+    expect(
+        page.get_by_text("1 of 1 tables in aligned volume 'local'.", exact=False)
+    ).to_be_visible()
     expect(page.get_by_label("Open a table", exact=True)).to_have_value("l23_cells")
     expect(page.get_by_text("Notice from the table's owner")).to_be_visible()
     expect(page.get_by_text("Being proofread: do not use before June.")).to_be_visible()
@@ -90,10 +91,19 @@ def test_rows_and_points_in_3d(page, app_server):
     client = app_server.client()
     rng = np.random.default_rng(0)
     kinds = ["pyramidal", "basket", "martinotti", "chandelier"]
-    client.post_annotation("l23_cells", [
-        {"pt": {"position": [float(v) for v in rng.uniform([2e4, 1e4, 1e3], [4e4, 3e4, 2e3])]},
-         "classification_system": "classical", "cell_type": kinds[i % 4]}
-        for i in range(2_000)])
+    client.post_annotation(
+        "l23_cells",
+        [
+            {
+                "pt": {
+                    "position": [float(v) for v in rng.uniform([2e4, 1e4, 1e3], [4e4, 3e4, 2e3])]
+                },
+                "classification_system": "classical",
+                "cell_type": kinds[i % 4],
+            }
+            for i in range(2_000)
+        ],
+    )
     page.reload()
     wait_idle(page)
     expect(page.get_by_text("The first 20 of 2,000 live rows", exact=False)).to_be_visible()
@@ -118,8 +128,7 @@ def test_change_the_metadata(page, app_server):
     wait_idle(page)
     shot(page, "metadata")
     click(page, "Save changes")
-    expect(page.get_by_text("Saved: description, notice text, write permission.")
-           ).to_be_visible()
+    expect(page.get_by_text("Saved: description, notice text, write permission.")).to_be_visible()
     meta = app_server.client().get_table_metadata("l23_cells")
     assert meta["description"] == "Layer 2/3 cells, proofread. Ask agnes@lab.org."
     assert meta["notice_text"] is None
@@ -139,6 +148,5 @@ def test_delete_a_table_with_its_typed_name(page, app_server):
     fill(page, "Type the table's name to confirm", "old_tags")
     expect(delete).to_be_enabled()
     click(page, "Delete table")
-    expect(page.get_by_text("Table 'old_tags' is deleted; its rows are kept.")
-           ).to_be_visible()
+    expect(page.get_by_text("Table 'old_tags' is deleted; its rows are kept.")).to_be_visible()
     assert client.get_tables() == ["l23_cells"]

@@ -44,19 +44,18 @@ def _open_upload(page: Page, table: str) -> None:
 def tables(app_server):
     client = app_server.client()
     client.create_table("syn", "synapse", "Synapses by hand [e2e]", [4, 4, 40])
-    client.create_table("big", "synapse", "A million-row table in the making [e2e]",
-                        [4, 4, 40])
+    client.create_table("big", "synapse", "A million-row table in the making [e2e]", [4, 4, 40])
     return client
 
 
-def test_drop_a_csv_see_the_report_and_points_then_upload(page, app_server, tables,
-                                                          tmp_path):
+def test_drop_a_csv_see_the_report_and_points_then_upload(page, app_server, tables, tmp_path):
     page.reload()
     wait_idle(page)
     _open_upload(page, "syn")
     _drop(page, EXAMPLES / "synapses_4x4x40.csv")
-    expect(page.get_by_text("All 240 rows are valid, with 1 warning to read; ready to "
-                            "upload.")).to_be_visible()
+    expect(
+        page.get_by_text("All 240 rows are valid, with 1 warning to read; ready to upload.")
+    ).to_be_visible()
     expect(_cell(page, "column not used")).to_be_attached()  # in the counts table
     chart = page.get_by_test_id("stDeckGlJsonChart")
     expect(chart.locator("canvas").first).to_be_visible()
@@ -66,8 +65,9 @@ def test_drop_a_csv_see_the_report_and_points_then_upload(page, app_server, tabl
     assert tables.get_annotation_count("syn") == 0
 
     page.get_by_role("button", name="Upload 240 rows to table syn").click()
-    expect(page.get_by_text("Stored 240 new annotations in table 'syn', ids 1 to 240."
-                            )).to_be_visible(timeout=30_000)
+    expect(
+        page.get_by_text("Stored 240 new annotations in table 'syn', ids 1 to 240.")
+    ).to_be_visible(timeout=30_000)
     wait_idle(page)
     shot(page, "upload_done")
     stored = tables.query_annotations("syn", limit=1000)
@@ -94,8 +94,7 @@ def test_a_bad_csv_shows_its_errors_and_stores_nothing(page, app_server, tables,
     expect(page.get_by_text("First 5 of 5 problems")).to_be_visible()
     expect(_cell(page, "12O")).to_be_attached()  # the value, in the problems table
     expect(page.get_by_role("button", name="Upload 12 rows to table syn")).to_be_disabled()
-    expect(page.get_by_text("Fix the problems listed in step 5 first", exact=False)
-           ).to_be_visible()
+    expect(page.get_by_text("Fix the problems listed in step 5 first", exact=False)).to_be_visible()
     expect(page.get_by_text("4 of 4 marked rows in red", exact=False)).to_be_visible()
     shot(page, "upload_errors")
     with page.expect_download() as download:
@@ -110,8 +109,7 @@ def test_a_bad_csv_shows_its_errors_and_stores_nothing(page, app_server, tables,
 
 def _big_csv(path: Path, rows: int) -> Path:
     rng = np.random.default_rng(11)
-    centre = rng.integers([150_000, 100_000, 15_000], [250_000, 200_000, 27_000],
-                          size=(rows, 3))
+    centre = rng.integers([150_000, 100_000, 15_000], [250_000, 200_000, 27_000], size=(rows, 3))
     cols = {}
     for p in ("pre_pt", "post_pt", "ctr_pt"):
         jitter = rng.integers(-40, 40, size=(rows, 3))
@@ -126,8 +124,9 @@ def test_a_reload_mid_upload_stores_every_row_once(page, app_server, tables, tmp
     big = _big_csv(tmp_path / "big_synapses.csv", BIG_ROWS)
     _open_upload(page, "big")
     _drop(page, big)
-    expect(page.get_by_text(f"100,000 of {BIG_ROWS:,} points drawn", exact=False)
-           ).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"100,000 of {BIG_ROWS:,} points drawn", exact=False)).to_be_visible(
+        timeout=60_000
+    )
     # Another process writing to the database holds its write lock (as SQLite does for
     # every writer): our upload checks its rows and then waits to write, so the reload
     # below lands mid-upload every time, however fast the machine.
@@ -145,16 +144,17 @@ def test_a_reload_mid_upload_stores_every_row_once(page, app_server, tables, tmp
         expect(running.first).to_be_visible()
         _open_upload(page, "big")
         _drop(page, big)  # the same file again: its upload is found, never started twice
-        expect(page.get_by_text("The upload runs on the server", exact=False)
-               ).to_be_visible()
-        expect(page.get_by_role("button", name=re.compile("^Upload .* rows to table big"))
-               ).to_have_count(0)
+        expect(page.get_by_text("The upload runs on the server", exact=False)).to_be_visible()
+        expect(
+            page.get_by_role("button", name=re.compile("^Upload .* rows to table big"))
+        ).to_have_count(0)
         shot(page, "upload_running")
         assert tables.get_annotation_count("big") == 0
     finally:
         other_writer.execute("ROLLBACK")
         other_writer.close()
-    expect(page.get_by_text(f"Stored {BIG_ROWS:,} new annotations in table 'big'",
-                            exact=False)).to_be_visible(timeout=120_000)
+    expect(
+        page.get_by_text(f"Stored {BIG_ROWS:,} new annotations in table 'big'", exact=False)
+    ).to_be_visible(timeout=120_000)
     assert tables.get_annotation_count("big") == BIG_ROWS
     assert tables.get_live_count("big") == BIG_ROWS

@@ -92,8 +92,7 @@ def test_root_and_supervoxel_ids_posted_are_discarded(client, synapse_table):
     assert "pre_pt_root_id" not in row
 
 
-def test_user_provided_ids_are_kept_and_later_ids_continue_from_the_maximum(
-        client, synapse_table):
+def test_user_provided_ids_are_kept_and_later_ids_continue_from_the_maximum(client, synapse_table):
     assert client.post_annotation(synapse_table, [synapse(0, id=100), synapse(1)]) == [100, 101]
     assert client.post_annotation(synapse_table, [synapse(2)]) == [102]
     assert client.post_annotation(synapse_table, [synapse(3, id=50)]) == [50]
@@ -136,16 +135,21 @@ def test_updating_a_superseded_row_names_the_newer_id(client, synapse_table):
 def test_update_is_one_transaction(client, synapse_table):
     ids = client.post_annotation(synapse_table, [synapse(0), synapse(1)])
     with pytest.raises(ValidationFailed):
-        client.update_annotation(synapse_table, [
-            {"id": ids[0], "size": 1.0},
-            {"id": ids[1], "pre_pt": {"position": [1, 2]}},
-        ])
+        client.update_annotation(
+            synapse_table,
+            [
+                {"id": ids[0], "size": 1.0},
+                {"id": ids[1], "pre_pt": {"position": [1, 2]}},
+            ],
+        )
     with pytest.raises(AnnotationNotFound, match="999"):
-        client.update_annotation(synapse_table, [{"id": ids[0], "size": 1.0},
-                                                 {"id": 999, "size": 2.0}])
+        client.update_annotation(
+            synapse_table, [{"id": ids[0], "size": 1.0}, {"id": 999, "size": 2.0}]
+        )
     with pytest.raises(InvalidArgument, match="more than once"):
-        client.update_annotation(synapse_table, [{"id": ids[0], "size": 1.0},
-                                                 {"id": ids[0], "size": 2.0}])
+        client.update_annotation(
+            synapse_table, [{"id": ids[0], "size": 1.0}, {"id": ids[0], "size": 2.0}]
+        )
     with pytest.raises(InvalidArgument, match="no 'id'"):
         client.update_annotation(synapse_table, [{"size": 1.0}])
     rows = client.get_annotation(synapse_table, ids)
@@ -215,8 +219,9 @@ def test_integers_must_be_integral(client):
 
 def test_auto_user_id_fields_are_filled_from_the_acting_user(client):
     client.create_table("tags", "bound_tag_user", "d", [4, 4, 40])
-    [aid] = client.post_annotation("tags", [{"pt": {"position": [1, 2, 3]}, "tag": "a",
-                                             "user_id": 12345}])
+    [aid] = client.post_annotation(
+        "tags", [{"pt": {"position": [1, 2, 3]}, "tag": "a", "user_id": 12345}]
+    )
     assert client.get_annotation("tags", aid)[0]["user_id"] == client.whoami()["id"]
 
 
@@ -231,8 +236,16 @@ def test_text_round_trips_exactly(client):
     """Empty text stays empty, blanks stay null, and no character is mangled (COPY on PG)."""
     client.create_table("ft", "fly_cell_type_ext", "d", [4, 4, 40])
     tags = ["", "\\N", 'say "hi", ok', "tab\there", "line\nbreak", "back\\slash", "ü→∑"]
-    records = [{"pt": {"position": [i, 0, 0]}, "cell_type": t, "hemisphere": "L",
-                "driver_line": None, "synonym": t} for i, t in enumerate(tags)]
+    records = [
+        {
+            "pt": {"position": [i, 0, 0]},
+            "cell_type": t,
+            "hemisphere": "L",
+            "driver_line": None,
+            "synonym": t,
+        }
+        for i, t in enumerate(tags)
+    ]
     ids = client.post_annotation("ft", records)
     rows = client.get_annotation("ft", ids)
     assert [r["cell_type"] for r in rows] == tags
@@ -240,8 +253,7 @@ def test_text_round_trips_exactly(client):
     assert all(r["driver_line"] is None for r in rows)
 
 
-def test_a_repeated_update_with_its_upload_key_returns_the_stored_result(client,
-                                                                          synapse_table):
+def test_a_repeated_update_with_its_upload_key_returns_the_stored_result(client, synapse_table):
     [old] = client.post_annotation(synapse_table, [synapse()])
     vol = client.aligned_volume_name
     change = [{"id": old, "size": 2.0}]
@@ -256,34 +268,48 @@ def test_whole_numbers_beyond_64_bits_are_refused_not_wrapped(client, given):
     with pytest.raises(ValidationFailed, match="too large"):
         client.post_annotation("coreg", [{"pt": {"position": [1, 2, 3]}, "func_id": given}])
     with pytest.raises(ValidationFailed, match="at most 19 digits"):
-        client.post_annotation("coreg", [{"pt": {"position": [1, 2, 3]}, "func_id": 1,
-                                          "id": abs(given) if not isinstance(given, str)
-                                          else given}])
+        client.post_annotation(
+            "coreg",
+            [
+                {
+                    "pt": {"position": [1, 2, 3]},
+                    "func_id": 1,
+                    "id": abs(given) if not isinstance(given, str) else given,
+                }
+            ],
+        )
     assert client.get_annotation_count("coreg") == 0
 
 
 def test_big_whole_numbers_are_stored_exactly_even_as_text(client):
     client.create_table("coreg", "microns_func_coreg", "d", [4, 4, 40])
     big = 2**53 + 1  # the first whole number a float64 cannot hold
-    ids = client.post_annotation("coreg", [
-        {"pt": {"position": [1, 2, 3]}, "func_id": big, "id": str(big)},
-        {"pt": {"position": [1, 2, 3]}, "func_id": str(2**63 - 1)},
-    ])
+    ids = client.post_annotation(
+        "coreg",
+        [
+            {"pt": {"position": [1, 2, 3]}, "func_id": big, "id": str(big)},
+            {"pt": {"position": [1, 2, 3]}, "func_id": str(2**63 - 1)},
+        ],
+    )
     assert ids == [big, big + 1]
     rows = client.get_annotation("coreg", ids)
     assert [r["func_id"] for r in rows] == [big, 2**63 - 1]
 
 
-def test_upload_keys_answer_only_for_their_table_and_writers(make_client, client,
-                                                             synapse_table):
+def test_upload_keys_answer_only_for_their_table_and_writers(make_client, client, synapse_table):
     import pandas as pd
 
     from anno_core.errors import Conflict, PermissionDenied
     from anno_core.users import UserStore
 
     vol = client.aligned_volume_name
-    frame = pd.DataFrame({"pre_pt_position": [[1, 2, 3]], "post_pt_position": [[1, 2, 3]],
-                          "ctr_pt_position": [[1, 2, 3]]})
+    frame = pd.DataFrame(
+        {
+            "pre_pt_position": [[1, 2, 3]],
+            "post_pt_position": [[1, 2, 3]],
+            "ctr_pt_position": [[1, 2, 3]],
+        }
+    )
     ids = client.backend.insert_frame(vol, synapse_table, frame, upload_key="k")
     assert client.backend.insert_frame(vol, synapse_table, frame, upload_key="k") == ids
     client.create_table("other", "synapse", "d", [4, 4, 40])

@@ -28,8 +28,10 @@ def test_only_changed_rows_become_updates(client, synapse_table, page):
     edited.loc[edited["id"] == 2, "size"] = 999.0
     edited.loc[edited["id"] == 3, "pre_pt_position_x"] = 77
     plan = plan_edits("synapse", page, edited, delete_ids=[4])
-    assert plan.updates == [{"id": 2, "size": 999.0},
-                            {"id": 3, "pre_pt": {"position": [77, 20.0, 30.0]}}]
+    assert plan.updates == [
+        {"id": 2, "size": 999.0},
+        {"id": 3, "pre_pt": {"position": [77, 20.0, 30.0]}},
+    ]
     assert plan.deletes == [4]
     assert "2 annotations will be updated" in plan.summary()
     assert "1 annotation will be marked deleted" in plan.summary()
@@ -68,15 +70,17 @@ def test_rows_not_in_the_view_are_refused(page):
 
 def test_version_changes_name_fields_old_and_new(client, synapse_table, page):
     new = client.update_annotation(synapse_table, {"id": 1, "size": 1.0})[1]
-    newer = client.update_annotation(synapse_table, {"id": new, "pre_pt": {
-        "position": [0, 0, 0]}})[new]
+    newer = client.update_annotation(synapse_table, {"id": new, "pre_pt": {"position": [0, 0, 0]}})[
+        new
+    ]
     versions = client.get_history(synapse_table, newer)
     changes = version_changes("synapse", versions)
     assert [c["id"] for c in changes] == [1, new, newer]
     assert changes[0]["changes"] == []
     assert changes[1]["changes"] == [{"field": "size", "old": 120.0, "new": 1.0}]
-    assert changes[2]["changes"] == [{"field": "pre_pt_position", "old": [10, 20, 30],
-                                      "new": [0, 0, 0]}]
+    assert changes[2]["changes"] == [
+        {"field": "pre_pt_position", "old": [10, 20, 30], "new": [0, 0, 0]}
+    ]
     assert changes[2]["created_by_name"] == "admin"
 
 
@@ -84,9 +88,14 @@ def test_count_matches_what_query_pages_through(client, synapse_table, page):
     client.post_annotation(synapse_table, [synapse(i, size=5.0) for i in range(3)])
     client.delete_annotation(synapse_table, [1])
     client.update_annotation(synapse_table, {"id": 2, "size": 5.0})
-    for kwargs in ({}, {"include_invalid": True}, {"filters": {"size": 5.0}},
-                   {"filters": {"size": 5.0}, "include_invalid": True},
-                   {"ids": [1, 2, 3, 99]}, {"ids": [1, 2, 3], "include_invalid": True}):
+    for kwargs in (
+        {},
+        {"include_invalid": True},
+        {"filters": {"size": 5.0}},
+        {"filters": {"size": 5.0}, "include_invalid": True},
+        {"ids": [1, 2, 3, 99]},
+        {"ids": [1, 2, 3], "include_invalid": True},
+    ):
         frame = client.query_annotations(synapse_table, limit=1000, **kwargs)
         assert client.count_annotations(synapse_table, **kwargs) == len(frame), kwargs
     assert client.count_annotations(synapse_table) == 6
@@ -104,31 +113,49 @@ def test_count_needs_read_permission(make_client, people):  # noqa: F811 - the f
 
 def test_edit_columns_give_each_axis_and_kind():
     cols = {c.column: c for c in edit_columns("synapse")}
-    assert list(cols) == ["ctr_pt_position_x", "ctr_pt_position_y", "ctr_pt_position_z",
-                          "post_pt_position_x", "post_pt_position_y", "post_pt_position_z",
-                          "pre_pt_position_x", "pre_pt_position_y", "pre_pt_position_z",
-                          "size"]
+    assert list(cols) == [
+        "ctr_pt_position_x",
+        "ctr_pt_position_y",
+        "ctr_pt_position_z",
+        "post_pt_position_x",
+        "post_pt_position_y",
+        "post_pt_position_z",
+        "pre_pt_position_x",
+        "pre_pt_position_y",
+        "pre_pt_position_z",
+        "size",
+    ]
     assert (cols["pre_pt_position_y"].field, cols["pre_pt_position_y"].axis) == (
-        "pre_pt_position", "y")
+        "pre_pt_position",
+        "y",
+    )
     assert cols["size"].kind == "float" and not cols["size"].required
     kinds = {c.column: c.kind for c in edit_columns("bound_tag")}
     assert kinds["tag"] == "str"
 
 
-@pytest.mark.parametrize(("column", "text", "value"), [
-    ("size", " 120 ", 120.0), ("size", "1,200.5", 1200.5), ("pre_pt_position_x", "7", 7.0),
-])
+@pytest.mark.parametrize(
+    ("column", "text", "value"),
+    [
+        ("size", " 120 ", 120.0),
+        ("size", "1,200.5", 1200.5),
+        ("pre_pt_position_x", "7", 7.0),
+    ],
+)
 def test_filter_values_are_parsed_by_kind(column, text, value):
     assert filter_value("synapse", column, text) == value
 
 
-@pytest.mark.parametrize(("schema", "column", "text", "sentence"), [
-    ("synapse", "size", "big", "size holds a number, like 120; 'big' is not one."),
-    ("synapse", "size", "nan", "size holds a number, like 120; 'nan' is not one."),
-    ("synapse", "size", "  ", "Type the value of size to look for."),
-    ("synapse", "valid", "true", "Rows cannot be filtered on 'valid'"),
-    ("bound_tag", "tag", " a b ", None),
-])
+@pytest.mark.parametrize(
+    ("schema", "column", "text", "sentence"),
+    [
+        ("synapse", "size", "big", "size holds a number, like 120; 'big' is not one."),
+        ("synapse", "size", "nan", "size holds a number, like 120; 'nan' is not one."),
+        ("synapse", "size", "  ", "Type the value of size to look for."),
+        ("synapse", "valid", "true", "Rows cannot be filtered on 'valid'"),
+        ("bound_tag", "tag", " a b ", None),
+    ],
+)
 def test_filter_values_refused_in_a_sentence(schema, column, text, sentence):
     if sentence is None:
         assert filter_value(schema, column, text) == "a b"
@@ -144,8 +171,10 @@ def test_old_versions_and_deleted_rows_cannot_be_edited(client, synapse_table, p
     view = client.query_annotations(synapse_table, include_invalid=True)
     edited = view.copy()
     edited.loc[edited["id"] == 1, "size"] = 3.0
-    with pytest.raises(InvalidArgument, match=f"replaced by annotation {new}; only the "
-                                              f"newest version can change, so change {new}"):
+    with pytest.raises(
+        InvalidArgument,
+        match=f"replaced by annotation {new}; only the newest version can change, so change {new}",
+    ):
         plan_edits("synapse", view, edited)
     with pytest.raises(InvalidArgument, match="Annotation 2 is deleted"):
         plan_edits("synapse", view, view.copy(), delete_ids=[2])

@@ -30,9 +30,14 @@ def test_every_change_is_in_the_audit_log(client, synapse_table):
     client.update_metadata(synapse_table, notice_text="n")
     client.delete_table(synapse_table)
     log = client.backend.audit_entries(table=synapse_table)
-    assert [e["action"] for e in log] == ["create_table", "post_annotation",
-                                          "update_annotation", "delete_annotation",
-                                          "update_metadata", "delete_table"]
+    assert [e["action"] for e in log] == [
+        "create_table",
+        "post_annotation",
+        "update_annotation",
+        "delete_annotation",
+        "update_metadata",
+        "delete_table",
+    ]
     assert log[1]["ids"] == ids
     assert log[2]["ids"] == [mapping[ids[0]]]
     assert log[2]["detail"] == {"replaced": [[ids[0], ids[0]]]}
@@ -43,8 +48,9 @@ def test_every_change_is_in_the_audit_log(client, synapse_table):
 def test_audit_log_is_append_only_and_compact(client, synapse_table):
     client.post_annotation(synapse_table, [synapse(i) for i in range(1000)])
     with client.backend.engine.connect() as conn:
-        text = conn.execute(sa.select(db.audit_log.c.ids)
-                            .where(db.audit_log.c.action == "post_annotation")).scalar()
+        text = conn.execute(
+            sa.select(db.audit_log.c.ids).where(db.audit_log.c.action == "post_annotation")
+        ).scalar()
     assert text == "[[1, 1000]]"
 
 

@@ -67,8 +67,7 @@ def test_matrix(make_client, people, action, value, actor):
 
 def test_table_list_and_metadata_visible_to_everyone(make_client, people):
     owner = make_client(user="olivia")
-    owner.create_table("secret", "synapse", "private stuff", [4, 4, 40],
-                       read_permission="PRIVATE")
+    owner.create_table("secret", "synapse", "private stuff", [4, 4, 40], read_permission="PRIVATE")
     stranger = make_client(user="sam")
     assert stranger.get_tables() == ["secret"]
     assert stranger.get_table_metadata("secret")["read_permission"] == "PRIVATE"

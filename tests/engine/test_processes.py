@@ -11,8 +11,15 @@ ROWS = 50_000
 
 
 def _records(n: int, offset: int) -> list[dict]:
-    return [{"pre_pt": {"position": [i, offset, 1]}, "post_pt": {"position": [i, offset, 2]},
-             "ctr_pt": {"position": [i, offset, 3]}, "size": float(offset)} for i in range(n)]
+    return [
+        {
+            "pre_pt": {"position": [i, offset, 1]},
+            "post_pt": {"position": [i, offset, 2]},
+            "ctr_pt": {"position": [i, offset, 3]},
+            "size": float(offset),
+        }
+        for i in range(n)
+    ]
 
 
 def _writer(settings: dict, offset: int, bad: bool, out: mp.Queue) -> None:

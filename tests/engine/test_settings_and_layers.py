@@ -40,10 +40,13 @@ def test_the_database_is_the_one_asked_for(client, db_kind):
 
 
 def test_anno_core_does_not_import_streamlit():
-    code = ("import sys, anno_core, anno_core.backends.local, anno_core.client; "
-            "print('streamlit' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    code = (
+        "import sys, anno_core, anno_core.backends.local, anno_core.client; "
+        "print('streamlit' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.stdout.strip() == "False", out.stderr
 
 
@@ -60,8 +63,11 @@ def _response(status: int, body: bytes, headers=None) -> requests.Response:
 def test_raise_for_status(client, caplog):
     client.raise_for_status(_response(200, b"[]"))
     with pytest.raises(requests.HTTPError, match="table_exists|already exists"):
-        client.raise_for_status(_response(
-            409, b'{"error": "table_exists", "message": "A table called t already exists."}'))
+        client.raise_for_status(
+            _response(
+                409, b'{"error": "table_exists", "message": "A table called t already exists."}'
+            )
+        )
     with pytest.raises(requests.HTTPError, match="500 Server Error"):
         client.raise_for_status(_response(500, b"boom"))
     client.raise_for_status(_response(200, b"{}", {"Warning": "Table Owner Notice: careful"}))

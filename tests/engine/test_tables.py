@@ -26,8 +26,11 @@ def test_seed_example_creates_a_table(client):
     client.create_table("some_synapse_table", "synapse", description, voxel_res)
     meta = client.get_table_metadata("some_synapse_table")
     assert meta["schema_type"] == "synapse" and meta["description"] == description
-    assert (meta["voxel_resolution_x"], meta["voxel_resolution_y"],
-            meta["voxel_resolution_z"]) == (4.0, 4.0, 40.0)
+    assert (meta["voxel_resolution_x"], meta["voxel_resolution_y"], meta["voxel_resolution_z"]) == (
+        4.0,
+        4.0,
+        40.0,
+    )
     assert meta["read_permission"] == "PUBLIC" and meta["write_permission"] == "PRIVATE"
     assert meta["user_id"] == str(client.whoami()["id"])
     assert client.get_tables() == ["some_synapse_table"]
@@ -88,7 +91,8 @@ def test_update_metadata_changes_only_what_is_given(client, synapse_table):
     assert after["description"] == before["description"]
     assert after["read_permission"] == before["read_permission"]
     assert datetime.fromisoformat(after["last_modified"]) > datetime.fromisoformat(
-        before["last_modified"])
+        before["last_modified"]
+    )
     client.update_metadata(synapse_table, description="new words", read_permission="group")
     meta = client.get_table_metadata(synapse_table)
     assert meta["description"] == "new words" and meta["read_permission"] == "GROUP"
@@ -123,10 +127,10 @@ def test_aligned_volumes_are_namespaces(client):
     client.create_table("t", "synapse", "in local", [4, 4, 40])
     client.create_table("t", "bound_tag", "in other", [8, 8, 40], aligned_volume_name="other")
     assert client.get_table_metadata("t")["schema_type"] == "synapse"
-    assert client.get_table_metadata("t", aligned_volume_name="other")["schema_type"] == \
-        "bound_tag"
-    client.post_annotation("t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}],
-                           aligned_volume_name="other")
+    assert client.get_table_metadata("t", aligned_volume_name="other")["schema_type"] == "bound_tag"
+    client.post_annotation(
+        "t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}], aligned_volume_name="other"
+    )
     assert client.get_annotation_count("t", aligned_volume_name="other") == 1
     assert client.get_annotation_count("t") == 0
     assert client.get_tables(aligned_volume_name="empty") == []
@@ -137,22 +141,36 @@ def test_aligned_volumes_are_namespaces(client):
 
 def test_reference_targets_must_exist(client, synapse_table):
     ids = client.post_annotation(synapse_table, [synapse(0), synapse(1)])
-    client.create_table("types", "cell_type_reference", "d", [4, 4, 40],
-                        reference_table=synapse_table)
+    client.create_table(
+        "types", "cell_type_reference", "d", [4, 4, 40], reference_table=synapse_table
+    )
     rec = {"classification_system": "valence", "cell_type": "e"}
     assert client.post_annotation("types", [dict(rec, target_id=ids[0])]) == [1]
     with pytest.raises(ValidationFailed, match="77, 78"):
-        client.post_annotation("types", [dict(rec, target_id=ids[1]),
-                                         dict(rec, target_id=77), dict(rec, target_id=78)])
+        client.post_annotation(
+            "types", [dict(rec, target_id=ids[1]), dict(rec, target_id=77), dict(rec, target_id=78)]
+        )
     assert client.get_annotation_count("types") == 1
 
 
 def test_track_target_id_updates_follows_new_ids(client, synapse_table):
     [target] = client.post_annotation(synapse_table, [synapse()])
-    client.create_table("tracked", "cell_type_reference", "d", [4, 4, 40],
-                        reference_table=synapse_table, track_target_id_updates=True)
-    client.create_table("frozen", "cell_type_reference", "d", [4, 4, 40],
-                        reference_table=synapse_table, track_target_id_updates=False)
+    client.create_table(
+        "tracked",
+        "cell_type_reference",
+        "d",
+        [4, 4, 40],
+        reference_table=synapse_table,
+        track_target_id_updates=True,
+    )
+    client.create_table(
+        "frozen",
+        "cell_type_reference",
+        "d",
+        [4, 4, 40],
+        reference_table=synapse_table,
+        track_target_id_updates=False,
+    )
     rec = {"classification_system": "valence", "cell_type": "e", "target_id": target}
     [tracked] = client.post_annotation("tracked", [rec])
     [frozen] = client.post_annotation("frozen", [rec])
@@ -165,8 +183,7 @@ def test_track_target_id_updates_follows_new_ids(client, synapse_table):
     assert client.get_history("tracked", tracked)[-1]["target_id"] == new_target
 
 
-def test_metadata_permission_is_checked_before_the_arguments(make_client, client,
-                                                             synapse_table):
+def test_metadata_permission_is_checked_before_the_arguments(make_client, client, synapse_table):
     from anno_core.errors import PermissionDenied
     from anno_core.users import UserStore
 

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_cli(data_dir, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNO_")}
     env["ANNO_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "anno_core", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "anno_core", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_users_add_prints_the_token_last_and_stores_only_its_hash(data_dir):
@@ -30,8 +36,9 @@ def test_users_add_prints_the_token_last_and_stores_only_its_hash(data_dir):
     assert len(token) >= 32 and " " not in token
     engine = db.make_engine(anno_core.Settings(data_dir=data_dir).resolved_database_url())
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(db.users.c.token_hash)
-                              .where(db.users.c.name == "alice")).scalar()
+        stored = conn.execute(
+            sa.select(db.users.c.token_hash).where(db.users.c.name == "alice")
+        ).scalar()
     assert stored == hash_token(token) and token not in stored
     user = UserStore(engine).authenticate(token)
     assert user.name == "alice" and user.groups == {"lab", "x"} and not user.is_admin

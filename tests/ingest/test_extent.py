@@ -30,15 +30,16 @@ def test_a_small_part_of_the_volume_is_not_flagged():
 def test_voxels_read_as_nm_are_named_with_the_fix():
     # the file holds 4, 4, 40 nm voxels but was read as nm: 4, 4 and 40 times too small
     new = _scaled(TABLE, (1 / 4, 1 / 4, 1 / 40))
-    check = compare_extents(new, TABLE, file_resolution=(1, 1, 1),
-                            table_resolution=(4, 4, 40))
+    check = compare_extents(new, TABLE, file_resolution=(1, 1, 1), table_resolution=(4, 4, 40))
     assert check.axes == ("x", "y", "z")
     assert check.ratios == pytest.approx((0.25, 0.25, 0.025))
     assert check.likely == "these look like 4, 4, 40 nm voxels read as nm"
     assert check.resolution == (4.0, 4.0, 40.0)
     msg = check.message()
-    assert msg.startswith("The new points reach 4x less far than the table's points in x "
-                          "(250,000 nm against 1,000,000 nm)")
+    assert msg.startswith(
+        "The new points reach 4x less far than the table's points in x "
+        "(250,000 nm against 1,000,000 nm)"
+    )
     assert "40x less far in z (25,000 nm against 1,000,000 nm)" in msg
     assert msg.endswith("If so, choose 4, 4, 40 nm as the file's resolution.")
 
@@ -70,7 +71,8 @@ def test_no_reading_explains_it_says_what_to_check():
     assert check.message() == (
         "The new points reach 7x further than the table's points in z (7,000,000 nm against "
         "1,000,000 nm). Check the file's resolution and which columns hold x, y and z; if "
-        "the file covers another part of the volume, this is expected.")
+        "the file covers another part of the volume, this is expected."
+    )
 
 
 def test_nothing_to_compare():

@@ -16,15 +16,18 @@ def _cells(client, table):
 
 
 def test_process_position_columns_reads_lists_strings_and_split_columns():
-    df = pd.DataFrame({
-        "pt_position": [[1, 2, 3], "[4, 5, 6]", "7 8 9", "10,11,12"],
-        "bb_start_position_x": [1, 2, 3, np.nan],
-        "bb_start_position_y": [1, 2, 3, np.nan],
-        "bb_start_position_z": [1, 2, 3, np.nan],
-        "volume": [1.5, np.nan, 2.0, 3.0],
-    })
+    df = pd.DataFrame(
+        {
+            "pt_position": [[1, 2, 3], "[4, 5, 6]", "7 8 9", "10,11,12"],
+            "bb_start_position_x": [1, 2, 3, np.nan],
+            "bb_start_position_y": [1, 2, 3, np.nan],
+            "bb_start_position_z": [1, 2, 3, np.nan],
+            "volume": [1.5, np.nan, 2.0, 3.0],
+        }
+    )
     recs = pd.DataFrame(df).pipe(
-        lambda d: __import__("anno_core.frames", fromlist=["x"]).process_position_columns(d, None))
+        lambda d: __import__("anno_core.frames", fromlist=["x"]).process_position_columns(d, None)
+    )
     assert [r["pt"]["position"] for r in recs] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
     assert recs[0]["bb_start"] == {"position": [1.0, 1.0, 1.0]}
     assert recs[3]["bb_start"] == {"position": None}
@@ -42,23 +45,38 @@ def test_process_position_columns_mapping_and_missing_column(client):
 
 def test_post_annotation_df_all_position_forms(client):
     _cells(client, "cells")
-    df = pd.DataFrame({
-        "pt_position": [[1, 2, 3], "[4, 5, 6]", "7 8 9"],
-        "classification_system": ["s", "s", "s"], "cell_type": ["a", "b", "c"],
-    })
+    df = pd.DataFrame(
+        {
+            "pt_position": [[1, 2, 3], "[4, 5, 6]", "7 8 9"],
+            "classification_system": ["s", "s", "s"],
+            "cell_type": ["a", "b", "c"],
+        }
+    )
     ids = client.post_annotation_df("cells", df, None)
     got = client.get_annotation("cells", ids)
     assert [g["pt_position"] for g in got] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
-    split = pd.DataFrame({"pt_position_x": [1.5], "pt_position_y": [2], "pt_position_z": [3],
-                          "classification_system": ["s"], "cell_type": ["d"]})
+    split = pd.DataFrame(
+        {
+            "pt_position_x": [1.5],
+            "pt_position_y": [2],
+            "pt_position_z": [3],
+            "classification_system": ["s"],
+            "cell_type": ["d"],
+        }
+    )
     (new,) = client.post_annotation_df("cells", split, None)
     assert client.get_annotation("cells", new)[0]["pt_position"] == [1.5, 2, 3]
 
 
 def test_post_annotation_df_refusal_stores_nothing(client):
     _cells(client, "cells")
-    df = pd.DataFrame({"pt_position": [[1, 2, 3], [1, 2]], "classification_system": ["s", "s"],
-                       "cell_type": ["a", "b"]})
+    df = pd.DataFrame(
+        {
+            "pt_position": [[1, 2, 3], [1, 2]],
+            "classification_system": ["s", "s"],
+            "cell_type": ["a", "b"],
+        }
+    )
     with pytest.raises(ValidationFailed) as err:
         client.post_annotation_df("cells", df, None)
     assert "pt_position" in str(err.value)
@@ -70,7 +88,8 @@ def test_update_annotation_df_needs_ids_and_supersedes(client, synapse_table):
     with pytest.raises(InvalidArgument, match="'id' column"):
         client.update_annotation_df(synapse_table, pd.DataFrame({"size": [1.0]}), None)
     out = client.update_annotation_df(
-        synapse_table, pd.DataFrame({"id": ids, "size": [5.0, 6.0]}), None)
+        synapse_table, pd.DataFrame({"id": ids, "size": [5.0, 6.0]}), None
+    )
     assert list(out) == ids
     new = client.get_annotation(synapse_table, list(out.values()))
     assert [n["size"] for n in new] == [5.0, 6.0]
@@ -81,8 +100,7 @@ def test_stage_fields_add_and_scaling(client, synapse_table):
     st = client.stage_annotations(synapse_table, annotation_resolution=[8, 8, 40])
     assert set(st.fields) == {"pre_pt_position", "post_pt_position", "ctr_pt_position", "size"}
     assert st.table_resolution == [4, 4, 40]
-    st.add(pre_pt_position=[1, 2, 3], post_pt_position=[1, 2, 3], ctr_pt_position=[1, 2, 3],
-           size=3)
+    st.add(pre_pt_position=[1, 2, 3], post_pt_position=[1, 2, 3], ctr_pt_position=[1, 2, 3], size=3)
     assert st.annotation_list[0]["pre_pt"] == {"position": [2, 4, 3]}
     with pytest.raises(ValidationFailed, match="post_pt_position"):
         st.add(pre_pt_position=[1, 2, 3], post_pt_position=[1, 2], ctr_pt_position=[1, 2, 3])
@@ -97,8 +115,14 @@ def test_stage_fields_add_and_scaling(client, synapse_table):
 
 def test_stage_add_dataframe_is_all_or_nothing(client, synapse_table):
     st = client.stage_annotations(synapse_table)
-    good = pd.DataFrame({"pre_pt_position": [[1, 2, 3]] * 2, "post_pt_position": [[1, 2, 3]] * 2,
-                         "ctr_pt_position": [[1, 2, 3]] * 2, "size": [1.0, "big"]})
+    good = pd.DataFrame(
+        {
+            "pre_pt_position": [[1, 2, 3]] * 2,
+            "post_pt_position": [[1, 2, 3]] * 2,
+            "ctr_pt_position": [[1, 2, 3]] * 2,
+            "size": [1.0, "big"],
+        }
+    )
     with pytest.raises(ValidationFailed, match="annotation 2, column 'size'"):
         st.add_dataframe(good)
     assert len(st) == 0
@@ -142,9 +166,15 @@ class Flaky:
 
 def test_upload_retries_transient_failures_without_duplicates(client, synapse_table):
     st = client.stage_annotations(synapse_table)
-    st.add_dataframe(pd.DataFrame({"pre_pt_position": [[i, 0, 0] for i in range(25)],
-                                   "post_pt_position": [[1, 1, 1]] * 25,
-                                   "ctr_pt_position": [[1, 1, 1]] * 25}))
+    st.add_dataframe(
+        pd.DataFrame(
+            {
+                "pre_pt_position": [[i, 0, 0] for i in range(25)],
+                "post_pt_position": [[1, 1, 1]] * 25,
+                "ctr_pt_position": [[1, 1, 1]] * 25,
+            }
+        )
+    )
     client.backend = Flaky(client.backend, fail_after_commit_on=2)
     from anno_core.staged import upload
 
@@ -156,11 +186,16 @@ def test_upload_retries_transient_failures_without_duplicates(client, synapse_ta
 def test_upload_again_after_a_failure_finishes_the_job(client, synapse_table):
     st = client.stage_annotations(synapse_table)
     rows = [synapse(i) for i in range(12)]
-    st.add_dataframe(pd.DataFrame({
-        "pre_pt_position": [r["pre_pt"]["position"] for r in rows],
-        "post_pt_position": [r["post_pt"]["position"] for r in rows],
-        "ctr_pt_position": [r["ctr_pt"]["position"] for r in rows],
-        "size": [r["size"] for r in rows]}))
+    st.add_dataframe(
+        pd.DataFrame(
+            {
+                "pre_pt_position": [r["pre_pt"]["position"] for r in rows],
+                "post_pt_position": [r["post_pt"]["position"] for r in rows],
+                "ctr_pt_position": [r["ctr_pt"]["position"] for r in rows],
+                "size": [r["size"] for r in rows],
+            }
+        )
+    )
     client.backend = Flaky(client.backend, fail_after_commit_on=2)
     from anno_core.staged import upload
 

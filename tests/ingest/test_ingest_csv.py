@@ -9,15 +9,23 @@ from anno_core.errors import ValidationFailed
 from anno_core.mapping import propose_mapping
 from anno_core.schemas import schema_spec
 
-CSV = (b"id_in_lab,px,py,pz,tag,notes\n"
-       b"1,10,20,3,axon,first\n"
-       b"2,11.5,21,4,dendrite,\n")
+CSV = b"id_in_lab,px,py,pz,tag,notes\n1,10,20,3,axon,first\n2,11.5,21,4,dendrite,\n"
 
 
 def test_mapping_proposals_and_missing_required_field():
     spec = schema_spec("synapse")
-    m = propose_mapping(["pre_pt_position", "post_pt_x", "post_pt_y", "post_pt_z",
-                         "Ctr Pt Position", "size", "extra"], spec)
+    m = propose_mapping(
+        [
+            "pre_pt_position",
+            "post_pt_x",
+            "post_pt_y",
+            "post_pt_z",
+            "Ctr Pt Position",
+            "size",
+            "extra",
+        ],
+        spec,
+    )
     assert m.fields["pre_pt_position"] == "pre_pt_position"
     assert m.fields["post_pt_position"] == ("post_pt_x", "post_pt_y", "post_pt_z")
     assert m.fields["ctr_pt_position"] == "Ctr Pt Position"
@@ -68,8 +76,9 @@ def test_background_upload_reports_progress_and_result(client):
 def test_reference_targets_are_checked_before_upload(client):
     client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
     (tid,) = client.post_annotation("tags", {"pt": {"position": [1, 2, 3]}, "tag": "a"})
-    client.create_table("types", "cell_type_reference", "types [pytest]", [4, 4, 40],
-                        reference_table="tags")
+    client.create_table(
+        "types", "cell_type_reference", "types [pytest]", [4, 4, 40], reference_table="tags"
+    )
     data = b"target_id,classification_system,cell_type\n%d,s,a\n999,s,b\n" % tid
     report = client.validate_upload("types", data)
     errs = report.errors

@@ -16,23 +16,41 @@ from hypothesis import HealthCheck, given, settings
 from anno_core.errors import AnnoError
 from anno_core.schemas import marshmallow_class
 
-SCHEMAS = ("synapse", "cell_type_local", "bound_tag", "cell_type_reference",
-           "nucleus_detection")
+SCHEMAS = ("synapse", "cell_type_local", "bound_tag", "cell_type_reference", "nucleus_detection")
 TARGETS = (1, 2, 3)
 
-good_pos = st.lists(st.one_of(st.integers(-10**6, 10**6),
-                              st.floats(-1e6, 1e6, allow_nan=False)), min_size=3, max_size=3)
+good_pos = st.lists(
+    st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False)),
+    min_size=3,
+    max_size=3,
+)
 bad_pos = st.one_of(
     st.lists(st.integers(0, 9), min_size=0, max_size=2),
     st.lists(st.integers(0, 9), min_size=4, max_size=5),
-    st.just([1, "a", 3]), st.just([1, math.nan, 3]), st.just([1, math.inf, 3]),
+    st.just([1, "a", 3]),
+    st.just([1, math.nan, 3]),
+    st.just([1, math.inf, 3]),
 )
 position = st.one_of(good_pos, good_pos, bad_pos)
 text = st.one_of(st.text(max_size=8), st.text(max_size=8), st.integers(0, 5), st.none())
-number = st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-5, 5), st.none(),
-                   st.just("2.5"), st.just("abc"), st.just(math.inf), st.just(math.nan))
-target = st.one_of(st.sampled_from(TARGETS), st.just(99), st.just(2.5), st.just("3"),
-                   st.just("3.0"), st.just("x"), st.none())
+number = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.integers(-5, 5),
+    st.none(),
+    st.just("2.5"),
+    st.just("abc"),
+    st.just(math.inf),
+    st.just(math.nan),
+)
+target = st.one_of(
+    st.sampled_from(TARGETS),
+    st.just(99),
+    st.just(2.5),
+    st.just("3"),
+    st.just("3.0"),
+    st.just("x"),
+    st.none(),
+)
 valid_flag = st.sampled_from([True, False, "true", "yes", "maybe", 1, 0])
 
 
@@ -42,10 +60,12 @@ def _record(schema: str) -> st.SearchStrategy[dict]:
         "synapse": {"pre_pt": point, "post_pt": point, "ctr_pt": point, "size": number},
         "cell_type_local": {"pt": point, "classification_system": text, "cell_type": text},
         "bound_tag": {"pt": point, "tag": text},
-        "cell_type_reference": {"target_id": target, "classification_system": text,
-                                "cell_type": text},
-        "nucleus_detection": {"pt": point, "volume": number, "bb_start": point,
-                              "bb_end": point},
+        "cell_type_reference": {
+            "target_id": target,
+            "classification_system": text,
+            "cell_type": text,
+        },
+        "nucleus_detection": {"pt": point, "volume": number, "bb_start": point, "bb_end": point},
     }[schema]
     fields = {**fields, "valid": valid_flag}
     return st.fixed_dictionaries({}, optional=fields)
@@ -62,8 +82,13 @@ def _marshmallow_ok(schema: str, rec: dict) -> bool:
 
 
 def _finite3(p: object) -> bool:
-    return (isinstance(p, list) and len(p) == 3 and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in p))
+    return (
+        isinstance(p, list)
+        and len(p) == 3
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in p
+        )
+    )
 
 
 def _expected(schema: str, rec: dict) -> bool:
@@ -88,8 +113,9 @@ def tables(client):
         kwargs = {"reference_table": "targets"} if schema == "cell_type_reference" else {}
         if schema == "cell_type_reference":
             client.create_table("targets", "bound_tag", "targets [pytest]", [1, 1, 1])
-            client.post_annotation("targets", [{"pt": {"position": [i, i, i]}, "tag": "t"}
-                                               for i in TARGETS])
+            client.post_annotation(
+                "targets", [{"pt": {"position": [i, i, i]}, "tag": "t"} for i in TARGETS]
+            )
         client.create_table(f"t_{schema}", schema, "property [pytest]", [1, 1, 1], **kwargs)
     return client
 
@@ -99,8 +125,11 @@ def test_engine_verdict_equals_marshmallow_record_by_record(tables, schema, db_k
     client = tables
     table = f"t_{schema}"
 
-    @settings(max_examples=150 if db_kind == "sqlite" else 40, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=150 if db_kind == "sqlite" else 40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
     @given(rec=_record(schema))
     def check(rec: dict) -> None:
         expected = _expected(schema, rec)

@@ -14,20 +14,30 @@ from anno_core.ingest import file_digest
 @pytest.fixture
 def cells(client):
     client.create_table("cells", "cell_type_local", "cells [pytest]", [4, 4, 40])
-    ids = client.post_annotation("cells", [
-        {"pt": {"position": [i, 2 * i, 3]}, "classification_system": "classical",
-         "cell_type": "basket"} for i in range(1, 6)])
+    ids = client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {"position": [i, 2 * i, 3]},
+                "classification_system": "classical",
+                "cell_type": "basket",
+            }
+            for i in range(1, 6)
+        ],
+    )
     return client, ids
 
 
 def _update_file(ids: list[int], newer: int) -> bytes:
-    return ("id,x,y,z,cell_type,classification_system\n"
-            f"{ids[0]},1,2,3,basket,classical\n"        # line 2: the same as stored
-            f"{ids[1]},2,4,3,pyramidal,classical\n"     # line 3: a new cell type
-            f"{ids[2]},30,6,3,basket,classical\n"       # line 4: a moved point
-            f"{ids[3]},4,8,3,basket,classical\n"        # line 5: deleted meanwhile
-            f"{ids[4]},5,10,3,basket,classical\n"       # line 6: replaced by `newer`
-            "999,5,10,3,basket,classical\n").encode()   # line 7: no such annotation
+    return (
+        "id,x,y,z,cell_type,classification_system\n"
+        f"{ids[0]},1,2,3,basket,classical\n"  # line 2: the same as stored
+        f"{ids[1]},2,4,3,pyramidal,classical\n"  # line 3: a new cell type
+        f"{ids[2]},30,6,3,basket,classical\n"  # line 4: a moved point
+        f"{ids[3]},4,8,3,basket,classical\n"  # line 5: deleted meanwhile
+        f"{ids[4]},5,10,3,basket,classical\n"  # line 6: replaced by `newer`
+        "999,5,10,3,basket,classical\n"
+    ).encode()  # line 7: no such annotation
 
 
 def test_diff_names_changed_cells_and_refuses_ids_that_cannot_be_updated(cells):
@@ -46,8 +56,7 @@ def test_diff_names_changed_cells_and_refuses_ids_that_cannot_be_updated(cells):
     assert errors["line"].tolist() == [5, 6, 7]
     assert errors["message"].tolist() == [
         f"annotation {ids[3]} was deleted; deleted annotations cannot be updated",
-        f"annotation {ids[4]} was replaced by a newer version, id {newer}: update that "
-        "one instead",
+        f"annotation {ids[4]} was replaced by a newer version, id {newer}: update that one instead",
         "no annotation with this id in table 'cells'; an update names an annotation that "
         "exists (to add new rows, upload as new annotations)",
     ]
@@ -56,16 +65,19 @@ def test_diff_names_changed_cells_and_refuses_ids_that_cannot_be_updated(cells):
 
 def test_only_changed_rows_are_sent_and_old_ids_map_to_new(cells):
     client, ids = cells
-    body = ("id,x,y,z,cell_type,classification_system\n"
-            f"{ids[0]},1,2,3,basket,classical\n"
-            f"{ids[1]},2,4,3,pyramidal,classical\n"
-            f"{ids[2]},3,6,3,basket,classical\n").encode()
+    body = (
+        "id,x,y,z,cell_type,classification_system\n"
+        f"{ids[0]},1,2,3,basket,classical\n"
+        f"{ids[1]},2,4,3,pyramidal,classical\n"
+        f"{ids[2]},3,6,3,basket,classical\n"
+    ).encode()
     plan = client.open_upload("cells", body, update=True)
     diff = plan.diff_update()
     assert diff.ok and diff.n_changed == 1 and diff.n_unchanged == 2
     assert diff.summary() == (
         "1 of 3 rows change (cell_type in 1): each changed annotation gets a new id and its "
-        "old version is kept as superseded; 2 rows are the same as stored and are not sent.")
+        "old version is kept as superseded; 2 rows are the same as stored and are not sent."
+    )
     key = plan.upload_key(file_digest(body))
     sub = plan.subset(np.flatnonzero(diff.changed))
     assert sub.data.rows == 1 and sub.data.lines.tolist() == [3]
@@ -77,7 +89,8 @@ def test_only_changed_rows_are_sent_and_old_ids_map_to_new(cells):
     assert client.get_annotation("cells", [ids[0]])[0]["valid"]  # unchanged row untouched
     frame = sub.result_frame(task.result)
     assert frame[["line", "id", "new_id", "cell_type"]].values.tolist() == [
-        [3, ids[1], new_id, "pyramidal"]]
+        [3, ids[1], new_id, "pyramidal"]
+    ]
     assert plan.stored(key) == {ids[1]: new_id}
     again = sub.start(upload_key=key)  # a reload that submits again: nothing new stored
     assert again.wait(60) and again.result == task.result
@@ -87,11 +100,13 @@ def test_only_changed_rows_are_sent_and_old_ids_map_to_new(cells):
 def test_a_file_identical_to_the_table_changes_nothing(cells):
     client, ids = cells
     body = "id,x,y,z,cell_type,classification_system\n" + "".join(
-        f"{aid},{i},{2 * i},3,basket,classical\n" for i, aid in enumerate(ids, start=1))
+        f"{aid},{i},{2 * i},3,basket,classical\n" for i, aid in enumerate(ids, start=1)
+    )
     diff = client.open_upload("cells", body.encode(), update=True).diff_update()
     assert diff.n_changed == 0 and diff.changes.empty
-    assert diff.summary() == ("Every row is the same as the stored annotation: there is "
-                              "nothing to update.")
+    assert diff.summary() == (
+        "Every row is the same as the stored annotation: there is nothing to update."
+    )
 
 
 def test_scaled_positions_are_compared_in_the_table_units(cells):
@@ -130,28 +145,33 @@ def test_result_frame_joins_ids_to_the_file_lines(client):
     ids = plan.commit()
     frame = plan.result_frame(ids)
     assert list(frame.columns) == ["line", "id", "line (file)", "x", "y", "z", "tag"]
-    assert frame.values.tolist() == [[3, ids[0], "A", "1", "2", "3", "axon"],
-                                     [4, ids[1], "B", "4", "5", "6", "dendrite"]]
+    assert frame.values.tolist() == [
+        [3, ids[0], "A", "1", "2", "3", "axon"],
+        [4, ids[1], "B", "4", "5", "6", "dendrite"],
+    ]
     text = plan.result_csv(ids).decode()
     assert text.startswith("line,id,line (file),x,y,z,tag\n")  # a plain header row
     assert list(csv.reader(io.StringIO(text))) == [
         ["line", "id", "line (file)", "x", "y", "z", "tag"],
         ["3", str(ids[0]), "A", "1", "2", "3", "axon"],
-        ["4", str(ids[1]), "B", "4", "5", "6", "dendrite"]]
+        ["4", str(ids[1]), "B", "4", "5", "6", "dendrite"],
+    ]
     with pytest.raises(ValueError):
         plan.result_frame(ids[:1])
 
 
 def test_result_of_an_update_leaves_unchanged_rows_without_a_new_id(cells):
     client, ids = cells
-    body = ("id,cell_type\n"
-            f"{ids[0]},basket\n{ids[1]},\"pyramidal, thick tufted\"\n").encode()
+    body = (f'id,cell_type\n{ids[0]},basket\n{ids[1]},"pyramidal, thick tufted"\n').encode()
     plan = client.open_upload("cells", body, update=True)
     diff = plan.diff_update()
     result = plan.subset(diff.changed.nonzero()[0]).commit()
     rows = list(csv.reader(io.StringIO(plan.result_csv(result).decode())))
-    assert rows == [["line", "id", "new_id", "cell_type"], ["2", str(ids[0]), "", "basket"],
-                    ["3", str(ids[1]), str(result[ids[1]]), "pyramidal, thick tufted"]]
+    assert rows == [
+        ["line", "id", "new_id", "cell_type"],
+        ["2", str(ids[0]), "", "basket"],
+        ["3", str(ids[1]), str(result[ids[1]]), "pyramidal, thick tufted"],
+    ]
 
 
 def test_a_stored_key_answers_only_to_who_may_write(cells, make_client):

@@ -75,8 +75,14 @@ class ServerProcess:
             cmd = [sys.executable, "-m", "anno_core", "users", "add", name]
             cmd += [arg for g in groups for arg in ("--group", g)]
             cmd += ["--admin"] if admin else []
-            procs[name] = subprocess.Popen(cmd, env=self.env, cwd=ROOT, text=True,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            procs[name] = subprocess.Popen(
+                cmd,
+                env=self.env,
+                cwd=ROOT,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         for name, proc in procs.items():
             out, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
@@ -85,9 +91,21 @@ class ServerProcess:
     def start(self, timeout: float = 60) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "anno_core", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port)], env=self.env, cwd=ROOT, stdout=log,
-                stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "anno_core",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -117,8 +135,9 @@ class ServerProcess:
 
     def connect(self, user: str = "admin", **overrides) -> anno_core.AnnotationClient:
         overrides.setdefault("aligned_volume", "default")
-        return anno_core.connect(backend="server", server_address=self.url,
-                                 token=self.tokens[user], **overrides)
+        return anno_core.connect(
+            backend="server", server_address=self.url, token=self.tokens[user], **overrides
+        )
 
 
 @pytest.fixture(scope="session")

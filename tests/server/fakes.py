@@ -24,8 +24,9 @@ class _Server:
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     @property
@@ -62,8 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 def cave_error(message: str) -> dict:
     """The real AnnotationEngine's error body (it wraps nearly everything as a 500)."""
-    return {"code": 500, "message": message,
-            "traceback": 'Traceback (most recent call last):\n  File "/app/api.py", line 9'}
+    return {
+        "code": 500,
+        "message": message,
+        "traceback": 'Traceback (most recent call last):\n  File "/app/api.py", line 9',
+    }
 
 
 class FakeCave(_Server):
@@ -107,9 +111,18 @@ class FakeCave(_Server):
         return out
 
 
-META = {"table_name": "syn", "schema_type": "synapse", "description": "d", "user_id": "1",
-        "voxel_resolution_x": 4.0, "voxel_resolution_y": 4.0, "voxel_resolution_z": 40.0,
-        "read_permission": "PUBLIC", "write_permission": "PUBLIC", "notice_text": None}
+META = {
+    "table_name": "syn",
+    "schema_type": "synapse",
+    "description": "d",
+    "user_id": "1",
+    "voxel_resolution_x": 4.0,
+    "voxel_resolution_y": 4.0,
+    "voxel_resolution_z": 40.0,
+    "read_permission": "PUBLIC",
+    "write_permission": "PUBLIC",
+    "notice_text": None,
+}
 
 
 class _CaveHandler(_Handler):
@@ -133,12 +146,11 @@ class _CaveHandler(_Handler):
             return self.send(200, [2])
         if not path.startswith(base):
             return self.send(404, b"<!doctype html><title>404 Not Found</title>")
-        rest = path[len(base):]
+        rest = path[len(base) :]
         if rest == "" and method == "POST":
             name = body["table_name"]
             if name == "syn":
-                return self.send(500, cave_error(f"400 Bad Request: Table {name} already "
-                                                 "exists"))
+                return self.send(500, cave_error(f"400 Bad Request: Table {name} already exists"))
             return self.send(200, name.encode())
         if rest == "" and method == "GET":
             return self.send(200, ["syn"])
@@ -151,8 +163,9 @@ class _CaveHandler(_Handler):
                 ids = [int(i) for i in parse_qs(url.query)["annotation_ids"][0].split(",")]
                 missing = [i for i in ids if i not in cave.rows]
                 if missing:
-                    return self.send(500, cave_error(f"404 Not Found: annotations {missing} "
-                                                     "not found"))
+                    return self.send(
+                        500, cave_error(f"404 Not Found: annotations {missing} not found")
+                    )
                 return self.send(200, [cave.rows[i] for i in ids])
             if method == "POST":
                 ids = cave.store(body["annotations"])
@@ -214,8 +227,14 @@ class _ProxyHandler(_Handler):
             return self.send(503, {"message": "upstream busy"})
         keep = ("Authorization", "Content-Type", "Idempotency-Key", "Cookie")
         headers = {k: self.headers[k] for k in keep if self.headers.get(k)}
-        r = requests.request(method, proxy.upstream + self.path, data=raw, headers=headers,
-                             timeout=120, allow_redirects=False)
+        r = requests.request(
+            method,
+            proxy.upstream + self.path,
+            data=raw,
+            headers=headers,
+            timeout=120,
+            allow_redirects=False,
+        )
         if fault == "lose_answer":
             return self.drop()
         self.send(r.status_code, r.content)

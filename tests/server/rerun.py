@@ -13,8 +13,12 @@ from typing import Any
 from _pytest.fixtures import FixtureFunctionDefinition
 
 
-def collect(namespace: dict[str, Any], modules: tuple[ModuleType, ...],
-            excluded: dict[str, str], remote_fixtures: frozenset[str] = frozenset()) -> None:
+def collect(
+    namespace: dict[str, Any],
+    modules: tuple[ModuleType, ...],
+    excluded: dict[str, str],
+    remote_fixtures: frozenset[str] = frozenset(),
+) -> None:
     """Bind ``modules``' tests (less ``excluded``, name -> why) into ``namespace``."""
     for module in modules:
         prefix = module.__name__.rsplit(".", 1)[-1].removeprefix("test_")

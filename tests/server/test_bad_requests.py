@@ -52,14 +52,17 @@ def test_malformed_json(server, http, client, volume, table):
     _unchanged(client, table)
 
 
-@pytest.mark.parametrize("body,status,words", [
-    ([synapse()], 400, "JSON object"),
-    ({"annotations": "x"}, 400, "list of annotation objects"),
-    ({"annotations": [5]}, 422, "not a record"),
-    ({"annotations": [synapse(size="big")]}, 422, "not a number"),
-    ({"annotations": [synapse(pre_pt={"position": "1,2,3"})]}, 422, "exactly 3 numbers"),
-    ({"annotations": [synapse(id="seven")]}, 422, "positive whole number"),
-])
+@pytest.mark.parametrize(
+    "body,status,words",
+    [
+        ([synapse()], 400, "JSON object"),
+        ({"annotations": "x"}, 400, "list of annotation objects"),
+        ({"annotations": [5]}, 422, "not a record"),
+        ({"annotations": [synapse(size="big")]}, 422, "not a number"),
+        ({"annotations": [synapse(pre_pt={"position": "1,2,3"})]}, 422, "exactly 3 numbers"),
+        ({"annotations": [synapse(id="seven")]}, 422, "positive whole number"),
+    ],
+)
 def test_wrong_types_in_posts(server, http, client, volume, table, body, status, words):
     url = ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table)
     got = _check(http.post(url, json=body), status)
@@ -69,22 +72,62 @@ def test_wrong_types_in_posts(server, http, client, volume, table, body, status,
     _unchanged(client, table)
 
 
-@pytest.mark.parametrize("body,words", [
-    ({"table_name": 5, "schema_type": "synapse", "metadata": {}}, "'table_name' must be text"),
-    ({"table_name": "t2", "schema_type": ["synapse"]}, "'schema_type' must be text"),
-    ({"table_name": "t2", "schema_type": "synapse", "metadata": "x"}, "JSON object"),
-    ({"table_name": "t2", "schema_type": "synapse",
-      "metadata": {"description": "d", "voxel_resolution_x": 4}}, "voxel_resolution_x, _y"),
-    ({"table_name": "t2", "schema_type": "synapse",
-      "metadata": {"description": "d", "voxel_resolution_x": "four",
-                   "voxel_resolution_y": 4, "voxel_resolution_z": 40}}, "voxel_resolution"),
-    ({"table_name": "t2", "schema_type": "synapse",
-      "metadata": {"description": "d", "voxel_resolution_x": 4, "voxel_resolution_y": 4,
-                   "voxel_resolution_z": 40, "colour": "red"}}, "Unknown metadata 'colour'"),
-    ({"table_name": "Bad Name", "schema_type": "synapse",
-      "metadata": {"description": "d", "voxel_resolution_x": 4, "voxel_resolution_y": 4,
-                   "voxel_resolution_z": 40}}, "not allowed"),
-])
+@pytest.mark.parametrize(
+    "body,words",
+    [
+        ({"table_name": 5, "schema_type": "synapse", "metadata": {}}, "'table_name' must be text"),
+        ({"table_name": "t2", "schema_type": ["synapse"]}, "'schema_type' must be text"),
+        ({"table_name": "t2", "schema_type": "synapse", "metadata": "x"}, "JSON object"),
+        (
+            {
+                "table_name": "t2",
+                "schema_type": "synapse",
+                "metadata": {"description": "d", "voxel_resolution_x": 4},
+            },
+            "voxel_resolution_x, _y",
+        ),
+        (
+            {
+                "table_name": "t2",
+                "schema_type": "synapse",
+                "metadata": {
+                    "description": "d",
+                    "voxel_resolution_x": "four",
+                    "voxel_resolution_y": 4,
+                    "voxel_resolution_z": 40,
+                },
+            },
+            "voxel_resolution",
+        ),
+        (
+            {
+                "table_name": "t2",
+                "schema_type": "synapse",
+                "metadata": {
+                    "description": "d",
+                    "voxel_resolution_x": 4,
+                    "voxel_resolution_y": 4,
+                    "voxel_resolution_z": 40,
+                    "colour": "red",
+                },
+            },
+            "Unknown metadata 'colour'",
+        ),
+        (
+            {
+                "table_name": "Bad Name",
+                "schema_type": "synapse",
+                "metadata": {
+                    "description": "d",
+                    "voxel_resolution_x": 4,
+                    "voxel_resolution_y": 4,
+                    "voxel_resolution_z": 40,
+                },
+            },
+            "not allowed",
+        ),
+    ],
+)
 def test_wrong_types_in_create_table(server, http, client, volume, table, body, words):
     r = http.post(ep.url(server.url, ep.TABLES, aligned_volume=volume), json=body)
     assert words in _check(r, 400)["message"]
@@ -92,8 +135,10 @@ def test_wrong_types_in_create_table(server, http, client, volume, table, body, 
 
 
 def test_metadata_that_can_never_change(server, http, client, volume, table):
-    r = http.put(ep.url(server.url, ep.TABLES, aligned_volume=volume),
-                 json={"table_name": table, "metadata": {"schema_type": "bound_tag"}})
+    r = http.put(
+        ep.url(server.url, ep.TABLES, aligned_volume=volume),
+        json={"table_name": table, "metadata": {"schema_type": "bound_tag"}},
+    )
     assert "can never change" in _check(r, 400, "invalid_argument")["message"]
     assert client.get_table_metadata(table)["schema_type"] == "synapse"
 
@@ -101,20 +146,35 @@ def test_metadata_that_can_never_change(server, http, client, volume, table):
 def test_unknown_table_and_unknown_schema(server, http, client, volume, table):
     r = http.get(ep.url(server.url, ep.TABLE, aligned_volume=volume, table_name="sym"))
     assert "Did you mean 'syn'" in _check(r, 404, "table_not_found")["message"]
-    r = http.post(ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume,
-                         table_name="nope"), json={"annotations": [synapse()]})
+    r = http.post(
+        ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name="nope"),
+        json={"annotations": [synapse()]},
+    )
     _check(r, 404, "table_not_found")
-    r = http.post(ep.url(server.url, ep.TABLES, aligned_volume=volume), json={
-        "table_name": "t2", "schema_type": "simple_point", "metadata": {
-            "description": "d", "voxel_resolution_x": 4, "voxel_resolution_y": 4,
-            "voxel_resolution_z": 40}})
+    r = http.post(
+        ep.url(server.url, ep.TABLES, aligned_volume=volume),
+        json={
+            "table_name": "t2",
+            "schema_type": "simple_point",
+            "metadata": {
+                "description": "d",
+                "voxel_resolution_x": 4,
+                "voxel_resolution_y": 4,
+                "voxel_resolution_z": 40,
+            },
+        },
+    )
     _check(r, 404, "schema_not_found")
     _check(http.get(server.url + "/schema/api/v2/type/simple_point"), 404, "schema_not_found")
-    r = http.get(ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table),
-                 params={"annotation_ids": "1,77"})
+    r = http.get(
+        ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table),
+        params={"annotation_ids": "1,77"},
+    )
     assert "77" in _check(r, 404, "annotation_not_found")["message"]
-    r = http.get(ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table),
-                 params={"annotation_ids": "1,x"})
+    r = http.get(
+        ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table),
+        params={"annotation_ids": "1,x"},
+    )
     _check(r, 400, "invalid_argument")
     _unchanged(client, table)
 
@@ -122,8 +182,9 @@ def test_unknown_table_and_unknown_schema(server, http, client, volume, table):
 def test_no_token_and_bad_token_write_nothing(server, client, volume, table):
     url = ep.url(server.url, ep.ANNOTATIONS, aligned_volume=volume, table_name=table)
     _check(requests.post(url, json={"annotations": [synapse()]}), 401, "not_authenticated")
-    r = requests.post(url, json={"annotations": [synapse()]},
-                      headers={"Authorization": "Bearer nope"})
+    r = requests.post(
+        url, json={"annotations": [synapse()]}, headers={"Authorization": "Bearer nope"}
+    )
     _check(r, 401, "not_authenticated")
     r = requests.delete(ep.url(server.url, ep.TABLE, aligned_volume=volume, table_name=table))
     _check(r, 401)
@@ -139,14 +200,14 @@ def test_over_size_batches_are_413(server, http, client, volume, table):
     _check(r, 413)
     _unchanged(client, table)
     # Exactly the limit is fine.
-    ids = http.post(url, json={"annotations": [synapse(i)
-                                               for i in range(ep.MAX_ANNOTATIONS)]}).json()
+    ids = http.post(
+        url, json={"annotations": [synapse(i) for i in range(ep.MAX_ANNOTATIONS)]}
+    ).json()
     assert len(ids) == ep.MAX_ANNOTATIONS
 
 
 def test_no_redirects_and_json_for_unknown_routes(server, http, volume, table):
-    r = http.get(ep.url(server.url, ep.TABLES, aligned_volume=volume) + "/",
-                 allow_redirects=False)
+    r = http.get(ep.url(server.url, ep.TABLES, aligned_volume=volume) + "/", allow_redirects=False)
     assert r.status_code == 200 and r.json() == [table]
     _check(http.get(server.url + "/no/such/route", allow_redirects=False), 404, "not_found")
     r = http.patch(ep.url(server.url, ep.TABLES, aligned_volume=volume), json={})

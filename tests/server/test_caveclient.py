@@ -20,8 +20,9 @@ from tests.conftest import synapse
 @pytest.fixture
 def cave(server, volume, caveclient_home):
     """caveclient's client.annotation for datastack ``volume`` of our server, as admin."""
-    return CAVEclient(volume, server_address=server.url,
-                      auth_token=server.tokens["admin"]).annotation
+    return CAVEclient(
+        volume, server_address=server.url, auth_token=server.tokens["admin"]
+    ).annotation
 
 
 def test_the_datastack_leads_caveclient_to_our_server(server, volume, caveclient_home):
@@ -36,18 +37,26 @@ def test_the_datastack_leads_caveclient_to_our_server(server, volume, caveclient
 def test_tables_and_metadata(cave, server, make_client):
     admin_id = make_client().whoami()["id"]
     # caveclient sends user_id as an int and track_target_id_updates as null.
-    cave.create_table("syn", "synapse", "Manual synapses [pytest]", [4, 4, 40],
-                      user_id=admin_id, notice_text="careful")
-    cave.create_table("types", "cell_type_reference", "types of syn rows", [4, 4, 40],
-                      reference_table="syn")
+    cave.create_table(
+        "syn",
+        "synapse",
+        "Manual synapses [pytest]",
+        [4, 4, 40],
+        user_id=admin_id,
+        notice_text="careful",
+    )
+    cave.create_table(
+        "types", "cell_type_reference", "types of syn rows", [4, 4, 40], reference_table="syn"
+    )
     assert cave.get_tables() == ["syn", "types"]
     meta = cave.get_table_metadata("syn")
     assert meta["voxel_resolution"] == [4.0, 4.0, 40.0]
     assert meta["schema_type"] == "synapse" and meta["user_id"] == str(admin_id)
     assert meta["notice_text"] == "careful"
     assert cave.get_table_metadata("types")["reference_table"] == "syn"
-    cave.update_metadata("syn", description="new words", read_permission="GROUP",
-                         notice_text="none")
+    cave.update_metadata(
+        "syn", description="new words", read_permission="GROUP", notice_text="none"
+    )
     meta = cave.get_table_metadata("syn")
     assert meta["description"] == "new words" and meta["read_permission"] == "GROUP"
     assert meta["notice_text"] is None
@@ -79,15 +88,25 @@ def test_annotations_round_trip(cave, make_client):
 
 def test_dataframe_methods(cave, make_client):
     cave.create_table("cells", "cell_type_local", "d", [4, 4, 40])
-    df = pd.DataFrame({"pt_position": [[1, 2, 3], [4, 5, 6]],
-                       "classification_system": ["valence", "valence"],
-                       "cell_type": ["e", "i"]})
+    df = pd.DataFrame(
+        {
+            "pt_position": [[1, 2, 3], [4, 5, 6]],
+            "classification_system": ["valence", "valence"],
+            "cell_type": ["e", "i"],
+        }
+    )
     records = cave.process_position_columns(df, None)
     assert records[0]["pt"] == {"position": [1, 2, 3]}
     ids = cave.post_annotation_df("cells", df, None)
     assert len(ids) == 2
-    upd = pd.DataFrame({"id": ids, "pt_position": [[7, 8, 9], [4, 5, 6]],
-                        "classification_system": ["valence"] * 2, "cell_type": ["i", "e"]})
+    upd = pd.DataFrame(
+        {
+            "id": ids,
+            "pt_position": [[7, 8, 9], [4, 5, 6]],
+            "classification_system": ["valence"] * 2,
+            "cell_type": ["i", "e"],
+        }
+    )
     mapping = cave.update_annotation_df("cells", upd, None)
     assert set(mapping) == {str(i) for i in ids}
     rows = make_client().get_annotation("cells", list(mapping.values()))
@@ -101,9 +120,16 @@ def test_staged_annotations_upload_and_update(cave, make_client):
     n = 12_345  # more than one of caveclient's 10,000-row batches
     rng = np.random.default_rng(3)
     pts = rng.integers(0, 4000, size=(n, 3)) * np.array([4, 4, 40])
-    staged.add_dataframe(pd.DataFrame({
-        "pre_pt_position": list(pts), "post_pt_position": list(pts + 8),
-        "ctr_pt_position": list(pts + 4), "size": np.arange(n, dtype=float)}))
+    staged.add_dataframe(
+        pd.DataFrame(
+            {
+                "pre_pt_position": list(pts),
+                "post_pt_position": list(pts + 8),
+                "ctr_pt_position": list(pts + 4),
+                "size": np.arange(n, dtype=float),
+            }
+        )
+    )
     ids = cave.upload_staged_annotations(staged, progress=False)
     assert len(ids) == n and len(set(ids)) == n
     assert cave.get_annotation_count("syn") == n
@@ -113,8 +139,13 @@ def test_staged_annotations_upload_and_update(cave, make_client):
     assert rows[0]["pre_pt_position"] == (pts[0] / [4, 4, 40]).tolist()
     assert rows[1]["size"] == n - 1
     update = cave.stage_annotations("syn", update=True)
-    update.add(id=ids[0], pre_pt_position=[1, 2, 3], post_pt_position=[1, 2, 4],
-               ctr_pt_position=[1, 2, 3], size=-1.0)
+    update.add(
+        id=ids[0],
+        pre_pt_position=[1, 2, 3],
+        post_pt_position=[1, 2, 4],
+        ctr_pt_position=[1, 2, 3],
+        size=-1.0,
+    )
     mapping = cave.upload_staged_annotations(update, progress=False)
     [(old, new)] = mapping.items()
     assert int(old) == ids[0]

@@ -6,8 +6,9 @@ import anno_core
 
 
 def test_datastack_only_client_names_its_volume(server, volume):
-    client = anno_core.connect(backend="server", server_address=server.url,
-                               datastack=volume, token=server.tokens["admin"])
+    client = anno_core.connect(
+        backend="server", server_address=server.url, datastack=volume, token=server.tokens["admin"]
+    )
     assert client.aligned_volume_name == volume
     client.create_table("t", "bound_tag", "d", [4, 4, 40])
     assert client.get_tables() == ["t"]

@@ -35,14 +35,23 @@ EXCLUDED = {
     "test_a_refused_call_writes_no_audit_entry": "reads the audit log through the backend",
     "test_upload_keys_answer_only_for_their_table_and_writers": "adds users through "
     "backend.engine (the server scopes keys itself: test_server_http)",
-    "test_metadata_permission_is_checked_before_the_arguments": "adds users through "
-    "backend.engine",
+    "test_metadata_permission_is_checked_before_the_arguments": "adds users through backend.engine",
     "test_all_digit_user_names_are_refused": "adds users through backend.engine",
 }
 
-collect(globals(), (test_annotations, test_tables, test_permissions, test_history_audit,
-                    test_concurrency, test_edits), EXCLUDED,
-        remote_fixtures=frozenset({"people"}))  # conftest.py's remote cast wins
+collect(
+    globals(),
+    (
+        test_annotations,
+        test_tables,
+        test_permissions,
+        test_history_audit,
+        test_concurrency,
+        test_edits,
+    ),
+    EXCLUDED,
+    remote_fixtures=frozenset({"people"}),
+)  # conftest.py's remote cast wins
 
 
 def _server_engine(server) -> LocalBackend:
@@ -56,10 +65,10 @@ def test_aligned_volumes_are_namespaces(make_client, volume):
     client.create_table("t", "synapse", "in mine", [4, 4, 40])
     client.create_table("t", "bound_tag", "in other", [8, 8, 40], aligned_volume_name=other)
     assert client.get_table_metadata("t")["schema_type"] == "synapse"
-    assert client.get_table_metadata("t", aligned_volume_name=other)["schema_type"] == \
-        "bound_tag"
-    client.post_annotation("t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}],
-                           aligned_volume_name=other)
+    assert client.get_table_metadata("t", aligned_volume_name=other)["schema_type"] == "bound_tag"
+    client.post_annotation(
+        "t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}], aligned_volume_name=other
+    )
     assert client.get_annotation_count("t", aligned_volume_name=other) == 1
     assert client.get_annotation_count("t") == 0
     assert client.get_tables(aligned_volume_name=volume + "_empty") == []
@@ -79,8 +88,7 @@ def test_transfer_ownership_hands_over_metadata_rights(make_client):
     make_client("mia").update_metadata("t", description="now mia's")
 
 
-def test_every_change_is_in_the_servers_audit_log_as_the_tokens_user(server, make_client,
-                                                                    volume):
+def test_every_change_is_in_the_servers_audit_log_as_the_tokens_user(server, make_client, volume):
     client = make_client("olivia")
     client.create_table("syn", "synapse", "d", [4, 4, 40])
     ids = client.post_annotation("syn", [synapse(0), synapse(1)])
@@ -91,9 +99,14 @@ def test_every_change_is_in_the_servers_audit_log_as_the_tokens_user(server, mak
     client.update_metadata("syn", notice_text="n")
     make_client("ada").delete_table("syn")
     log = _server_engine(server).audit_entries(volume=volume, table="syn")
-    assert [e["action"] for e in log] == ["create_table", "post_annotation",
-                                          "update_annotation", "delete_annotation",
-                                          "update_metadata", "delete_table"]
+    assert [e["action"] for e in log] == [
+        "create_table",
+        "post_annotation",
+        "update_annotation",
+        "delete_annotation",
+        "update_metadata",
+        "delete_table",
+    ]
     olivia, ada = client.whoami()["id"], make_client("ada").whoami()["id"]
     assert [e["user_id"] for e in log] == [str(olivia)] * 5 + [str(ada)]
     assert log[1]["ids"] == ids and log[2]["ids"] == [mapping[ids[0]]]
@@ -115,9 +128,17 @@ def test_rows_are_never_physically_deleted(server, client, volume):
 
 def test_query_pages_and_counts_match_over_http(client):
     client.create_table("cells", "cell_type_local", "d", [4, 4, 40])
-    ids = client.post_annotation("cells", [
-        {"pt": {"position": [i, 2, 3]}, "classification_system": "valence",
-         "cell_type": "e" if i % 3 else "i"} for i in range(10)])
+    ids = client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {"position": [i, 2, 3]},
+                "classification_system": "valence",
+                "cell_type": "e" if i % 3 else "i",
+            }
+            for i in range(10)
+        ],
+    )
     client.delete_annotation("cells", ids[:2])
     page = client.query_annotations("cells", limit=3, offset=1, filters={"cell_type": "e"})
     assert page["id"].tolist() == [5, 6, 8]

@@ -19,9 +19,13 @@ from anno_core.errors import RemoteError
 def synapse_frame(n: int, tag: int) -> pd.DataFrame:
     rng = np.random.default_rng(tag)
     pts = rng.integers(0, 10_000, size=(n, 3)).astype(float)
-    frame = pd.DataFrame({f"{f}_position_{a}": pts[:, j] + k
-                          for k, f in enumerate(("pre_pt", "post_pt", "ctr_pt"))
-                          for j, a in enumerate("xyz")})
+    frame = pd.DataFrame(
+        {
+            f"{f}_position_{a}": pts[:, j] + k
+            for k, f in enumerate(("pre_pt", "post_pt", "ctr_pt"))
+            for j, a in enumerate("xyz")
+        }
+    )
     frame["size"] = tag * 1_000_000 + np.arange(n, dtype=float)
     return frame
 
@@ -33,8 +37,7 @@ def stored_tags(client: anno_core.AnnotationClient, table: str) -> pd.Series:
 
 def test_four_concurrent_uploaders_store_every_row_once(make_client):
     rows = 50_000
-    make_client().create_table("syn", "synapse", "d", [4, 4, 40],
-                               write_permission="PUBLIC")
+    make_client().create_table("syn", "synapse", "d", [4, 4, 40], write_permission="PUBLIC")
     results: dict[int, list[int]] = {}
     errors: list[BaseException] = []
 
@@ -107,7 +110,7 @@ def test_killed_mid_upload_then_resumed_loses_and_duplicates_nothing(fresh_serve
     assert stored - stopped.details["stored_rows"] in (0, 10_000)
     ids = backend.insert_frame(vol, "syn", frame, upload_key="job-1")  # resume
     assert len(ids) == rows and len(set(ids)) == rows
-    assert ids[:len(stopped.details["stored_ids"])] == stopped.details["stored_ids"]
+    assert ids[: len(stopped.details["stored_ids"])] == stopped.details["stored_ids"]
     assert client.get_annotation_count("syn") == rows
     tags = stored_tags(client, "syn")
     assert sorted(tags.tolist()) == (1_000_000 + np.arange(rows, dtype=float)).tolist()
@@ -134,5 +137,7 @@ def test_retries_ride_over_a_restart_without_duplicates(fresh_server):
     assert fired.is_set()
     assert len(ids) == rows and len(set(ids)) == rows
     assert client.get_annotation_count("syn") == rows
-    assert sorted(stored_tags(client, "syn").tolist()) == \
-        (2_000_000 + np.arange(rows, dtype=float)).tolist()
+    assert (
+        sorted(stored_tags(client, "syn").tolist())
+        == (2_000_000 + np.arange(rows, dtype=float)).tolist()
+    )

@@ -15,5 +15,6 @@ EXCLUDED = {
     "test_upload_again_after_a_failure_finishes_the_job": "uploads into volume 'local'",
 }
 
-collect(globals(), (test_frames_staged, test_ingest_csv, test_bad_files, test_property_engine),
-        EXCLUDED)
+collect(
+    globals(), (test_frames_staged, test_ingest_csv, test_bad_files, test_property_engine), EXCLUDED
+)

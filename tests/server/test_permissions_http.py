@@ -21,8 +21,9 @@ def _auth(server, user: str) -> dict[str, str]:
 @pytest.fixture
 def private_table(make_client) -> str:
     owner = make_client("olivia")
-    owner.create_table("t", "synapse", "olivia's", [4, 4, 40], read_permission="GROUP",
-                       write_permission="PRIVATE")
+    owner.create_table(
+        "t", "synapse", "olivia's", [4, 4, 40], read_permission="GROUP", write_permission="PRIVATE"
+    )
     owner.post_annotation("t", [synapse()])
     return "t"
 
@@ -34,8 +35,9 @@ def test_each_token_acts_as_its_own_user(make_client):
     assert make_client("mia").whoami()["groups"] == ["lab", "other"]
 
 
-def test_write_refusal_is_403_with_a_sentence_and_writes_nothing(server, volume,
-                                                                 private_table, make_client):
+def test_write_refusal_is_403_with_a_sentence_and_writes_nothing(
+    server, volume, private_table, make_client
+):
     url = _url(server, ep.ANNOTATIONS, aligned_volume=volume, table_name=private_table)
     for who in ("mia", "sam"):
         r = requests.post(url, json={"annotations": [synapse(1)]}, headers=_auth(server, who))
@@ -81,8 +83,12 @@ def test_the_cookie_caveclient_also_uses_is_accepted(server, volume, private_tab
 
 def test_no_token_or_a_bad_one_is_401(server, volume, private_table):
     url = _url(server, ep.TABLES, aligned_volume=volume)
-    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic x"},
-                    {"Authorization": f"Bearer {server.tokens['olivia']}x"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic x"},
+        {"Authorization": f"Bearer {server.tokens['olivia']}x"},
+    ):
         r = requests.get(url, headers=headers, allow_redirects=False)
         assert r.status_code == 401, headers
         assert r.json()["error"] == "not_authenticated"
@@ -93,7 +99,8 @@ def test_no_token_or_a_bad_one_is_401(server, volume, private_table):
 def test_remote_client_with_a_bad_token_gets_not_authenticated(server, volume):
     import anno_core
 
-    bad = anno_core.connect(backend="server", server_address=server.url,
-                            aligned_volume=volume, token="wrong")
+    bad = anno_core.connect(
+        backend="server", server_address=server.url, aligned_volume=volume, token="wrong"
+    )
     with pytest.raises(NotAuthenticated, match="not valid"):
         bad.get_tables()

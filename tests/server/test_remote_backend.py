@@ -67,8 +67,13 @@ def test_caves_500_wrapped_errors_become_the_matching_anno_errors(cave):
         client.get_table_metadata("nope")
     cave.script[("POST", "/syn/annotations")] = [
         (500, cave_error("403 Forbidden: user 1 lacks write permission on syn")),
-        (500, cave_error("Annotation with ID 3 has already been superseded by annotation "
-                         "ID 4, update annotation ID 4 instead")),
+        (
+            500,
+            cave_error(
+                "Annotation with ID 3 has already been superseded by annotation "
+                "ID 4, update annotation ID 4 instead"
+            ),
+        ),
         (500, cave_error("something broke inside the engine")),
         (500, b"<html>Internal Server Error</html>"),
     ]
@@ -85,13 +90,19 @@ def test_caves_500_wrapped_errors_become_the_matching_anno_errors(cave):
 
 def test_sends_user_id_as_text_and_track_target_id_updates_as_a_bool(cave):
     client = _connect(cave.url)
-    client.create_table("refs", "cell_type_reference", "d", [4, 4, 40],
-                        reference_table="syn", user_id=7)
-    body = next(b for (m, p), b in zip(cave.calls, cave.bodies, strict=True)
-                if m == "POST" and p.endswith("/table"))
+    client.create_table(
+        "refs", "cell_type_reference", "d", [4, 4, 40], reference_table="syn", user_id=7
+    )
+    body = next(
+        b
+        for (m, p), b in zip(cave.calls, cave.bodies, strict=True)
+        if m == "POST" and p.endswith("/table")
+    )
     assert body["metadata"]["user_id"] == "7"
-    assert body["metadata"]["table_metadata"] == {"reference_table": "syn",
-                                                  "track_target_id_updates": False}
+    assert body["metadata"]["table_metadata"] == {
+        "reference_table": "syn",
+        "track_target_id_updates": False,
+    }
 
 
 def test_gateway_errors_are_retried_and_client_errors_never(cave):
@@ -111,8 +122,10 @@ def test_cave_lost_answer_after_the_rows_were_stored_is_not_sent_again(cave):
     with pytest.raises(RemoteError, match="may have been stored; it was not sent again"):
         client.post_annotation("syn", [synapse(i) for i in range(3)])
     assert len(cave.rows) == 3  # stored once by the lost request, never twice
-    assert cave.calls.count(("POST", "/annotation/api/v2/aligned_volume/vol/table/syn/"
-                                     "annotations")) == 1
+    assert (
+        cave.calls.count(("POST", "/annotation/api/v2/aligned_volume/vol/table/syn/annotations"))
+        == 1
+    )
 
 
 def test_cave_lost_answer_before_storing_is_sent_again_once(cave):
@@ -126,16 +139,23 @@ def test_cave_lost_update_answer_is_recovered_from_the_old_rows(cave):
     client = _connect(cave.url)
     ids = client.post_annotation("syn", [synapse(i) for i in range(2)])
     cave.script[("PUT", "/syn/annotations")] = ["drop_after"]
-    mapping = client.update_annotation("syn", [{"id": ids[0], "size": 1.0},
-                                               {"id": ids[1], "size": 2.0}])
+    mapping = client.update_annotation(
+        "syn", [{"id": ids[0], "size": 1.0}, {"id": ids[1], "size": 2.0}]
+    )
     assert mapping == {1: 3, 2: 4}
     assert len(cave.rows) == 4  # each update stored once
 
 
 def test_cave_uploads_are_validated_here_first(cave):
     client = _connect(cave.url)
-    frame = pd.DataFrame({"pre_pt_position": [[1, 2, 3], [1, 2]], "post_pt_position":
-                          [[1, 2, 3]] * 2, "ctr_pt_position": [[1, 2, 3]] * 2, "size": [1, 2]})
+    frame = pd.DataFrame(
+        {
+            "pre_pt_position": [[1, 2, 3], [1, 2]],
+            "post_pt_position": [[1, 2, 3]] * 2,
+            "ctr_pt_position": [[1, 2, 3]] * 2,
+            "size": [1, 2],
+        }
+    )
     with pytest.raises(anno_core.errors.ValidationFailed, match="line 2"):
         client.backend.insert_frame("vol", "syn", frame)
     assert cave.rows == {}
@@ -179,8 +199,14 @@ def proxy(server):
 
 def _frame_rows(n: int) -> pd.DataFrame:
     pts = np.arange(3 * n, dtype=float).reshape(n, 3)
-    return pd.DataFrame({"pre_pt_position": list(pts), "post_pt_position": list(pts + 1),
-                         "ctr_pt_position": list(pts + 2), "size": np.arange(n, dtype=float)})
+    return pd.DataFrame(
+        {
+            "pre_pt_position": list(pts),
+            "post_pt_position": list(pts + 1),
+            "ctr_pt_position": list(pts + 2),
+            "size": np.arange(n, dtype=float),
+        }
+    )
 
 
 def test_answer_lost_after_commit_is_not_stored_twice(server, proxy, volume, make_client):
@@ -233,10 +259,12 @@ def test_the_columnar_route_is_ours_only(server, volume, make_client):
 def test_cave_frame_updates_go_as_nested_records(cave):
     client = _connect(cave.url)
     ids = client.post_annotation("syn", [synapse(i) for i in range(2)])
-    frame = pd.DataFrame({"id": ids, "size": [7.0, 8.0],
-                          "pre_pt_position": ["[1, 2, 3]", [4, 5, 6]]})
+    frame = pd.DataFrame(
+        {"id": ids, "size": [7.0, 8.0], "pre_pt_position": ["[1, 2, 3]", [4, 5, 6]]}
+    )
     assert client.backend.update_frame("vol", "syn", frame) == {1: 3, 2: 4}
     put = next(b for (m, _), b in zip(cave.calls, cave.bodies, strict=True) if m == "PUT")
     assert put["annotations"] == [
         {"id": 1, "size": 7.0, "pre_pt": {"position": [1.0, 2.0, 3.0]}},
-        {"id": 2, "size": 8.0, "pre_pt": {"position": [4.0, 5.0, 6.0]}}]
+        {"id": 2, "size": 8.0, "pre_pt": {"position": [4.0, 5.0, 6.0]}},
+    ]

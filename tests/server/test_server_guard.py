@@ -24,8 +24,9 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 def _request() -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/x", "headers": [],
-                    "query_string": b""})
+    return Request(
+        {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b""}
+    )
 
 
 def test_an_unexpected_failure_is_a_500_sentence_and_a_logged_trace(caplog):
@@ -46,6 +47,7 @@ def test_a_refusal_keeps_its_status_and_sentence():
 
     response = run(guarded(None, refuses)(_request()))  # type: ignore[arg-type]
     assert response.status_code == 404
-    assert json.loads(response.body) == {"error": "table_not_found",
-                                         "message": "There is no table 'x' in aligned "
-                                                    "volume 'v'."}
+    assert json.loads(response.body) == {
+        "error": "table_not_found",
+        "message": "There is no table 'x' in aligned volume 'v'.",
+    }
