@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .client import AnnotationClient
-from .errors import AnnoError
-from .settings import Settings
+from anno_core.client import AnnotationClient
+from anno_core.errors import AnnoError
+from anno_core.settings import Settings
 
 __all__ = ["connect", "AnnotationClient", "AnnoError", "Settings"]
 __version__ = "0.1.0"
@@ -21,11 +21,11 @@ def connect(**overrides: Any) -> AnnotationClient:
     """A client for the engine the settings name (embedded by default)."""
     settings = Settings(**overrides)
     if settings.backend == "server":
-        from .backends.remote import RemoteBackend
+        from anno_core.remote.backend import RemoteBackend
 
         backend: Any = RemoteBackend(settings)
     else:
-        from .backends.local import LocalBackend
+        from anno_core.engine.writes import LocalBackend
 
         backend = LocalBackend(settings)
     return AnnotationClient(backend, settings)

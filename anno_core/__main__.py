@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import AnnoError
-from .settings import Settings
+from anno_core.errors import AnnoError
+from anno_core.settings import Settings
 
 
 def _store():  # type: ignore[no-untyped-def]
-    from . import db
-    from .users import UserStore
+    from anno_core.engine import db
+    from anno_core.engine.users import UserStore
 
     return UserStore(db.make_engine(Settings().resolved_database_url()))
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                 groups = ",".join(sorted(u.groups))
                 print(f"{u.id}\t{u.name}\t{'admin' if u.is_admin else '-'}\t{groups}")
         elif args.command == "serve":
-            from .server import run
+            from anno_core.server.app import run
 
             run(args.host, args.port)
     except AnnoError as exc:

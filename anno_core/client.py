@@ -16,10 +16,10 @@ import pandas as pd
 import requests
 from packaging.version import Version
 
-from .errors import InvalidArgument
-from .names import check_volume_name, table_name_problem
-from .schemas import schema_names, schema_spec
-from .settings import Settings
+from anno_core.errors import InvalidArgument
+from anno_core.names import check_volume_name, table_name_problem
+from anno_core.schemas import schema_names, schema_spec
+from anno_core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class AnnotationClient:
 
     def post_annotation_df(self, table_name, df, position_columns, aligned_volume_name=None):
         """Post new annotations from a DataFrame; returns their ids in row order."""
-        from .frames import frame_for_table
+        from anno_core.ingest.frames import frame_for_table
 
         vol = self._vol(aligned_volume_name)
         spec = schema_spec(self.backend.get_table_metadata(vol, table_name)["schema_type"])
@@ -156,7 +156,7 @@ class AnnotationClient:
     @staticmethod
     def process_position_columns(df, position_columns):
         """Process a dataframe into a list of dictionaries (records ready for posting)."""
-        from .frames import process_position_columns
+        from anno_core.ingest.frames import process_position_columns
 
         return process_position_columns(df, position_columns)
 
@@ -187,7 +187,7 @@ class AnnotationClient:
         annotation_resolution=None,
     ):
         """A StagedAnnotations object that checks annotations as they are added."""
-        from .staged import stage
+        from anno_core.ingest.staged import stage
 
         return stage(
             self,
@@ -208,7 +208,7 @@ class AnnotationClient:
 
     def update_annotation_df(self, table_name, df, position_columns, aligned_volume_name=None):
         """Update annotations from a DataFrame with an ``id`` column; returns {old: new}."""
-        from .frames import frame_for_table
+        from anno_core.ingest.frames import frame_for_table
 
         vol = self._vol(aligned_volume_name)
         spec = schema_spec(self.backend.get_table_metadata(vol, table_name)["schema_type"])
@@ -242,7 +242,7 @@ class AnnotationClient:
 
     def upload_staged_annotations(self, staged_annos, aligned_volume_name=None):
         """Upload the staged rows not yet uploaded; ids, or {old: new} for updates."""
-        from .staged import upload
+        from anno_core.ingest.staged import upload
 
         return upload(self, staged_annos, self._vol(aligned_volume_name))
 
@@ -349,7 +349,7 @@ class AnnotationClient:
         name: str | None = None,
     ) -> Any:
         """A CSV file (path, bytes or binary file) read as text, or a refusal sentence."""
-        from .csvio import read_csv
+        from anno_core.ingest.csvio import read_csv
 
         return read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
 
@@ -361,14 +361,14 @@ class AnnotationClient:
         aligned_volume_name: str | None = None,
     ) -> Any:
         """Which of ``columns`` likely holds each field of the table's schema."""
-        from .mapping import propose_mapping
+        from anno_core.ingest.mapping import propose_mapping
 
         meta = self.get_table_metadata(table_name, aligned_volume_name)
         return propose_mapping(list(columns), schema_spec(meta["schema_type"]), update=update)
 
     def open_upload(self, table_name: str, source: Any, **options: Any) -> Any:
         """An UploadPlan: the file read and mapped onto the table, to check and commit."""
-        from .ingest import open_upload
+        from anno_core.ingest.plan import open_upload
 
         return open_upload(self, table_name, source, **options)
 
@@ -386,7 +386,7 @@ class AnnotationClient:
         **options: Any,
     ) -> Any:
         """Read, map, validate and store a CSV file in one call (all rows or none)."""
-        from .ingest import ingest_csv
+        from anno_core.ingest.plan import ingest_csv
 
         return ingest_csv(
             self, table_name, source, progress=progress, upload_key=upload_key, **options
@@ -419,14 +419,14 @@ class AnnotationClient:
     @staticmethod
     def edit_columns(schema_name: str) -> list[Any]:
         """The columns of a query frame a person may change (EditColumn: kind, axis...)."""
-        from .edits import edit_columns
+        from anno_core.ingest.edits import edit_columns
 
         return edit_columns(schema_name)
 
     @staticmethod
     def filter_value(schema_name: str, column: str, text: str) -> Any:
         """A typed filter value as what ``query_annotations(filters=...)`` compares with."""
-        from .edits import filter_value
+        from anno_core.ingest.edits import filter_value
 
         return filter_value(schema_name, column, text)
 
@@ -438,7 +438,7 @@ class AnnotationClient:
         delete_ids: list[int] | None = None,
     ) -> Any:
         """The EditPlan (updates, deletes, readable changes) of edits to a page of rows."""
-        from .edits import plan_edits
+        from anno_core.ingest.edits import plan_edits
 
         return plan_edits(schema_name, original, edited, delete_ids)
 
@@ -446,7 +446,7 @@ class AnnotationClient:
         self, table_name: str, plan: Any, aligned_volume_name: str | None = None
     ) -> Any:
         """Store an EditPlan: updates (all or nothing), then deletes; an EditResult."""
-        from .edits import apply_edits
+        from anno_core.ingest.edits import apply_edits
 
         return apply_edits(self, table_name, plan, aligned_volume_name=aligned_volume_name)
 
@@ -454,7 +454,7 @@ class AnnotationClient:
         self, table_name: str, annotation_id: int, aligned_volume_name: str | None = None
     ) -> list[dict]:
         """Every version of one annotation, oldest first, each with what it changed."""
-        from .edits import version_changes
+        from anno_core.ingest.edits import version_changes
 
         meta = self.get_table_metadata(table_name, aligned_volume_name)
         versions = self.get_history(table_name, annotation_id, aligned_volume_name)
@@ -464,7 +464,7 @@ class AnnotationClient:
     @staticmethod
     def csv_template(schema_name: str) -> str:
         """The header row of a CSV upload for ``schema_name`` (positions as _x/_y/_z)."""
-        from .templates import csv_template
+        from anno_core.ingest.templates import csv_template
 
         return csv_template(schema_name)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidName
+from anno_core.errors import InvalidName
 
 TABLE_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")

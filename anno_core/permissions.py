@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import PermissionDenied
-from .users import User
+from anno_core.errors import PermissionDenied
+from anno_core.identity import User
 
 PERMISSIONS = ("PRIVATE", "GROUP", "PUBLIC")
 

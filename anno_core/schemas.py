@@ -18,7 +18,7 @@ from emannotationschemas.errors import UnknownAnnotationTypeException
 from emannotationschemas.schemas import base as emb
 from emannotationschemas.schemas.cell_type_local import allowed_types
 
-from .errors import SchemaNotFound
+from anno_core.errors import SchemaNotFound
 
 SERVER_FILLED = {"supervoxel_id", "root_id"}
 AXES = ("x", "y", "z")

@@ -36,7 +36,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # n
 
 def floors(csv: Path, rows: int) -> dict:
     """In-process: what the page computes before the preview, and the commit alone."""
-    from anno_core.preview import points_deck
+    from ui.preview import points_deck
 
     with tempfile.TemporaryDirectory() as tmp:
         client = anno_core.connect(data_dir=Path(tmp) / "data")

@@ -21,10 +21,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from anno_core.frames import frame_for_table  # noqa: E402
+from anno_core.ingest.frames import frame_for_table  # noqa: E402
+from anno_core.ingest.staged import StagedAnnotations  # noqa: E402
 from anno_core.schemas import json_schema, schema_spec  # noqa: E402
-from anno_core.staged import StagedAnnotations  # noqa: E402
-from anno_core.validation import validate_frame  # noqa: E402
+from anno_core.validation.validator import validate_frame  # noqa: E402
 
 
 def make_frame(rows: int) -> pd.DataFrame:

@@ -57,7 +57,7 @@ def database_url(db_kind, request):
     cluster = request.getfixturevalue("pg_cluster")
     url = cluster.create_database()
     yield url
-    from anno_core import db
+    from anno_core.engine import db
 
     db.dispose(url)
     cluster.drop_database(url)
@@ -80,7 +80,7 @@ def make_client(data_dir, database_url) -> Callable[..., anno_core.AnnotationCli
 
     yield _make
     if database_url is None:
-        from anno_core import db
+        from anno_core.engine import db
 
         db.dispose(anno_core.Settings(data_dir=data_dir).resolved_database_url())
 

@@ -39,10 +39,10 @@ import streamlit as st
 
 import anno_core
 from anno_core import AnnoError, AnnotationClient
+from anno_core.ingest.templates import csv_template
 from anno_core.names import check_volume_name
 from anno_core.permissions import PERMISSION_HELP, PERMISSIONS
-from anno_core.preview import MAX_POINTS, LegendEntry, PreviewInfo, points_deck
-from anno_core.templates import csv_template
+from ui.preview import MAX_POINTS, LegendEntry, PreviewInfo, points_deck
 from ui.text import md
 
 __all__ = [

@@ -23,7 +23,7 @@ from ui import upload_views as v
 from ui import widgets as w
 
 ONE_COLOUR = "(one colour)"
-SINGLE_COLOUR = (0, 114, 178)  # anno_core.preview's colour when nothing is chosen
+SINGLE_COLOUR = (0, 114, 178)  # ui.preview's colour when nothing is chosen
 POLL_SECONDS = 0.5
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 
-from anno_core.templates import csv_template
+from anno_core.ingest.templates import csv_template
 
 from .conftest import alerts, open_page, texts, unescape
 

@@ -1,4 +1,4 @@
-"""anno_core.preview: the deck for 3D points (pure, no Streamlit)."""
+"""ui.preview: the deck for 3D points (pure, no Streamlit)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anno_core.preview import MAX_POINTS, points_deck, positions_nm, sample_indices
+from ui.preview import MAX_POINTS, points_deck, positions_nm, sample_indices
 
 
 def _frame(n: int, seed: int = 1, **extra) -> pd.DataFrame:

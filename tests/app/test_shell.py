@@ -108,7 +108,7 @@ def test_pages_reach_anno_core_only_through_ui_client():
 
 def test_anno_core_dashboard_modules_do_not_import_streamlit():
     code = (
-        "import sys, anno_core, anno_core.preview, anno_core.templates; "
+        "import sys, anno_core, anno_core.ingest.templates, ui.preview; "
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run(

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from anno_core.errors import SchemaNotFound
+from anno_core.ingest.templates import csv_template, template_columns
 from anno_core.schemas import schema_names, schema_spec
-from anno_core.templates import csv_template, template_columns
-from anno_core.validation import validate_frame
+from anno_core.validation.validator import validate_frame
 
 
 def test_synapse_template():

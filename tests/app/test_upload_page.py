@@ -269,7 +269,7 @@ def test_a_double_submit_starts_one_upload():
 
         def start(self, upload_key):
             self.started += 1
-            from anno_core.ingest import UploadTask
+            from anno_core.ingest.plan import UploadTask
 
             return UploadTask(total=1)
 
@@ -365,7 +365,7 @@ def test_a_user_who_may_not_write_can_check_but_not_upload(app, syn):
 
 
 def test_the_progress_bar_survives_a_page_switch_and_a_second_tab_cannot_resubmit(app, syn):
-    from anno_core import db
+    from anno_core.engine import db
 
     writer = db.WRITE_LOCKS[syn.backend.url]  # another writer holds the table: ours waits
     open_page(app, "upload")

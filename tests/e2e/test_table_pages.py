@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import expect
 
-from anno_core.templates import csv_template
+from anno_core.ingest.templates import csv_template
 
 from .helpers import click, fill, goto_page, pick_option, shot, wait_idle
 

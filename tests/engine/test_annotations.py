@@ -299,8 +299,8 @@ def test_big_whole_numbers_are_stored_exactly_even_as_text(client):
 def test_upload_keys_answer_only_for_their_table_and_writers(make_client, client, synapse_table):
     import pandas as pd
 
+    from anno_core.engine.users import UserStore
     from anno_core.errors import Conflict, PermissionDenied
-    from anno_core.users import UserStore
 
     vol = client.aligned_volume_name
     frame = pd.DataFrame(

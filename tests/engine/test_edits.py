@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anno_core.edits import (
+from anno_core.errors import InvalidArgument, PermissionDenied, ValidationFailed
+from anno_core.ingest.edits import (
     apply_edits,
     edit_columns,
     filter_value,
     plan_edits,
     version_changes,
 )
-from anno_core.errors import InvalidArgument, PermissionDenied, ValidationFailed
 from tests.conftest import synapse
 from tests.engine.test_permissions import people  # noqa: F401 - the permission tests' cast
 

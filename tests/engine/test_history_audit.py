@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from anno_core import db
+from anno_core.engine import db
 from anno_core.errors import AnnotationNotFound
 from tests.conftest import synapse
 

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from anno_core.engine.users import UserStore
 from anno_core.errors import PermissionDenied
-from anno_core.users import UserStore
 from tests.conftest import synapse
 
 ACTORS = ("owner", "member", "stranger", "admin")

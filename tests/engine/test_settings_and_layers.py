@@ -41,7 +41,7 @@ def test_the_database_is_the_one_asked_for(client, db_kind):
 
 def test_anno_core_does_not_import_streamlit():
     code = (
-        "import sys, anno_core, anno_core.backends.local, anno_core.client; "
+        "import sys, anno_core, anno_core.engine.writes, anno_core.client; "
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run(

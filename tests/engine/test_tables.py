@@ -184,8 +184,8 @@ def test_track_target_id_updates_follows_new_ids(client, synapse_table):
 
 
 def test_metadata_permission_is_checked_before_the_arguments(make_client, client, synapse_table):
+    from anno_core.engine.users import UserStore
     from anno_core.errors import PermissionDenied
-    from anno_core.users import UserStore
 
     UserStore(client.backend.engine).add("mallory")
     mallory = make_client(user="mallory")
@@ -196,7 +196,7 @@ def test_metadata_permission_is_checked_before_the_arguments(make_client, client
 
 
 def test_all_digit_user_names_are_refused(client):
-    from anno_core.users import UserStore
+    from anno_core.engine.users import UserStore
 
     with pytest.raises(InvalidName, match="user ids"):
         UserStore(client.backend.engine).add("7")

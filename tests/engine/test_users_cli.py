@@ -10,8 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import anno_core
-from anno_core import db
-from anno_core.users import UserStore, hash_token
+from anno_core.engine import db
+from anno_core.engine.users import UserStore, hash_token
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anno_core.extent import compare_extents, reach
+from anno_core.ingest.extent import compare_extents, reach
 
 # A table's points in nm: about 1 mm in x, 0.8 mm in y, 1 mm in z
 TABLE = ((100_000.0, 80_000.0, 600_000.0), (1_000_000.0, 800_000.0, 1_000_000.0))

@@ -26,7 +26,9 @@ def test_process_position_columns_reads_lists_strings_and_split_columns():
         }
     )
     recs = pd.DataFrame(df).pipe(
-        lambda d: __import__("anno_core.frames", fromlist=["x"]).process_position_columns(d, None)
+        lambda d: __import__("anno_core.ingest.frames", fromlist=["x"]).process_position_columns(
+            d, None
+        )
     )
     assert [r["pt"]["position"] for r in recs] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
     assert recs[0]["bb_start"] == {"position": [1.0, 1.0, 1.0]}
@@ -176,7 +178,7 @@ def test_upload_retries_transient_failures_without_duplicates(client, synapse_ta
         )
     )
     client.backend = Flaky(client.backend, fail_after_commit_on=2)
-    from anno_core.staged import upload
+    from anno_core.ingest.staged import upload
 
     ids = upload(client, st, "local", batch_size=10, retries=2)
     assert len(ids) == 25 == len(set(ids))
@@ -197,7 +199,7 @@ def test_upload_again_after_a_failure_finishes_the_job(client, synapse_table):
         )
     )
     client.backend = Flaky(client.backend, fail_after_commit_on=2)
-    from anno_core.staged import upload
+    from anno_core.ingest.staged import upload
 
     with pytest.raises(ConnectionError):
         upload(client, st, "local", batch_size=5, retries=1)

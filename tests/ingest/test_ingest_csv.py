@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from anno_core.csvio import read_csv
 from anno_core.errors import ValidationFailed
-from anno_core.mapping import propose_mapping
+from anno_core.ingest.csvio import read_csv
+from anno_core.ingest.mapping import propose_mapping
 from anno_core.schemas import schema_spec
 
 CSV = b"id_in_lab,px,py,pz,tag,notes\n1,10,20,3,axon,first\n2,11.5,21,4,dendrite,\n"

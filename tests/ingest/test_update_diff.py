@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from anno_core.ingest import file_digest
+from anno_core.ingest.plan import file_digest
 
 
 @pytest.fixture

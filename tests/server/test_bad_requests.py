@@ -7,7 +7,7 @@ import json
 import pytest
 import requests
 
-from anno_core import endpoints as ep
+from anno_core.wire import endpoints as ep
 from tests.conftest import synapse
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from anno_core.backends.local import LocalBackend
+from anno_core.engine.writes import LocalBackend
 from anno_core.errors import InvalidName, PermissionDenied
 from anno_core.settings import Settings
 from tests.conftest import synapse

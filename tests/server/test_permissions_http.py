@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from anno_core import endpoints as ep
 from anno_core.errors import NotAuthenticated, PermissionDenied
+from anno_core.wire import endpoints as ep
 from tests.conftest import synapse
 
 

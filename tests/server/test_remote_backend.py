@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 import anno_core
-from anno_core import endpoints as ep
 from anno_core.errors import (
     AlreadySuperseded,
     InvalidArgument,
@@ -23,6 +22,7 @@ from anno_core.errors import (
     TableExists,
     TableNotFound,
 )
+from anno_core.wire import endpoints as ep
 from tests.conftest import synapse
 from tests.server.fakes import DROP, FakeCave, FaultProxy, cave_error
 

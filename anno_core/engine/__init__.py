@@ -1,0 +1,1 @@
+"""The embedded engine: SQL storage (SQLite or PostgreSQL), users, the local backend."""

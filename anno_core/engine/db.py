@@ -1,0 +1,202 @@
+"""The database: catalogue tables, one SQL table per annotation table, and the dialect seam.
+
+Everything goes through SQLAlchemy Core with bound parameters. Annotation tables are stored
+under ``anno_<id>`` (the numeric id of their metadata row), so no name a user typed ever
+becomes part of SQL text. Dialect-specific set-up lives in `make_engine` only.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from anno_core.engine import dialect
+from anno_core.schemas import SchemaSpec
+
+metadata = sa.MetaData()
+
+aligned_volumes = sa.Table(
+    "aligned_volumes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+tables_meta = sa.Table(
+    "annotation_table_metadata",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("aligned_volume_id", sa.Integer, sa.ForeignKey("aligned_volumes.id"), nullable=False),
+    sa.Column("table_name", sa.String(100), nullable=False),
+    sa.Column("schema_type", sa.String(100), nullable=False),
+    sa.Column("valid", sa.Boolean, nullable=False, default=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("deleted", sa.DateTime, nullable=True),
+    sa.Column("last_modified", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("notice_text", sa.Text, nullable=True),
+    sa.Column("reference_table", sa.String(100), nullable=True),
+    sa.Column("track_target_id_updates", sa.Boolean, nullable=True),
+    sa.Column("flat_segmentation_source", sa.Text, nullable=True),
+    sa.Column("voxel_resolution_x", sa.Float, nullable=False),
+    sa.Column("voxel_resolution_y", sa.Float, nullable=False),
+    sa.Column("voxel_resolution_z", sa.Float, nullable=False),
+    sa.Column("read_permission", sa.String(10), nullable=False),
+    sa.Column("write_permission", sa.String(10), nullable=False),
+    sa.UniqueConstraint("aligned_volume_id", "table_name", name="uq_volume_table"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("token_hash", sa.String(128), nullable=True, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+user_groups = sa.Table(
+    "user_groups",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("group_name", sa.String(100), primary_key=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("user_id", sa.String(100), nullable=False),
+    sa.Column("action", sa.String(50), nullable=False),
+    sa.Column("aligned_volume", sa.String(100), nullable=False),
+    sa.Column("table_name", sa.String(100), nullable=True),
+    sa.Column("ids", sa.Text, nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+)
+
+upload_keys = sa.Table(
+    "upload_keys",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("table_meta_id", sa.Integer, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("result", sa.Text, nullable=True),
+)
+
+SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
+
+
+def now() -> datetime:
+    """Current UTC time without tzinfo (stored naive, always UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+_SQL_TYPES = {
+    "float": sa.Float,
+    "int": sa.BigInteger,
+    "ref": sa.BigInteger,
+    "user": sa.BigInteger,
+    "bool": sa.Boolean,
+    "str": sa.Text,
+}
+
+
+def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
+    """The SQL table holding the rows of annotation table ``meta_id`` (schema ``spec``)."""
+    name = f"anno_{int(meta_id)}"
+    md = sa.MetaData()
+    cols = [
+        # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain
+        # on every insert (a BIGINT one is a separate unique index). Still 64-bit.
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        sa.Column("created", sa.DateTime, nullable=False),
+        sa.Column("deleted", sa.DateTime, nullable=True),
+        sa.Column("superceded_id", sa.BigInteger, nullable=True),
+        sa.Column("valid", sa.Boolean, nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=True),
+        sa.Column("deleted_by", sa.String(100), nullable=True),
+    ]
+    for f in spec.data_fields:
+        if f.kind == "point":
+            cols.extend(sa.Column(c, sa.Float, nullable=True) for c in f.storage_columns)
+        else:
+            cols.append(
+                sa.Column(f.column, _SQL_TYPES[f.kind], nullable=True, index=f.kind == "ref")
+            )
+    table = sa.Table(name, md, *cols)
+    # Only superseded rows have a superceded_id: a partial index skips the NULLs of every
+    # newly inserted row ("superceded_id = ?" still uses it, the condition implies NOT NULL).
+    sa.Index(
+        f"ix_{name}_superceded_id",
+        table.c.superceded_id,
+        sqlite_where=table.c.superceded_id.isnot(None),
+        postgresql_where=table.c.superceded_id.isnot(None),
+    )
+    return table
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+WRITE_LOCKS: dict[str, threading.RLock] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """One engine per URL per process, with the catalogue created and dialect set-up done."""
+    with _engines_lock:
+        if url in _engines:
+            return _engines[url]
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = dialect.engine_for(url)
+        # Inside a writer's transaction: several processes may open a new database at once.
+        with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
+            metadata.create_all(conn)
+        _engines[url] = engine
+        WRITE_LOCKS[url] = threading.RLock()
+        return engine
+
+
+def dispose(url: str) -> None:
+    """Close every pooled connection of ``url``'s engine and forget it."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+        WRITE_LOCKS.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def lock_table_row(conn: sa.engine.Connection, meta_id: int) -> None:
+    """Serialise writers of one annotation table across processes."""
+    dialect.lock_table_row(conn, tables_meta, meta_id)
+
+
+def bulk_insert(
+    conn: sa.engine.Connection,
+    table: sa.Table,
+    data: dict[str, list],
+    n: int,
+    progress=None,
+    batch: int = 100_000,  # type: ignore[no-untyped-def]
+    constants: dict | None = None,
+) -> None:
+    """Insert ``n`` rows given as columns (plus ``constants`` shared by every row)."""
+    dialect.bulk_insert(conn, table, data, n, progress, batch, constants=constants)

@@ -1,0 +1,223 @@
+"""The embedded engine, part 2: reading rows (counts, pages, ids, history, points).
+
+A mixin of `LocalTables`, which gives it ``meta``, ``require``, ``table_of``, ``engine`` and
+``users``. Every read checks the read permission first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from anno_core.engine import db
+from anno_core.errors import AnnotationNotFound, InvalidArgument
+from anno_core.schemas import SchemaSpec
+
+CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
+
+
+def _num(v: float | None) -> float | int | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class LocalReads:
+    """Row reads of the embedded engine (mixed into LocalTables)."""
+
+    # Provided by LocalTables; declared for readers and type checkers.
+    engine: Any
+    users: Any
+    meta: Any
+    require: Any
+    table_of: Any
+    public_meta: Any
+
+    def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, _ = self.table_of(meta)
+        q = sa.select(sa.func.count()).select_from(t)
+        if live_only:
+            q = q.where(t.c.valid)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar())
+
+    def _fetch(self, conn: Connection, t: sa.Table, ids: Sequence[int]) -> list[dict]:
+        rows: list[dict] = []
+        for part in chunks(list(ids)):
+            rows.extend(
+                dict(r) for r in conn.execute(sa.select(t).where(t.c.id.in_(part))).mappings()
+            )
+        return rows
+
+    @staticmethod
+    def row_to_record(spec: SchemaSpec, row: dict[str, Any]) -> dict[str, Any]:
+        """A stored row as CAVE's flat dict: points as [x, y, z], times as ISO strings."""
+        out: dict[str, Any] = {
+            "id": int(row["id"]),
+            "created": db.iso(row["created"]),
+            "deleted": db.iso(row["deleted"]),
+            "superceded_id": None if row["superceded_id"] is None else int(row["superceded_id"]),
+            "valid": bool(row["valid"]),
+        }
+        for f in spec.data_fields:
+            if f.kind == "point":
+                vals = [row[c] for c in f.storage_columns]
+                out[f.column] = None if all(v is None for v in vals) else [_num(v) for v in vals]
+            else:
+                v = row[f.column]
+                out[f.column] = bool(v) if f.kind == "bool" and v is not None else v
+        return out
+
+    def get_annotation(self, volume: str, table: str, ids: Sequence[int]) -> list[dict]:
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, spec = self.table_of(meta)
+        with self.engine.connect() as conn:
+            rows = {int(r["id"]): r for r in self._fetch(conn, t, ids)}
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise AnnotationNotFound(
+                f"Table {table!r} has no annotation with id "
+                f"{', '.join(map(str, missing[:20]))}{' ...' if len(missing) > 20 else ''}; "
+                "check the ids."
+            )
+        return [self.row_to_record(spec, rows[i]) for i in ids]
+
+    @staticmethod
+    def _where(
+        q: Any,
+        t: sa.Table,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> Any:
+        """``q`` narrowed to the rows a query or a count of the same view covers."""
+        if not include_invalid:
+            q = q.where(t.c.valid)
+        if ids:
+            if len(ids) > CHUNK:
+                raise InvalidArgument(
+                    f"{len(ids)} ids were given; look up at most {CHUNK} at a time (or use "
+                    "get_annotation, which takes any number)."
+                )
+            q = q.where(t.c.id.in_([int(i) for i in ids]))
+        for col, val in (filters or {}).items():
+            if col not in t.c:
+                raise InvalidArgument(
+                    f"Table {table!r} has no column {col!r}; filter on one of "
+                    + ", ".join(c.name for c in t.c)
+                    + "."
+                )
+            if isinstance(val, str) and t.c[col].type.python_type is str:
+                q = q.where(t.c[col].contains(val, autoescape=True))
+            else:
+                q = q.where(t.c[col] == val)
+        return q
+
+    def query(
+        self,
+        volume: str,
+        table: str,
+        *,
+        limit: int = 1000,
+        offset: int = 0,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> pd.DataFrame:
+        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last."""
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, spec = self.table_of(meta)
+        q = self._where(sa.select(t), t, table, include_invalid, filters, ids)
+        q = q.order_by(t.c.id).limit(int(limit)).offset(int(offset))
+        with self.engine.connect() as conn:
+            res = conn.execute(q)
+            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+        for c in ("created", "deleted"):
+            frame[c] = pd.to_datetime(frame[c])
+        return frame
+
+    def count_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> int:
+        """How many rows `query` pages through with the same arguments."""
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, _ = self.table_of(meta)
+        q = self._where(
+            sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar())
+
+    def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
+        """Every version of one annotation, oldest first, following superceded_id."""
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, spec = self.table_of(meta)
+        with self.engine.connect() as conn:
+            first = self._fetch(conn, t, [int(annotation_id)])
+            if not first:
+                raise AnnotationNotFound(
+                    f"Table {table!r} has no annotation with id {annotation_id}."
+                )
+            chain = [first[0]]
+            while True:  # walk back to the oldest version
+                prev = (
+                    conn.execute(sa.select(t).where(t.c.superceded_id == chain[0]["id"]))
+                    .mappings()
+                    .first()
+                )
+                if prev is None:
+                    break
+                chain.insert(0, dict(prev))
+            while chain[-1]["superceded_id"] is not None:
+                nxt = self._fetch(conn, t, [int(chain[-1]["superceded_id"])])
+                if not nxt:
+                    break
+                chain.append(nxt[0])
+        out = []
+        for row in chain:
+            rec = self.row_to_record(spec, row)
+            for role in ("created_by", "deleted_by"):
+                rec[role] = row.get(role)
+                who = self.users.find(row[role]) if row.get(role) else None
+                rec[f"{role}_name"] = who.name if who else rec[role]
+            out.append(rec)
+        return out
+
+    def point_frame(
+        self, volume: str, table: str, include_invalid: bool = False
+    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
+        """The point columns (and id) of a table's rows, for a 3D view."""
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, spec = self.table_of(meta)
+        cols = [t.c.id] + [t.c[c] for f in spec.point_fields for c in f.storage_columns]
+        q = sa.select(*cols)
+        if not include_invalid:
+            q = q.where(t.c.valid)
+        with self.engine.connect() as conn:
+            res = conn.execute(q)
+            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+        return frame, spec, self.public_meta(meta)

@@ -1,0 +1,358 @@
+"""The routes caveclient 8.2.1 calls: AnnotationEngine v2, schema and info services.
+
+Request and response shapes follow the reference (``shared/reference``); where the real
+server is broken we do better but accept what caveclient sends (``user_id`` as an int,
+``track_target_id_updates: null``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from anno_core import __version__
+from anno_core.errors import AlreadySuperseded, InvalidArgument, TooManyAnnotations
+from anno_core.names import check_volume_name
+from anno_core.schemas import json_schema, schema_names
+from anno_core.server.app import Api, reply
+from anno_core.wire import endpoints as ep
+
+CREATE_KEYS = {
+    "description",
+    "voxel_resolution_x",
+    "voxel_resolution_y",
+    "voxel_resolution_z",
+    "read_permission",
+    "write_permission",
+    "user_id",
+    "notice_text",
+    "flat_segmentation_source",
+    "table_metadata",
+    "reference_table",
+    "track_target_id_updates",
+}
+UPDATE_KEYS = (
+    "description",
+    "flat_segmentation_source",
+    "read_permission",
+    "write_permission",
+    "user_id",
+    "notice_text",
+)
+FIXED_KEYS = {
+    "table_name",
+    "schema_type",
+    "voxel_resolution_x",
+    "voxel_resolution_y",
+    "voxel_resolution_z",
+    "reference_table",
+    "aligned_volume",
+}
+
+
+# -- request helpers shared with server_ext -------------------------------------------
+def volume(request: Request) -> str:
+    return check_volume_name(request.path_params["aligned_volume"])
+
+
+def table(request: Request) -> str:
+    return request.path_params["table_name"]
+
+
+def body_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidArgument(f"The body must be a JSON object {what}, not {type(body).__name__}.")
+    return body
+
+
+def text_field(obj: dict[str, Any], key: str, required: bool = True) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        shown = "missing" if value is None else f"a {type(value).__name__}"
+        raise InvalidArgument(f"'{key}' must be text, but it is {shown}.")
+    return value
+
+
+def check_size(n: int) -> None:
+    if n > ep.MAX_ANNOTATIONS:
+        raise TooManyAnnotations(
+            f"This request carries {n:,} annotations; send at most {ep.MAX_ANNOTATIONS:,} per "
+            "request (split the upload into batches). Nothing was stored."
+        )
+
+
+def ids_from(values: Any, key: str) -> list[int]:
+    """Whole-number ids from a JSON list (ints, integral floats, digit strings, {id: n})."""
+    if isinstance(values, int | str | dict) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, list):
+        raise InvalidArgument(f"'{key}' must be a list of annotation ids.")
+    check_size(len(values))
+    out = []
+    for v in values:
+        if isinstance(v, dict):
+            v = v.get("id")
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v.strip())
+        if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
+            raise InvalidArgument(f"'{key}' must hold whole-number ids; {v!r} is not one.")
+        out.append(int(v))
+    return out
+
+
+def flag(request: Request, key: str) -> bool:
+    value = request.query_params.get(key, "false").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise InvalidArgument(f"The query parameter '{key}' must be true or false, not {value!r}.")
+
+
+def upload_key(request: Request, user_id: int, vol: str, tbl: str, op: str) -> str | None:
+    """The request's idempotency key, scoped to its user, table and operation."""
+    given = request.headers.get(ep.IDEMPOTENCY_HEADER)
+    if not given:
+        return None
+    if len(given) > 200:
+        raise InvalidArgument(
+            f"The {ep.IDEMPOTENCY_HEADER} header is longer than 200 characters; send a shorter key."
+        )
+    return scoped_key(given, user_id, vol, tbl, op)
+
+
+def scoped_key(given: str, user_id: int, vol: str, tbl: str, op: str) -> str:
+    raw = "\x00".join((str(user_id), vol, tbl, op, given)).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _records(body: Any) -> list[dict]:
+    body = body_object(body, 'like {"annotations": [...]}')
+    records = body.get("annotations")
+    if isinstance(records, dict):
+        records = [records]
+    if not isinstance(records, list):
+        raise InvalidArgument('The body must hold "annotations": a list of annotation objects.')
+    check_size(len(records))
+    return records
+
+
+# -- AnnotationEngine v2 ----------------------------------------------------------------
+async def get_tables(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    return reply(await api.run(b.get_tables, volume(request)))
+
+
+async def create_table(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    vol = volume(request)
+    body = body_object(await api.json(request), "with table_name, schema_type and metadata")
+    name = text_field(body, "table_name")
+    schema = text_field(body, "schema_type")
+    md = body_object(body.get("metadata", {}), "in 'metadata'")
+    unknown = sorted(set(md) - CREATE_KEYS)
+    if unknown:
+        raise InvalidArgument(
+            f"Unknown metadata {', '.join(map(repr, unknown))}; a table "
+            f"takes {', '.join(sorted(CREATE_KEYS))}."
+        )
+    extra = md.get("table_metadata") or {}
+    extra = body_object(extra, "in 'table_metadata'")
+    resolution = [md.get(f"voxel_resolution_{a}") for a in "xyz"]
+    if any(v is None for v in resolution):
+        raise InvalidArgument(
+            "voxel_resolution_x, _y and _z are required: the nm per unit of "
+            "the positions, like 4, 4 and 40."
+        )
+    track = extra.get("track_target_id_updates", md.get("track_target_id_updates"))
+    created = await api.run(
+        b.create_table,
+        vol,
+        table_name=name,
+        schema_name=schema,
+        description=md.get("description"),
+        voxel_resolution=resolution,
+        reference_table=extra.get("reference_table", md.get("reference_table")),
+        track_target_id_updates=track,
+        flat_segmentation_source=md.get("flat_segmentation_source"),
+        user_id=md.get("user_id"),
+        write_permission=md.get("write_permission", "PRIVATE"),
+        read_permission=md.get("read_permission", "PUBLIC"),
+        notice_text=md.get("notice_text"),
+    )
+    return PlainTextResponse(created)
+
+
+async def update_metadata(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    body = body_object(await api.json(request), 'like {"table_name": ..., "metadata": {...}}')
+    name = text_field(body, "table_name")
+    md = body_object(body.get("metadata"), "in 'metadata'")
+    fixed = sorted(set(md) & FIXED_KEYS)
+    if fixed:
+        raise InvalidArgument(
+            f"{', '.join(fixed)} can never change after a table is "
+            "created; make a new table instead."
+        )
+    unknown = sorted(set(md) - set(UPDATE_KEYS))
+    if unknown:
+        raise InvalidArgument(
+            f"Unknown metadata {', '.join(map(repr, unknown))}; you can "
+            f"change {', '.join(UPDATE_KEYS)}."
+        )
+    changes = {k: md.get(k) for k in UPDATE_KEYS}
+    return reply(await api.run(b.update_metadata, volume(request), name, changes))
+
+
+async def get_table_metadata(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    meta = await api.run(b.get_table_metadata, volume(request), table(request))
+    headers = None
+    if meta.get("notice_text"):
+        notice = " ".join(str(meta["notice_text"]).split())
+        safe = notice.encode("latin-1", "replace").decode("latin-1")
+        headers = {"Warning": f"Table Owner Notice: {safe}"}
+    return reply(meta, headers=headers)
+
+
+async def delete_table(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    return reply(await api.run(b.delete_table, volume(request), table(request)))
+
+
+async def get_count(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    live = flag(request, "live_only")
+    return reply(
+        await api.run(b.get_annotation_count, volume(request), table(request), live_only=live)
+    )
+
+
+async def get_annotations(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    raw = request.query_params.get("annotation_ids")
+    if raw is None or not raw.strip():
+        raise InvalidArgument("Give the ids to fetch as ?annotation_ids=1,2,3.")
+    ids = ids_from([p.strip() for p in raw.split(",")], "annotation_ids")
+    return reply(await api.run(b.get_annotation, volume(request), table(request), ids))
+
+
+async def post_annotations(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    vol, tbl = volume(request), table(request)
+    records = _records(await api.json(request))
+    key = upload_key(request, b.user.id, vol, tbl, "insert")
+    return reply(await api.run(b.post_annotation, vol, tbl, records, upload_key=key))
+
+
+async def put_annotations(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    vol, tbl = volume(request), table(request)
+    records = _records(await api.json(request))
+    key = upload_key(request, b.user.id, vol, tbl, "update")
+    try:
+        result = await api.run(b.update_annotation, vol, tbl, records, upload_key=key)
+    except AlreadySuperseded:
+        # A repeat of a stored update: the rows are superseded by the first one.
+        stored = await api.run(b.upload_key_result, key) if key else None
+        if stored is None:
+            raise
+        return reply(stored)
+    return reply(result)
+
+
+async def delete_annotations(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    body = body_object(await api.json(request), 'like {"annotation_ids": [1, 2]}')
+    ids = ids_from(body.get("annotation_ids"), "annotation_ids")
+    return reply(await api.run(b.delete_annotation, volume(request), table(request), ids))
+
+
+async def annotation_versions(api: Api, request: Request) -> Response:
+    return reply([2])
+
+
+async def version(api: Api, request: Request) -> Response:
+    return reply(__version__)
+
+
+async def health(api: Api, request: Request) -> Response:
+    await api.run(api.backend.volumes)
+    return reply({"status": "ok", "version": __version__})
+
+
+# -- schema service ---------------------------------------------------------------------
+async def schema_versions(api: Api, request: Request) -> Response:
+    return reply([2])
+
+
+async def schema_types(api: Api, request: Request) -> Response:
+    return reply(list(schema_names()))
+
+
+async def schema_type(api: Api, request: Request) -> Response:
+    return reply(json_schema(request.path_params["schema_type"]))
+
+
+# -- info service -----------------------------------------------------------------------
+async def info_versions(api: Api, request: Request) -> Response:
+    return reply([2])
+
+
+async def datastack_info(api: Api, request: Request) -> Response:
+    """Datastack X is aligned volume X (created on first use), served by this server."""
+    b = await api.acting(request)
+    name = check_volume_name(request.path_params["datastack"])
+
+    def ensure() -> int:
+        with b.write_conn() as conn, conn.begin():
+            return int(b.volume_id(conn, name, create=True))
+
+    vid = await api.run(ensure)
+    base = str(request.base_url).rstrip("/")
+    return reply(
+        {
+            "datastack": name,
+            "local_server": base,
+            "aligned_volume": {
+                "name": name,
+                "id": vid,
+                "display_name": name,
+                "description": f"aligned volume {name} of the anno_core server",
+                "image_source": None,
+            },
+            "segmentation_source": None,
+            "synapse_table": None,
+            "soma_table": None,
+            "viewer_site": None,
+            "description": f"datastack {name}: the aligned volume of the same name",
+        }
+    )
+
+
+ROUTES: Sequence[tuple[str, Any, list[str]]] = (
+    (ep.TABLES, get_tables, ["GET"]),
+    (ep.TABLES, create_table, ["POST"]),
+    (ep.TABLES, update_metadata, ["PUT"]),
+    (ep.TABLE, get_table_metadata, ["GET"]),
+    (ep.TABLE, delete_table, ["DELETE"]),
+    (ep.COUNT, get_count, ["GET"]),
+    (ep.ANNOTATIONS, get_annotations, ["GET"]),
+    (ep.ANNOTATIONS, post_annotations, ["POST"]),
+    (ep.ANNOTATIONS, put_annotations, ["PUT"]),
+    (ep.ANNOTATIONS, delete_annotations, ["DELETE"]),
+    (ep.ANNOTATION_VERSIONS, annotation_versions, ["GET"]),
+    (ep.VERSION, version, ["GET"]),
+    (ep.HEALTH, health, ["GET"]),
+    (ep.SCHEMA_VERSIONS, schema_versions, ["GET"]),
+    (ep.SCHEMA_TYPES, schema_types, ["GET"]),
+    (ep.SCHEMA_TYPE, schema_type, ["GET"]),
+    (ep.INFO_VERSIONS, info_versions, ["GET"]),
+    (ep.INFO_DATASTACK, datastack_info, ["GET"]),
+)

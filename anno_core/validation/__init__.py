@@ -1,0 +1,1 @@
+"""Vectorised validation of flat frames, the row-level report, nested records flattened."""

@@ -1,0 +1,492 @@
+"""Vectorised validation of whole columns, compiled once per schema.
+
+`validate_frame(spec, frame)` checks a flat frame (one column per `FieldSpec.column`, points
+either as one column of ``[x, y, z]`` values/strings or as ``_x/_y/_z`` columns) with numpy
+and pandas operations over columns, never a Python loop over rows, and returns the typed
+columns ready to store plus a `ValidationReport` naming every problem by row, column and value.
+The engine validates records through the same function, so there is one truth.
+
+Where we are stricter than emannotationschemas (documented in README): positions must be
+exactly 3 finite numbers; whole numbers must be integral (marshmallow truncates 12.5 to 12).
+Where we are more lenient: "12.0" is read as 12 and booleans are read in any case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from anno_core.schemas import AXES, FieldSpec, SchemaSpec
+from anno_core.validation.records import BadShape, records_to_frame  # noqa: F401 - re-exported
+from anno_core.validation.report import ValidationReport, _short  # noqa: F401 - re-exported
+
+TRUE_WORDS = ("t", "true", "on", "y", "yes", "1")
+FALSE_WORDS = ("f", "false", "off", "n", "no", "0")
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+EXACT_FLOAT = 2.0**53  # float64 holds every whole number up to here exactly
+
+
+@dataclass
+class Validated:
+    """Typed storage columns of the rows, and the report on them."""
+
+    columns: dict[str, np.ndarray | pd.Series]
+    report: ValidationReport
+    ids: pd.Series | None = None
+    lines: np.ndarray | None = None
+
+
+def _null_mask(s: pd.Series) -> np.ndarray:
+    """True where a cell is empty: None, pd.NA, or NaN in a numeric column."""
+    if s.dtype == object:
+        arr = s.to_numpy()
+        mask = pd.isna(s).to_numpy()
+        # In an object column an explicit float NaN is a value (not finite), not a blank.
+        isfloat_nan = (
+            np.fromiter((isinstance(v, float) for v in arr), dtype=bool, count=len(arr)) & mask
+            if mask.any()
+            else mask
+        )
+        return mask & ~isfloat_nan
+    return pd.isna(s).to_numpy()
+
+
+def _types_mask(s: pd.Series, kinds: tuple[type, ...]) -> np.ndarray:
+    if s.dtype != object:
+        return np.zeros(len(s), dtype=bool)
+    # Fast path (C speed) for the usual columns: all text, or all blank.
+    inferred = pd.api.types.infer_dtype(s, skipna=True)
+    if inferred == "empty":
+        return np.zeros(len(s), dtype=bool)
+    if inferred == "string":
+        return s.notna().to_numpy() if str in kinds else np.zeros(len(s), dtype=bool)
+    return s.map(lambda v: isinstance(v, kinds)).to_numpy(dtype=bool)
+
+
+def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float values, bad mask) for a column that should hold numbers."""
+    if s.dtype == bool or str(s.dtype) == "boolean":
+        return np.full(len(s), np.nan), np.ones(len(s), dtype=bool)
+    if s.dtype != object:
+        vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        return vals, np.zeros(len(s), dtype=bool)
+    bad = _types_mask(s, (bool, np.bool_, list, tuple, dict, np.ndarray))
+    txt = s.where(~bad, None)
+    vals = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=np.float64)
+    bad |= np.isnan(vals) & ~pd.isna(txt).to_numpy()
+    return vals, bad
+
+
+def parse_positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(n x 3 float array, bad mask) for a column of [x, y, z] values or strings."""
+    n = len(s)
+    out = np.full((n, 3), np.nan)
+    bad = np.zeros(n, dtype=bool)
+    is_str = _types_mask(s, (str,))
+    is_seq = _types_mask(s, (list, tuple, np.ndarray))
+    null = _null_mask(s)
+    bad |= ~(is_str | is_seq | null)
+    if is_str.any():
+        if allow_strings:
+            txt = (
+                s[is_str]
+                .astype(str)
+                .str.strip()
+                .str.replace(r"^[\[(]\s*|\s*[\])]$", "", regex=True)
+            )
+            parts = txt.str.split(r"\s*,\s*|\s+", regex=True, expand=True)
+            idx = np.flatnonzero(is_str)
+            if parts.shape[1] >= 3:
+                ok3 = parts.notna().sum(axis=1).to_numpy() == 3
+                for j in range(3):
+                    tok = parts[j]
+                    num = pd.to_numeric(tok, errors="coerce").to_numpy(float)
+                    out[idx, j] = num
+                    nan_word = tok.str.strip().str.lower().isin(["nan", "+nan", "-nan"])
+                    ok3 &= ~(np.isnan(num) & ~nan_word.to_numpy(dtype=bool))
+                bad[idx[~ok3]] = True
+            else:
+                bad[idx] = True
+        else:
+            bad |= is_str
+    if is_seq.any():
+        idx = np.flatnonzero(is_seq)
+        seqs = s.iloc[idx]
+        lens = seqs.map(len).to_numpy()
+        ok = lens == 3
+        bad[idx[~ok]] = True
+        if ok.any():
+            good = idx[ok]
+            arr = pd.DataFrame(list(seqs.iloc[np.flatnonzero(ok)]), dtype=object)
+            for j in range(3):
+                col = arr[j]
+                vals, cbad = _numbers(col)
+                out[good, j] = vals
+                bad[good[cbad]] = True
+    return out, bad
+
+
+def _positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    n = len(frame)
+    out = np.empty((n, 3), order="F")  # every column is assigned below
+    bad = np.zeros(n, dtype=bool)
+    for j, axis in enumerate(AXES):
+        vals, cbad = _numbers(frame[f"{column}_{axis}"])
+        out[:, j] = vals
+        bad |= cbad
+    return out, bad
+
+
+def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
+    if spec.kind == "point":
+        if spec.column in frame.columns:
+            return True
+        return all(f"{spec.column}_{a}" in frame.columns for a in AXES)
+    return spec.column in frame.columns
+
+
+def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
+    if spec.column in frame.columns:
+        s = frame[spec.column]
+        vals, bad = parse_positions(s, allow_strings)
+        null = _null_mask(s)
+        shown = s
+    else:
+        vals, bad = _positions_from_split(frame, spec.column)
+        nulls = [_null_mask(frame[f"{spec.column}_{a}"]) for a in AXES]
+        null = nulls[0] & nulls[1] & nulls[2]
+        partial = (nulls[0] | nulls[1] | nulls[2]) & ~null
+        bad |= partial
+        split = [frame[f"{spec.column}_{a}"] for a in AXES]
+
+        def shown(idx: np.ndarray) -> pd.Series:
+            cells = zip(*(c.iloc[idx] for c in split), strict=True)
+            return pd.Series(["[" + ", ".join(map(_short, t)) + "]" for t in cells])
+
+    bad &= ~null
+    nonfinite = ~bad & ~null & ~np.isfinite(vals).all(axis=1)
+    rep.add(
+        "bad_position",
+        spec.column,
+        bad,
+        shown,
+        "a position must be exactly 3 numbers x, y, z, like [120, 340, 56]",
+        lines,
+    )
+    rep.add(
+        "bad_position",
+        spec.column,
+        nonfinite,
+        shown,
+        "a position must hold 3 finite numbers (no NaN or infinity)",
+        lines,
+    )
+    _check_null(spec, null, rep, lines)
+    vals = np.asfortranarray(vals)  # contiguous columns: no copy below unless blanks
+    for j, axis in enumerate(AXES):
+        col = vals[:, j]
+        if null.any():
+            col = col.copy()
+            col[null] = np.nan
+        out[f"{spec.column}_{axis}"] = col
+
+
+def _check_null(spec: FieldSpec, null: np.ndarray, rep, lines) -> None:
+    if not spec.nullable or spec.required:
+        rep.add(
+            "missing_value",
+            spec.column,
+            null,
+            None,
+            f"'{spec.column}' is required and this cell is empty",
+            lines,
+        )
+
+
+def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
+    null = _null_mask(s)
+    _check_null(spec, null, rep, lines)
+    if spec.kind in ("float", "int", "ref", "user"):
+        vals, bad = _numbers(s)
+        bad &= ~null
+        if spec.kind == "float":
+            nonfinite = ~bad & ~null & ~np.isfinite(vals)
+            rep.add("not_a_number", spec.column, bad, s, _not_a_number(s, bad), lines)
+            rep.add(
+                "not_finite",
+                spec.column,
+                nonfinite,
+                s,
+                "NaN and infinity are not allowed; leave the cell empty instead",
+                lines,
+            )
+            stored = vals
+        else:
+            with np.errstate(invalid="ignore"):
+                frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals))
+            rep.add(
+                "not_an_integer",
+                spec.column,
+                bad | frac,
+                s,
+                "this must be a whole number like 12 (12.0 is fine, 12.5 is not)",
+                lines,
+            )
+            exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+            big = np.zeros(len(s), dtype=bool)
+            for i, v in exact.items():
+                big[i] = not INT64_MIN <= v <= INT64_MAX
+            rep.add(
+                "integer_too_large",
+                spec.column,
+                big,
+                s,
+                "this whole number is too large (more than 19 digits)",
+                lines,
+            )
+            skip = null | bad | frac | big
+            if pd.api.types.is_signed_integer_dtype(s.dtype):
+                stored = pd.array(s, dtype="Int64")  # already whole numbers: exact as given
+            else:
+                stored = pd.array(_as_int64(vals, skip), dtype="Int64")
+                for i, v in exact.items():  # beyond float64's 53 bits: the exact value
+                    if not big[i]:
+                        stored[i] = v
+                stored[skip] = pd.NA
+        if spec.choices is not None:
+            ok = np.isin(vals, np.array(spec.choices, dtype=float))
+            rep.add(
+                "not_allowed",
+                spec.column,
+                ~ok & ~bad & ~null,
+                s,
+                f"must be one of {', '.join(map(str, spec.choices))}",
+                lines,
+            )
+        out[spec.column] = stored
+    elif spec.kind == "bool":
+        if s.dtype == bool:
+            vals = s.to_numpy()
+            bad = np.zeros(len(s), dtype=bool)
+        else:
+            is_bool = _types_mask(s, (bool, np.bool_))
+            norm = s.map(_bool_word) if s.dtype == object else s.astype(str).str.lower()
+            vals = np.where(is_bool, s.astype(object) == True, norm.isin(TRUE_WORDS))  # noqa: E712
+            bad = ~is_bool & ~norm.isin(TRUE_WORDS + FALSE_WORDS).to_numpy() & ~null
+        rep.add(
+            "not_a_boolean",
+            spec.column,
+            bad,
+            s,
+            "this must be true or false (also yes/no, 1/0)",
+            lines,
+        )
+        stored = pd.array(vals.astype(bool), dtype="boolean")
+        stored[null] = pd.NA
+        out[spec.column] = stored
+    else:  # str
+        is_str = _types_mask(s, (str,)) if s.dtype == object else np.zeros(len(s), bool)
+        if s.dtype != object:
+            bad = ~null  # a numeric column where text is expected
+        else:
+            bad = ~is_str & ~null
+        rep.add("not_text", spec.column, bad, s, "this must be text", lines)
+        if is_str.any():
+            formula = is_str & s.where(is_str, "").astype(str).str.startswith("=").to_numpy()
+            rep.add(
+                "formula_text",
+                spec.column,
+                formula,
+                s,
+                "this looks like a spreadsheet formula; it is stored as the text shown, "
+                "not its result (export values, not formulas, if that is wrong)",
+                lines,
+                severity="warning",
+            )
+        if spec.choices is not None:
+            ok = s.isin(spec.choices).to_numpy()
+            rep.add(
+                "not_allowed",
+                spec.column,
+                ~ok & ~bad & ~null,
+                s,
+                f"must be one of {', '.join(map(str, spec.choices))}",
+                lines,
+            )
+        out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _not_a_number(s: pd.Series, bad: np.ndarray) -> str | pd.Series:
+    """'not a number', with a hint where the text uses a decimal comma like 1,5."""
+    base = "this is not a number"
+    if not bad.any() or s.dtype != object:
+        return base
+    comma = s.astype(str).str.fullmatch(r"\s*[-+]?\d+,\d+\s*").fillna(False).to_numpy() & bad
+    if not comma.any():
+        return base
+    hint = base + " (it uses a decimal comma: write 1.5, not 1,5, or export with a decimal point)"
+    return pd.Series(np.where(comma, hint, base))
+
+
+def _bool_word(v: Any) -> str:
+    if isinstance(v, str):
+        return v.strip().lower()
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+        return "1" if v == 1 else "0"
+    return "\x00"
+
+
+def validate_frame(
+    spec: SchemaSpec,
+    frame: pd.DataFrame,
+    *,
+    update: bool = False,
+    lines: Sequence[int] | np.ndarray | None = None,
+    line_label: str = "line",
+    allow_position_strings: bool = True,
+    ignored: Sequence[str] = (),
+) -> Validated:
+    """Validate ``frame`` against ``spec`` column by column; see the module docstring."""
+    n = len(frame)
+    idx = frame.index
+    if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1):
+        frame = frame.copy(deep=False)  # no reset_index: it merges a big frame's columns
+        frame.index = pd.RangeIndex(n)
+    line_arr = np.asarray(lines if lines is not None else np.arange(1, n + 1), dtype=object)
+    rep = ValidationReport(rows=n, line_label=line_label)
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.kind == "user":
+            if has_column(frame, f):
+                rep.add(
+                    "ignored_column",
+                    f.column,
+                    None,
+                    None,
+                    f"'{f.column}' is filled in from the acting user; the given values are ignored",
+                    line_arr,
+                    severity="warning",
+                )
+            continue
+        if not has_column(frame, f):
+            if f.required and not update:
+                rep.add(
+                    "missing_column",
+                    f.column,
+                    None,
+                    None,
+                    f"the required field '{f.column}' has no column; the columns are: "
+                    + (", ".join(map(str, frame.columns)) or "none"),
+                    line_arr,
+                )
+            continue
+        if f.kind == "point":
+            _check_point(f, frame, rep, line_arr, allow_position_strings, out)
+        else:
+            _check_scalar(f, frame[f.column], rep, line_arr, out)
+    _vocabulary_warnings(spec, frame, rep, line_arr)
+    ids = _check_ids(frame, update, rep, line_arr)
+    known = {c for f in spec.fields for c in (f.column, *f.storage_columns)}
+    for c in frame.columns:
+        if c not in known and c != "id" and c not in ignored:
+            if str(c).endswith(("supervoxel_id", "root_id")):
+                msg = f"'{c}' is filled in by the segmentation service; the values are ignored"
+            else:
+                msg = f"'{c}' is not a field of schema '{spec.name}'; this column is ignored"
+            rep.add("ignored_column", str(c), None, None, msg, line_arr, severity="warning")
+    return Validated(columns=out, report=rep, ids=ids, lines=line_arr)
+
+
+def _check_ids(frame, update, rep, lines) -> pd.Series | None:
+    if "id" not in frame.columns:
+        if update:
+            rep.add(
+                "missing_column",
+                "id",
+                None,
+                None,
+                "updates need an 'id' column naming the annotations to change",
+                lines,
+            )
+        return None
+    s = frame["id"]
+    null = _null_mask(s)
+    vals, bad = _numbers(s)
+    with np.errstate(invalid="ignore"):
+        frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals) | (vals < 1))
+    exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+    for i, v in exact.items():
+        frac[i] = v > INT64_MAX
+    rep.add(
+        "bad_id",
+        "id",
+        bad | frac,
+        s,
+        "an id must be a positive whole number of at most 19 digits",
+        lines,
+    )
+    if update:
+        rep.add("missing_value", "id", null, None, "every update needs the id it replaces", lines)
+    skip = null | bad | frac
+    ids = pd.Series(pd.array(_as_int64(vals, skip), dtype="Int64"))
+    for i, v in exact.items():
+        if not skip[i]:
+            ids[i] = v
+    ids[skip] = pd.NA
+    dup = ids.duplicated(keep="first").to_numpy() & ~ids.isna().to_numpy()
+    rep.add("duplicate_id", "id", dup, s, "this id appears more than once in the data", lines)
+    return ids
+
+
+def _as_int64(vals: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Floats to int64, with 0 where skipped or out of range (exact values come after)."""
+    with np.errstate(invalid="ignore"):
+        out = np.where(skip | ~(np.abs(np.nan_to_num(vals)) < 2.0**63), 0, vals)
+    return np.nan_to_num(out).astype(np.int64)
+
+
+def _exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, int]:
+    """Exact Python ints for the few rows beyond float64's 53 bits (ints, or digit text like
+    "9007199254740993"): numbers there must not be rounded through a float."""
+    with np.errstate(invalid="ignore"):
+        idx = np.flatnonzero(usable & (np.abs(np.nan_to_num(vals)) >= EXACT_FLOAT))
+    out: dict[int, int] = {}
+    for i in idx:  # rare rows only: not a loop over the data
+        v = s.iloc[i]
+        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
+            out[int(i)] = int(v)
+            continue
+        text = str(v).strip()
+        try:
+            out[int(i)] = int(text)
+        except ValueError:
+            out[int(i)] = int(vals[i])  # "1e19", "12.0e18": given as a float, kept as one
+    return out
+
+
+def _vocabulary_warnings(spec: SchemaSpec, frame: pd.DataFrame, rep, lines) -> None:
+    if not spec.vocabularies:
+        return
+    if "classification_system" not in frame or "cell_type" not in frame:
+        return
+    system = frame["classification_system"]
+    cell = frame["cell_type"]
+    for name, words in spec.vocabularies.items():
+        mask = (system == name).to_numpy() & ~cell.isin(words).to_numpy() & cell.notna().to_numpy()
+        rep.add(
+            "unknown_cell_type",
+            "cell_type",
+            mask,
+            cell,
+            f"not in the '{name}' vocabulary ({', '.join(words[:6])}, ...); "
+            "stored anyway, check the spelling",
+            lines,
+            severity="warning",
+        )
