@@ -38,11 +38,13 @@ serve: $(VENV)/.runtime
 
 test: $(VENV)/.dev system-deps
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.dev
 	$(PY) bench/ingest.py
