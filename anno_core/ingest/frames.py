@@ -151,7 +151,11 @@ def process_position_columns(df: pd.DataFrame, position_columns: PositionColumns
     skip = {c for src in sources.values() for c in ([src] if isinstance(src, str) else src)}
     others = [c for c in df.columns if c not in skip]
     records = []
-    plain = df[others].astype(object).where(df[others].notna(), None).to_dict(orient="records")
+    plain = (  # a frame of positions only still gives one record per row
+        df[others].astype(object).where(df[others].notna(), None).to_dict(orient="records")
+        if others
+        else [{} for _ in range(n)]
+    )
     for i, rec in enumerate(plain):
         rec = {k: _py(v) for k, v in rec.items()}
         for fld, vals in positions.items():

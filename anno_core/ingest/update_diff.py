@@ -78,6 +78,7 @@ def stored_rows(client: Any, table: str, ids: list[int], volume: str | None = No
                 table, ids=part, limit=len(part), include_invalid=True, aligned_volume_name=volume
             )
         )
+    parts = [p for p in parts if len(p)] or parts[:1]  # no empty reads in the concat
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"id": []})
     return frame.set_index(frame["id"].astype(np.int64), drop=False)
 
