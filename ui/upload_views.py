@@ -111,8 +111,16 @@ def _column_choice(
 ) -> str | None:
     options = [NONE, *columns]
     key = f"up_map_{ctx}_{field}"
-    us.remembered(key, src if isinstance(src, str) else NONE, options)
-    picked = where.selectbox(
+    picked = _select(where, label, options, key, src if isinstance(src, str) else NONE, help_text)
+    return None if picked == NONE else picked
+
+
+def _select(
+    where: Any, label: str, options: list[Any], key: str, default: Any, help_text: str | None
+) -> Any:
+    """A selectbox of the mapping table whose choice outlives the widget."""
+    us.remembered(key, default, options)
+    return where.selectbox(
         label,
         options,
         key=key,
@@ -121,7 +129,6 @@ def _column_choice(
         args=(key,),
         help=help_text,
     )
-    return None if picked == NONE else picked
 
 
 def _point_choice(
@@ -139,15 +146,8 @@ def _point_choice(
     options = [NONE, *labels, *columns, CUSTOM]
     default = triple_label(src) if isinstance(src, tuple) else src if src else NONE
     key = f"up_map_{ctx}_{field}"
-    us.remembered(key, default, options)
-    picked = where.selectbox(
-        label,
-        options,
-        key=key,
-        label_visibility="collapsed",
-        on_change=us.remember,
-        args=(key,),
-        help="One column holding [x, y, z], or three columns.",
+    picked = _select(
+        where, label, options, key, default, "One column holding [x, y, z], or three columns."
     )
     if picked == NONE:
         return None

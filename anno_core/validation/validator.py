@@ -164,14 +164,7 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 stored[skip] = pd.NA
         if spec.choices is not None:
             ok = np.isin(vals, np.array(spec.choices, dtype=float))
-            rep.add(
-                "not_allowed",
-                spec.column,
-                ~ok & ~bad & ~null,
-                s,
-                f"must be one of {', '.join(map(str, spec.choices))}",
-                lines,
-            )
+            _not_allowed(spec, ~ok & ~bad & ~null, s, rep, lines)
         out[spec.column] = stored
     elif spec.kind == "bool":
         if s.dtype == bool:
@@ -213,16 +206,14 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 severity="warning",
             )
         if spec.choices is not None:
-            ok = s.isin(spec.choices).to_numpy()
-            rep.add(
-                "not_allowed",
-                spec.column,
-                ~ok & ~bad & ~null,
-                s,
-                f"must be one of {', '.join(map(str, spec.choices))}",
-                lines,
-            )
+            _not_allowed(spec, ~s.isin(spec.choices).to_numpy() & ~bad & ~null, s, rep, lines)
         out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _not_allowed(spec: FieldSpec, mask: np.ndarray, s: pd.Series, rep, lines) -> None:
+    """Values outside the field's choices (numbers or text)."""
+    choices = ", ".join(map(str, spec.choices or ()))
+    rep.add("not_allowed", spec.column, mask, s, f"must be one of {choices}", lines)
 
 
 def _not_a_number(s: pd.Series, bad: np.ndarray) -> str | pd.Series:
