@@ -70,7 +70,7 @@ def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="'typo_kind' is not a registered report problem kind"):
         rep.add("typo_kind", "size", np.array([True]), pd.Series(["x"]), "bad", np.array([2]))
     assert rep.frame.empty  # nothing half-recorded
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="add it with its label"):
         problem_label("typo_kind")
 
 

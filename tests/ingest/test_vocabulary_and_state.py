@@ -116,7 +116,7 @@ def test_stored_rows_and_history_have_the_states_the_edits_and_diffs_use(client,
     history = client.get_history_changes(synapse_table, ids[0])
     assert [str(state_of(v)) for v in history] == [f"replaced by {new}", "live"]
     deleted = client.get_history_changes(synapse_table, ids[1])[-1]
-    assert state_of(deleted).deleted_at is not None
+    assert state_of(deleted).deleted_at == deleted["deleted"] and deleted["deleted"] is not None
     view = rows.reset_index()
     with pytest.raises(InvalidArgument, match=f"replaced by annotation {new}"):
         plan_edits("synapse", view, view, delete_ids=[ids[0]])
