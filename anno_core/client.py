@@ -8,7 +8,7 @@ shapes callers pass (one record or many, one id or many) and leaves the rest to 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import pandas as pd
 import requests
 from packaging.version import Version
 
+from anno_core.common import Progress
 from anno_core.errors import InvalidArgument
 from anno_core.names import check_volume_name, table_name_problem
 from anno_core.schemas import schema_names, schema_spec
@@ -469,4 +470,4 @@ class AnnotationClient:
         return csv_template(schema_name)
 
 
-ProgressCallback = Callable[[int, int], None]
+ProgressCallback = Progress  # the one progress type, kept under its old name

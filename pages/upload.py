@@ -280,39 +280,24 @@ if job is not None:  # failed: nothing stored; say why, and allow another try
     )
     if job.task.report is not None:
         v.report_view(job.task.report, up.stem(held.name), "up_failed_report")
-send, unchanged = plan, 0
-blockers = []
-if not can_write:
-    blockers.append(f"You may not write to table '{w.md(table)}'.")
-if not check.ok:
-    blockers.append(
-        "Fix the problems listed in step 5 first: nothing is stored while any row has a problem."
-    )
-if update and check.ok:
-    if diff is None or not diff.ok:
-        blockers.append("Some rows name annotations that cannot be updated (step 5).")
-    elif diff.n_changed == 0:
-        blockers.append("No row differs from what is stored: there is nothing to update.")
-    else:
-        send = plan.subset(diff.changed.nonzero()[0])
-        unchanged = diff.n_unchanged
+go = plan.submission(check, diff, may_write=can_write)  # anno_core decides; the page draws
 label = (
-    f"Update {v.plural(send.data.rows, 'annotation')} in table {w.md(table)}"
+    f"Update {v.plural(go.rows, 'annotation')} in table {w.md(table)}"
     if update
-    else f"Upload {v.plural(plan.data.rows, 'row')} to table {w.md(table)}"
+    else f"Upload {v.plural(go.rows, 'row')} to table {w.md(table)}"
 )
-st.session_state["up_ready"] = (key, scope, send, plan, held.name, unchanged)
+st.session_state["up_ready"] = (key, scope, go.send, plan, held.name, go.unchanged)
 st.button(
     label,
     type="primary",
     key="up_submit",
-    disabled=bool(blockers),
+    disabled=not go.ready,
     on_click=_submit,
     icon=":material/cloud_upload:",
 )
-for reason in blockers:
-    st.caption(reason)
-if not blockers:
+for reason in go.blockers:
+    st.caption(w.md(reason))
+if go.ready:
     st.caption(
         "All rows are stored in one transaction, or none. Submitting the same "
         "file to the same table again returns the same ids and stores nothing."

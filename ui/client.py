@@ -39,7 +39,12 @@ import streamlit as st
 
 import anno_core
 from anno_core import AnnoError, AnnotationClient
+from anno_core.common import CHUNK
+from anno_core.ingest.frames import scale_factor
+from anno_core.ingest.mapping import column_triples
+from anno_core.ingest.plan import file_digest
 from anno_core.ingest.templates import csv_template
+from anno_core.ingest.versions import state_of
 from anno_core.names import check_volume_name
 from anno_core.permissions import PERMISSION_HELP, PERMISSIONS
 from ui.preview import MAX_POINTS, LegendEntry, PreviewInfo, points_deck
@@ -48,6 +53,7 @@ from ui.text import md
 __all__ = [
     "AnnoError",
     "AnnotationClient",
+    "CHUNK",
     "Connection",
     "LegendEntry",
     "MAX_POINTS",
@@ -56,14 +62,18 @@ __all__ = [
     "PreviewInfo",
     "attempt",
     "client",
+    "column_triples",
     "connection",
     "csv_template",
     "current_table",
     "errors_shown",
+    "file_digest",
     "flash",
     "points_deck",
+    "scale_factor",
     "show_flash",
     "set_current_table",
+    "state_of",
     "table_deck",
     "table_details",
     "volume",

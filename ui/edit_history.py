@@ -19,14 +19,13 @@ def _who(version: dict, role: str) -> str:
 
 
 def state_sentence(version: dict) -> str:
-    """What became of one version, in words."""
-    if version.get("superceded_id") is not None:
-        return f"Replaced by annotation {version['superceded_id']}."
-    if version.get("deleted"):
-        return f"Deleted {w.when(version['deleted'])} by {_who(version, 'deleted_by')}."
-    if version.get("valid") is False:
-        return "Not in use."
-    return "In use (live)."
+    """What became of one version, in words (anno_core decides which state it is in)."""
+    state = api.state_of(version)
+    if state.replaced_by is not None:
+        return f"Replaced by annotation {state.replaced_by}."
+    if state.deleted_at is not None:
+        return f"Deleted {w.when(state.deleted_at)} by {_who(version, 'deleted_by')}."
+    return "In use (live)." if state.live else "Not in use."
 
 
 def render(table: str) -> None:

@@ -22,7 +22,7 @@ import streamlit as st
 from ui import client as api
 
 PAGE_SIZES = (25, 50, 100, 250)
-MAX_IDS = 500  # what one query takes at most
+MAX_IDS = api.CHUNK  # what one query takes at most
 DELETE = "delete"
 SYSTEM = ("state", "created", "created by")
 _FILTERS = "ed_filters"
@@ -225,15 +225,6 @@ def forget_save() -> None:
 
 
 # -- what the grid shows -------------------------------------------------------------------
-def state_of(row: pd.Series) -> str:
-    newer = row.get("superceded_id")
-    if newer is not None and not pd.isna(newer):
-        return f"replaced by {int(newer)}"
-    if "valid" in row and not bool(row["valid"]):
-        return "deleted"
-    return "live"
-
-
 def grid_frame(
     frame: pd.DataFrame, columns: list[Any], names: dict[str, str], writable: bool
 ) -> pd.DataFrame:
@@ -246,7 +237,11 @@ def grid_frame(
     # Values people recognise a row by (a cell type, a size) first; the axes after them.
     for c in sorted(columns, key=lambda c: c.axis is not None):
         out[c.column] = frame[c.column] if c.column in frame else None
-    out["state"] = frame.apply(state_of, axis=1) if len(frame) else pd.Series(dtype=str)
+    out["state"] = (  # live, deleted or replaced by N: anno_core decides which
+        frame.apply(lambda row: str(api.state_of(row)), axis=1)
+        if len(frame)
+        else pd.Series(dtype=str)
+    )
     # A CAVE server may leave out what it does not keep: show such a column empty.
     out["created"] = frame["created"] if "created" in frame else pd.NaT
     who = frame["created_by"] if "created_by" in frame else pd.Series(None, index=frame.index)

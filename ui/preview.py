@@ -12,7 +12,6 @@ Streamlit resends nothing on a rerun.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,48 +20,32 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-AXES = ("x", "y", "z")
+from anno_core.schemas import AXES
+from anno_core.validation.positions import parse_positions
+from ui.preview_layers import (
+    EXISTING_COLOR,
+    MARKED_COLOR,
+    SINGLE_COLOR,
+    PreviewDeck,
+    bounds_layer,
+    layer_data,
+    point_layer,
+    tooltips,
+)
+from ui.preview_sample import categories, sample_indices
+
+__all__ = [
+    "MAX_POINTS",
+    "SINGLE_COLOR",
+    "EXISTING_COLOR",
+    "LegendEntry",
+    "PreviewInfo",
+    "points_deck",
+    "positions_nm",
+    "sample_indices",
+]
 
 MAX_POINTS = 100_000
-MAX_CATEGORIES = 10
-NUMERIC_BINS = 6
-
-# Okabe-Ito and Tableau colours: distinguishable for colour-blind readers, none of them grey.
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (0, 114, 178),
-    (230, 159, 0),
-    (0, 158, 115),
-    (204, 121, 167),
-    (86, 180, 233),
-    (213, 94, 0),
-    (148, 103, 189),
-    (188, 189, 34),
-    (140, 86, 75),
-    (23, 190, 207),
-)
-SEQUENTIAL: tuple[tuple[int, int, int], ...] = (  # viridis, low to high
-    (68, 1, 84),
-    (65, 68, 135),
-    (42, 120, 142),
-    (34, 168, 132),
-    (122, 209, 81),
-    (253, 231, 37),
-)
-SINGLE_COLOR = (0, 114, 178)
-OTHER_COLOR = (90, 90, 110)
-EMPTY_COLOR = (30, 30, 30)
-EXISTING_COLOR = (150, 150, 150, 110)
-MARKED_COLOR = (220, 38, 38)
-BOUNDS_COLOR = (170, 170, 170)
-
-
-class PreviewDeck(pdk.Deck):
-    """A Deck whose JSON is compact (pydeck indents it: 3x the bytes for 100,000 points)."""
-
-    def to_json(self) -> str:
-        from pydeck.bindings.json_tools import default_serialize
-
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -135,186 +118,13 @@ def positions_nm(frame: pd.DataFrame, position: str, resolution: Sequence[float]
             [pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64) for c in split]
         )
     elif position in frame.columns:
-        out = _parse_points(frame[position])
+        out, bad = parse_positions(frame[position])
+        out[bad] = np.nan  # drawn where readable; the check reports the rest
     else:
         raise KeyError(f"no column {position!r} or {', '.join(split)} in the frame")
     out = out * res
     out[~np.isfinite(out).all(axis=1)] = np.nan
     return out
-
-
-def _parse_points(s: pd.Series) -> np.ndarray:
-    n = len(s)
-    out = np.full((n, 3), np.nan)
-    txt = s.map(
-        lambda v: (
-            v
-            if isinstance(v, str)
-            else (" ".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else "")
-        )
-    )
-    parts = txt.str.strip().str.strip("[]()").str.replace(",", " ").str.split(expand=True)
-    if parts.shape[1] >= 3:
-        ok = parts.notna().sum(axis=1).to_numpy() == 3
-        for j in range(3):
-            out[:, j] = pd.to_numeric(parts[j], errors="coerce").to_numpy(np.float64)
-        out[~ok] = np.nan
-    return out
-
-
-def sample_indices(
-    n: int, max_points: int, seed: int = 0, strata: np.ndarray | None = None
-) -> np.ndarray:
-    """Sorted indices of at most ``max_points`` of ``n`` rows, the same for the same seed.
-
-    With ``strata`` (an integer code per row), every stratum keeps its share of the sample
-    and at least one row, so rare values are never lost.
-    """
-    if max_points <= 0:
-        return np.arange(0)
-    if n <= max_points:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    if strata is None:
-        return np.sort(rng.choice(n, size=max_points, replace=False))
-    codes = np.asarray(strata)
-    uniq, inverse, sizes = np.unique(codes, return_inverse=True, return_counts=True)
-    if len(uniq) > max_points:  # more strata than points: a plain sample is fairer
-        return np.sort(rng.choice(n, size=max_points, replace=False))
-    quota = _quotas(sizes, max_points)
-    order = rng.permutation(n)
-    order = order[np.argsort(inverse[order], kind="stable")]
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    rank = np.arange(n) - np.repeat(starts, sizes)
-    keep = rank < np.repeat(quota, sizes)
-    return np.sort(order[keep])
-
-
-def _quotas(sizes: np.ndarray, budget: int) -> np.ndarray:
-    """Largest-remainder shares of ``budget``, at least 1 per stratum, never above its size."""
-    share = sizes * (budget / sizes.sum())
-    quota = np.minimum(np.maximum(np.floor(share).astype(np.int64), 1), sizes)
-    left = budget - int(quota.sum())
-    if left > 0:
-        room = sizes - quota
-        order = np.argsort(-(share - np.floor(share)), kind="stable")
-        for i in order:
-            if left == 0:
-                break
-            if room[i] > 0:
-                quota[i] += 1
-                left -= 1
-    while left < 0:  # the minimum of 1 overshot: take back from the largest strata
-        i = int(np.argmax(quota))
-        take = min(-left, int(quota[i]) - 1)
-        if take <= 0:
-            break
-        quota[i] -= take
-        left += take
-    return quota
-
-
-def _categories(values: pd.Series) -> tuple[np.ndarray, list[str], list[tuple[int, ...]]]:
-    """(code per row, labels, colours): top values or numeric bins; -1 never occurs."""
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if numeric and values.nunique(dropna=True) > MAX_CATEGORIES:
-        num = values.to_numpy(np.float64)
-        finite = num[np.isfinite(num)]
-        edges = np.unique(np.quantile(finite, np.linspace(0, 1, NUMERIC_BINS + 1)))
-        bins = np.clip(np.searchsorted(edges, num, side="right") - 1, 0, len(edges) - 2)
-        labels = [f"{_fmt(edges[i])} to {_fmt(edges[i + 1])}" for i in range(len(edges) - 1)]
-        step = max(1, (len(SEQUENTIAL) - 1) // max(1, len(labels) - 1))
-        colors = [SEQUENTIAL[min(i * step, len(SEQUENTIAL) - 1)] for i in range(len(labels))]
-        codes = np.where(np.isfinite(num), bins, len(labels))
-        return codes, [*labels, "(empty)"], [*colors, EMPTY_COLOR]
-    raw, uniques = pd.factorize(values, sort=False)  # -1 marks an empty cell
-    counts = np.bincount(raw[raw >= 0], minlength=len(uniques))
-    top = np.argsort(-counts, kind="stable")[:MAX_CATEGORIES]
-    top = top[counts[top] > 0]
-    other, empty = len(top), len(top) + 1
-    lookup = np.full(len(uniques) + 1, other, dtype=np.int64)
-    lookup[top] = np.arange(len(top))
-    lookup[-1] = empty
-    labels = [str(uniques[i]) for i in top] + ["other values", "(empty)"]
-    return lookup[raw], labels, [*PALETTE[: len(top)], OTHER_COLOR, EMPTY_COLOR]
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
-
-
-def _tips(
-    frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str], nm: np.ndarray, res: np.ndarray
-) -> list[str]:
-    """A tooltip line per drawn row: the chosen columns, then the position as given."""
-    parts: list[pd.Series] = []
-    for c in columns:
-        if c in frame.columns:
-            vals = frame[c].iloc[rows].astype("string").fillna("")
-            parts.append(f"{c}: " + vals.reset_index(drop=True))
-    given = nm / res
-    pos = pd.Series(
-        [f"at [{x:.6g}, {y:.6g}, {z:.6g}]" for x, y, z in given.tolist()], dtype="string"
-    )
-    parts.append(pos)
-    text = parts[0]
-    for p in parts[1:]:
-        text = text + "\n" + p
-    return text.tolist()
-
-
-def _records(centered: np.ndarray, tips: list[str]) -> list[dict]:
-    pts = np.round(centered, 1).tolist()
-    return [{"p": p, "t": t} for p, t in zip(pts, tips, strict=True)]
-
-
-def _layer(
-    layer_id: str, data: list[dict], color: Sequence[int], radius: float, pickable: bool = True
-) -> pdk.Layer:
-    return pdk.Layer(
-        "ScatterplotLayer",
-        data=data,
-        id=layer_id,
-        get_position="p",
-        get_fill_color=list(color),
-        get_radius=radius,
-        radius_units=pdk.types.String("pixels"),
-        billboard=True,
-        pickable=pickable,
-        stroked=False,
-    )
-
-
-def _bounds_layer(lo: np.ndarray, hi: np.ndarray) -> pdk.Layer:
-    corners = [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
-    edges = [
-        (0, 1),
-        (0, 2),
-        (0, 4),
-        (1, 3),
-        (1, 5),
-        (2, 3),
-        (2, 6),
-        (3, 7),
-        (4, 5),
-        (4, 6),
-        (5, 7),
-        (6, 7),
-    ]
-    data = [
-        {"s": [round(v, 1) for v in corners[a]], "e": [round(v, 1) for v in corners[b]]}
-        for a, b in edges
-    ]
-    return pdk.Layer(
-        "LineLayer",
-        data=data,
-        id="bounds",
-        get_source_position="s",
-        get_target_position="e",
-        get_color=list(BOUNDS_COLOR),
-        get_width=1,
-        pickable=False,
-    )
 
 
 def _extent(pts: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
@@ -372,7 +182,7 @@ def points_deck(
 
     codes = labels = colors = None
     if color_by is not None:
-        codes, labels, colors = _categories(frame[color_by])
+        codes, labels, colors = categories(frame[color_by])
     strat_col = stratify_by or color_by
     strata = None
     if strat_col is not None:
@@ -397,17 +207,21 @@ def points_deck(
 
     layers: list[pdk.Layer] = []
     if len(drawn_all) > 1:
-        layers.append(_bounds_layer(lo - center, hi - center))
+        layers.append(bounds_layer(lo - center, hi - center))
     if len(ex_pick):
         ex_tips = ["existing annotation"] * len(ex_pick)
-        layers.append(_layer("existing", _records(ex_pick - center, ex_tips), EXISTING_COLOR, 2))
+        layers.append(
+            point_layer("existing", layer_data(ex_pick - center, ex_tips), EXISTING_COLOR, 2)
+        )
     legend: list[LegendEntry] = []
     radius = 3 if len(picked) <= 20_000 else 2 if len(picked) <= 50_000 else 1.2
     if codes is None:
         layers.append(
-            _layer(
+            point_layer(
                 "points-0",
-                _records(pos[picked] - center, _tips(frame, picked, tip_cols, pos[picked], res)),
+                layer_data(
+                    pos[picked] - center, tooltips(frame, picked, tip_cols, pos[picked], res)
+                ),
                 SINGLE_COLOR,
                 radius,
             )
@@ -420,17 +234,17 @@ def points_deck(
                 continue
             legend.append(LegendEntry(label, tuple(color), int(all_counts[k]), len(rows)))
             if len(rows):
-                tips = _tips(frame, rows, tip_cols, pos[rows], res)
+                tips = tooltips(frame, rows, tip_cols, pos[rows], res)
                 layers.append(
-                    _layer(f"points-{k}", _records(pos[rows] - center, tips), color, radius)
+                    point_layer(f"points-{k}", layer_data(pos[rows] - center, tips), color, radius)
                 )
     if len(picked_marked):
         layers.append(
-            _layer(
+            point_layer(
                 "marked",
-                _records(
+                layer_data(
                     pos[picked_marked] - center,
-                    _tips(frame, picked_marked, tip_cols, pos[picked_marked], res),
+                    tooltips(frame, picked_marked, tip_cols, pos[picked_marked], res),
                 ),
                 MARKED_COLOR,
                 5,

@@ -21,9 +21,9 @@ from ui import client as api
 from ui import upload_state as us
 from ui import upload_views as v
 from ui import widgets as w
+from ui.preview import EXISTING_COLOR, SINGLE_COLOR
 
 ONE_COLOUR = "(one colour)"
-SINGLE_COLOUR = (0, 114, 178)  # ui.preview's colour when nothing is chosen
 POLL_SECONDS = 0.5
 
 
@@ -155,7 +155,7 @@ def preview(
             0,
             api.LegendEntry(
                 "rows of your file",
-                SINGLE_COLOUR,
+                SINGLE_COLOR,
                 info.total - info.without_position - info.marked_total,
                 info.drawn - info.marked_drawn,
             ),
@@ -163,7 +163,10 @@ def preview(
     if info.existing_total:
         legend.append(
             api.LegendEntry(
-                "already in the table", (150, 150, 150), info.existing_total, info.existing_drawn
+                "already in the table",
+                EXISTING_COLOR[:3],
+                info.existing_total,
+                info.existing_drawn,
             )
         )
     with side:

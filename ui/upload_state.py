@@ -11,7 +11,6 @@ draw (a page switch), so:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +51,7 @@ def held() -> HeldFile | None:
 
 def hold(name: str, raw: bytes, source: str, file_id: str | None = None) -> HeldFile:
     """Work on this file from now on."""
-    f = HeldFile(
-        name=name, raw=raw, digest=hashlib.sha256(raw).hexdigest(), source=source, file_id=file_id
-    )
+    f = HeldFile(name=name, raw=raw, digest=api.file_digest(raw), source=source, file_id=file_id)
     st.session_state[_HELD] = f
     return f
 

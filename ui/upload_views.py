@@ -8,13 +8,13 @@ or escaped (`widgets.md`), never as Markdown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from ui import client as api
 from ui import upload_state as us
 from ui import widgets as w
 
@@ -27,51 +27,12 @@ UNITS = {
     "8, 8, 40 nm voxels": (8.0, 8.0, 40.0),
 }
 OTHER_UNIT = "other voxel size"
-PROBLEMS = {  # report kinds in words, for the counts table
-    "missing_column": "a required field has no column",
-    "unknown_column": "mapped to a column the file does not have",
-    "column_used_twice": "one column mapped to two fields",
-    "duplicate_header": "two columns with the same name",
-    "missing_value": "empty required cell",
-    "bad_position": "position is not 3 numbers",
-    "not_a_number": "not a number",
-    "not_finite": "NaN or infinity",
-    "not_an_integer": "not a whole number",
-    "integer_too_large": "whole number too large",
-    "not_a_boolean": "not true or false",
-    "not_text": "not text",
-    "not_allowed": "value not allowed",
-    "bad_id": "id is not a positive whole number",
-    "duplicate_id": "id appears twice",
-    "id_exists": "id already in the table",
-    "unknown_id": "no annotation with this id",
-    "not_live": "annotation deleted or replaced",
-    "unknown_target": "target id not in the reference table",
-    "unknown_cell_type": "cell type outside the vocabulary",
-    "formula_text": "looks like a spreadsheet formula",
-    "ignored_column": "column not used",
-    "blank_line": "blank line skipped",
-    "empty_row": "row of only delimiters skipped",
-    "trailing_delimiter": "extra delimiters at the end of a line",
-    "encoding": "not UTF-8",
-    "unnamed_column": "column without a name",
-}
 SHOWN = 100  # problems listed on the page; the download has all of them
 
 
 def plural(n: int, word: str) -> str:
     """'1 row', '240 rows', '1,000,000 annotations'."""
     return f"{n:,} {word}" + ("" if n == 1 else "s")
-
-
-def split_triples(columns: Sequence[str]) -> list[tuple[str, str, str]]:
-    """Columns that look like x, y, z of one point: 'X, Y, Z', 'soma_x/_y/_z', 'Pos. x'..."""
-    groups: dict[str, dict[str, str]] = {}
-    for c in columns:
-        m = re.match(r"^(.*?)[\s_.\-]*([xyz])$", str(c), flags=re.IGNORECASE)
-        if m:
-            groups.setdefault(m.group(1).strip().lower(), {}).setdefault(m.group(2).lower(), c)
-    return [(g["x"], g["y"], g["z"]) for g in groups.values() if len(g) == 3]
 
 
 def triple_label(trio: Sequence[str]) -> str:
@@ -82,7 +43,7 @@ def triple_label(trio: Sequence[str]) -> str:
 def mapping_editor(plan: Any, ctx: str) -> dict[str, Any]:
     """A row per schema field to choose its column(s); the changes to the proposal."""
     columns = list(plan.columns)
-    triples = split_triples(columns)
+    triples = api.column_triples(columns)
     proposal = plan.mapping
     changes: dict[str, Any] = {}
     fields = sorted(plan.spec.user_fields, key=lambda f: (not f.required, f.column))
@@ -150,8 +111,16 @@ def _column_choice(
 ) -> str | None:
     options = [NONE, *columns]
     key = f"up_map_{ctx}_{field}"
-    us.remembered(key, src if isinstance(src, str) else NONE, options)
-    picked = where.selectbox(
+    picked = _select(where, label, options, key, src if isinstance(src, str) else NONE, help_text)
+    return None if picked == NONE else picked
+
+
+def _select(
+    where: Any, label: str, options: list[Any], key: str, default: Any, help_text: str | None
+) -> Any:
+    """A selectbox of the mapping table whose choice outlives the widget."""
+    us.remembered(key, default, options)
+    return where.selectbox(
         label,
         options,
         key=key,
@@ -160,7 +129,6 @@ def _column_choice(
         args=(key,),
         help=help_text,
     )
-    return None if picked == NONE else picked
 
 
 def _point_choice(
@@ -178,15 +146,8 @@ def _point_choice(
     options = [NONE, *labels, *columns, CUSTOM]
     default = triple_label(src) if isinstance(src, tuple) else src if src else NONE
     key = f"up_map_{ctx}_{field}"
-    us.remembered(key, default, options)
-    picked = where.selectbox(
-        label,
-        options,
-        key=key,
-        label_visibility="collapsed",
-        on_change=us.remember,
-        args=(key,),
-        help="One column holding [x, y, z], or three columns.",
+    picked = _select(
+        where, label, options, key, default, "One column holding [x, y, z], or three columns."
     )
     if picked == NONE:
         return None
@@ -245,14 +206,14 @@ def unit_picker(table_res: tuple[float, float, float], ctx: str) -> tuple[float,
     else:
         resolution = units[choice]
     text = w.resolution_sentence(resolution)
-    if tuple(resolution) != tuple(table_res):
-        factors = [a / b for a, b in zip(resolution, table_res, strict=True)]
+    ok, factors = api.attempt(api.scale_factor, resolution, table_res)  # refused: said below
+    if ok and factors is not None:
         text += (
             f" The table stores {', '.join(w.fmt_number(v) for v in table_res)} nm "
             "voxels, so each position is converted when stored: x times "
             f"{factors[0]:.4g}, y times {factors[1]:.4g}, z times {factors[2]:.4g}."
         )
-    else:
+    elif ok:
         text += " That is the table's own unit: positions are stored as they are."
     st.caption(text)
     return resolution
@@ -284,15 +245,8 @@ def report_view(report: Any, stem: str, key: str) -> None:
     frame = report.frame
     if frame.empty:
         return
-    counts = (
-        frame.groupby(["severity", "kind"], sort=False)
-        .agg(rows=("kind", "size"), first=("line", "min"))
-        .reset_index()
-    )
-    counts["problem"] = [PROBLEMS.get(k, k.replace("_", " ")) for k in counts["kind"]]
-    counts = counts.sort_values(["severity", "rows"], ascending=[True, False])
     st.dataframe(
-        counts[["problem", "severity", "rows", "first"]],
+        report.by_kind()[["problem", "severity", "rows", "first"]],  # labels: anno_core's
         hide_index=True,
         key=f"{key}_counts",
         column_config={

@@ -10,7 +10,6 @@ and numeric table ids (never from user text) and are quoted by the dialect.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-Progress = Callable[[int, int], None] | None
+from anno_core.common import Progress
 
 
 def engine_for(url: str) -> Engine:
@@ -59,7 +58,7 @@ def bulk_insert(
     table: sa.Table,
     data: dict[str, list],
     n: int,
-    progress: Progress = None,
+    progress: Progress | None = None,
     batch: int = 100_000,
     constants: dict[str, Any] | None = None,
 ) -> None:
@@ -156,7 +155,7 @@ def _copy(
     data: dict[str, Any],
     constants: dict[str, Any],
     n: int,
-    progress: Progress,
+    progress: Progress | None,
     batch: int,
 ) -> None:
     """One COPY of CSV written by Arrow (C++) batch by batch: text always quoted, null an

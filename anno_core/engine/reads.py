@@ -14,11 +14,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anno_core.common import CHUNK
 from anno_core.engine import db
 from anno_core.errors import AnnotationNotFound, InvalidArgument
 from anno_core.schemas import SchemaSpec
-
-CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
 
 
 def _num(v: float | None) -> float | int | None:

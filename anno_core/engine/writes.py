@@ -9,7 +9,7 @@ from the current maximum can never collide.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anno_core.common import Progress
 from anno_core.engine import db
 from anno_core.engine.catalogue import LocalTables, chunks
 from anno_core.errors import (
@@ -37,8 +38,6 @@ from anno_core.validation.validator import (
     records_to_frame,
     validate_frame,
 )
-
-Progress = Callable[[int, int], None] | None
 
 
 class LocalBackend(LocalTables):
@@ -83,7 +82,7 @@ class LocalBackend(LocalTables):
         lines: Sequence[int] | None = None,
         line_label: str = "line",
         allow_position_strings: bool = True,
-        progress: Progress = None,
+        progress: Progress | None = None,
         upload_key: str | None = None,
         prior: ValidationReport | None = None,
     ) -> list[int]:
@@ -144,7 +143,7 @@ class LocalBackend(LocalTables):
         frame: pd.DataFrame,
         *,
         lines: Sequence[int] | None = None,
-        progress: Progress = None,
+        progress: Progress | None = None,
         upload_key: str | None = None,
     ) -> dict[int, int]:
         """Update rows named by the frame's ``id`` column; absent columns are inherited."""
@@ -247,7 +246,7 @@ class LocalBackend(LocalTables):
         n: int,
         *,
         replace: list[int] | None = None,
-        progress: Progress = None,
+        progress: Progress | None = None,
         upload_key: str | None = None,
     ) -> list[int]:
         with db.WRITE_LOCKS[self.url], self.write_conn() as conn, conn.begin():
@@ -327,7 +326,7 @@ class LocalBackend(LocalTables):
         t: sa.Table,
         ids: np.ndarray,
         cols: dict[str, Any],
-        progress: Progress,
+        progress: Progress | None,
     ) -> None:
         n = len(ids)
         # Values shared by every row go as constants (bound once, not per row), and the

@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from anno_core.errors import InvalidArgument
+from anno_core.ingest.versions import REPLACED, state_of
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
-
-TRUE_WORDS = ("true", "yes", "y", "1", "t")
-FALSE_WORDS = ("false", "no", "n", "0", "f")
+from anno_core.validation.booleans import parse_bool
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,10 @@ def filter_value(schema: str | SchemaSpec, column: str, text: str) -> Any:
     if col.kind == "str":
         return raw  # matched as a part of the text
     if col.kind == "bool":
-        if raw.lower() in TRUE_WORDS:
-            return True
-        if raw.lower() in FALSE_WORDS:
-            return False
-        raise InvalidArgument(f"{column} is true or false; {raw!r} is neither.")
+        value = parse_bool(raw)  # the words an upload accepts, no more and no fewer
+        if value is None:
+            raise InvalidArgument(f"{column} is true or false; {raw!r} is neither.")
+        return value
     try:
         number = float(raw.replace(",", ""))
     except ValueError:
@@ -202,15 +200,14 @@ def _refuse_old_versions(before: pd.DataFrame, ids: list[int]) -> None:
     for aid in ids:
         if aid not in before.index:  # a delete of a row outside the view: the engine checks
             continue
-        row = before.loc[aid]
-        newer = _clean(row["superceded_id"]) if "superceded_id" in before.columns else None
-        if newer is not None:
+        state = state_of(before.loc[aid])
+        if state.kind == REPLACED:
             problems.append(
-                f"Annotation {aid} was replaced by annotation {int(newer)}; "
-                f"only the newest version can change, so change {int(newer)} "
+                f"Annotation {aid} was replaced by annotation {state.replaced_by}; "
+                f"only the newest version can change, so change {state.replaced_by} "
                 "instead."
             )
-        elif "valid" in before.columns and _clean(row["valid"]) is False:
+        elif not state.live:
             problems.append(f"Annotation {aid} is deleted; a deleted annotation cannot change.")
     if problems:
         more = f" ({len(problems) - 3} more like these.)" if len(problems) > 3 else ""

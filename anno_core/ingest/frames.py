@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from anno_core.errors import InvalidArgument
 from anno_core.schemas import AXES, SchemaSpec
-from anno_core.validation.validator import parse_positions
+from anno_core.validation.positions import parse_positions
 
 if TYPE_CHECKING:
     from anno_core.ingest.csvio import CsvData
@@ -151,7 +151,11 @@ def process_position_columns(df: pd.DataFrame, position_columns: PositionColumns
     skip = {c for src in sources.values() for c in ([src] if isinstance(src, str) else src)}
     others = [c for c in df.columns if c not in skip]
     records = []
-    plain = df[others].astype(object).where(df[others].notna(), None).to_dict(orient="records")
+    plain = (  # a frame of positions only still gives one record per row
+        df[others].astype(object).where(df[others].notna(), None).to_dict(orient="records")
+        if others
+        else [{} for _ in range(n)]
+    )
     for i, rec in enumerate(plain):
         rec = {k: _py(v) for k, v in rec.items()}
         for fld, vals in positions.items():
@@ -247,7 +251,7 @@ def csv_frame(
             continue
         if f.kind == "point":
             if isinstance(src, str):
-                vals = _position_text(data.table.column(src))
+                vals = _position_numbers(data.table.column(src))
                 if vals is None:
                     out[f.column] = data.text(src).to_numpy()
                     continue
@@ -290,21 +294,11 @@ def _number(col: pa.ChunkedArray, kind: str) -> Any:
     return floats.to_numpy()
 
 
-def _position_text(col: pa.ChunkedArray) -> np.ndarray | None:
-    """n x 3 floats from cells like "[x, y, z]", "x y z" or "x,y,z"; None if any is not."""
-    text = pc.utf8_trim_whitespace(col)
-    text = pc.replace_substring_regex(text, r"^[\[(]\s*|\s*[\])]$", "")
-    parts = pc.split_pattern_regex(text, r"\s*[,\s]\s*")
-    lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
-    present = ~np.isnan(lengths.astype(float))
-    if not (lengths[present] == 3).all():
+def _position_numbers(col: pa.ChunkedArray) -> np.ndarray | None:
+    """n x 3 floats of a text column of positions; None if any cell is not 3 numbers or
+    holds NaN (then the validator reports the person's own text)."""
+    vals, bad = parse_positions(col)
+    given = col.is_valid().to_numpy(zero_copy_only=False)
+    if bad.any() or np.isnan(vals[given]).any():
         return None
-    try:
-        flat = pc.cast(pc.list_flatten(parts), pa.float64()).to_numpy()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if np.isnan(flat).any():
-        return None
-    out = np.full((len(col), 3), np.nan)  # a blank cell stays a NaN row: the validator
-    out[present] = flat.reshape(-1, 3)  # reports it if the point is required
-    return out
+    return vals  # a blank cell stays a NaN row: the validator reports it if required

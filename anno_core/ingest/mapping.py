@@ -29,6 +29,19 @@ def norm(name: str) -> str:
     return re.sub(r"[\s.\-/]+", "_", str(name).strip().lower()).strip("_")
 
 
+def column_triples(columns: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Columns that look like x, y, z of one point: 'X, Y, Z', 'soma_x/_y/_z', 'Pos. x'...
+
+    Grouped by what comes before the axis letter (case, spaces, dots, dashes and
+    underscores aside); a group is a triple when it has all three axes (the first of each)."""
+    groups: dict[str, dict[str, str]] = {}
+    for c in columns:
+        m = re.match(r"^(.*?)[\s_.\-]*([xyz])$", str(c), flags=re.IGNORECASE)
+        if m:
+            groups.setdefault(m.group(1).strip().lower(), {}).setdefault(m.group(2).lower(), c)
+    return [(g["x"], g["y"], g["z"]) for g in groups.values() if len(g) == 3]
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """For each field of the schema the column (or x, y, z columns) it comes from."""

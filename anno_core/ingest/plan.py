@@ -11,6 +11,7 @@
     plan.stored(key)                  # what an earlier commit with that key stored, or None
     plan.diff_update()                # updates: which rows change how (anno_core.update_diff)
     plan.subset(rows).start(key)      # commit only some rows (the changed ones)
+    go = plan.submission(check, diff, may_write=True)  # what Upload sends, what stops it
     plan.result_csv(ids)              # ids joined to the file's lines, for a download
 
 Every step returns plain objects and never touches a UI; `ingest_csv` does all of it in one
@@ -19,64 +20,35 @@ call (the benchmark path: file to committed rows without a Python loop per row).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from anno_core.errors import AnnoError, ValidationFailed
+from anno_core.common import CHUNK, Progress
+from anno_core.errors import ValidationFailed
 from anno_core.ingest.csvio import CsvData, read_csv
 from anno_core.ingest.extent import Extent, ExtentCheck, compare_extents
 from anno_core.ingest.frames import csv_frame, scale_factor
 from anno_core.ingest.mapping import ColumnMapping, Source, check_mapping, propose_mapping
+from anno_core.ingest.outcome import CheckResult, Submission
+from anno_core.ingest.results import result_table, table_csv
+from anno_core.ingest.update_diff import UpdateDiff, diff_update
+from anno_core.ingest.upload_task import UploadTask
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.validation.validator import ValidationReport, validate_frame
 
-Progress = Callable[[int, int], None]
+__all__ = ["CheckResult", "Submission", "UploadPlan", "UploadTask", "file_digest", "open_upload"]
 
 
 def file_digest(raw: bytes) -> str:
     """The SHA-256 of a file's bytes (hex): what makes two uploads 'the same file'."""
     return hashlib.sha256(raw).hexdigest()
-
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """What checking found: the whole report, the rows as they would be stored, and counts."""
-
-    report: ValidationReport
-    frame: pd.DataFrame
-    lines: np.ndarray
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok
-
-    @property
-    def bad_lines(self) -> np.ndarray:
-        """Line numbers of the rows with at least one error."""
-        return self.lines[self.report.bad_rows] if len(self.lines) else self.lines
-
-    def summary(self) -> str:
-        """One sentence: ready to upload, or what is wrong."""
-        if self.ok:
-            warn = len(self.report.warnings)
-            extra = f", with {warn} warning{'s' if warn != 1 else ''} to read" if warn else ""
-            rows = f"All {len(self.frame):,} rows are" if len(self.frame) != 1 else "The row is"
-            return f"{rows} valid{extra}; ready to upload."
-        return self.report.describe()
 
 
 @dataclass(frozen=True)
@@ -228,11 +200,36 @@ class UploadPlan:
         )
         return replace(self, data=data)
 
-    def diff_update(self) -> Any:
+    def diff_update(self) -> UpdateDiff:
         """For an update: which rows change which fields (an `UpdateDiff`)."""
-        from anno_core.ingest.update_diff import diff_update
+        return diff_update(
+            self.client, self.table_name, self.volume, self.spec, self.frame(), self.data.lines
+        )
 
-        return diff_update(self)
+    def submission(
+        self, check: CheckResult, diff: UpdateDiff | None = None, *, may_write: bool = True
+    ) -> Submission:
+        """What pressing Upload would send and, as sentences for the upload page (whose step
+        5 lists the problems), what stops it: no right to write, rows with problems, ids
+        that cannot be updated (``diff`` None: not worked out), or nothing to update. An
+        update sends only the rows that change."""
+        blockers = []
+        if not may_write:
+            blockers.append(f"You may not write to table '{self.table_name}'.")
+        if not check.ok:
+            blockers.append(
+                "Fix the problems listed in step 5 first: nothing is stored while any row has "
+                "a problem."
+            )
+        if self.update and check.ok:
+            if diff is None or not diff.ok:
+                blockers.append("Some rows name annotations that cannot be updated (step 5).")
+            elif diff.n_changed == 0:
+                blockers.append("No row differs from what is stored: there is nothing to update.")
+            else:
+                send = self.subset(diff.changed.nonzero()[0])
+                return Submission(send, diff.n_unchanged, tuple(blockers))
+        return Submission(self, 0, tuple(blockers))
 
     def compare_extents(self, new: Extent | None, existing: Extent | None) -> ExtentCheck | None:
         """The file's points' extent (nm) against the table's (nm), naming a likely mistake."""
@@ -245,45 +242,15 @@ class UploadPlan:
 
     def result_table(self, result: list[int] | dict[int, int]) -> pa.Table:
         """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
-        names, arrays = ["line"], [pa.array(self.data.lines, type=pa.int64())]
-        cells = self.data.table
-        if isinstance(result, dict):
-            old = pd.to_numeric(
-                pd.Series(self.data.text(self.mapping.id_column or "id")), errors="coerce"
-            ).astype("Int64")
-            names += ["id", "new_id"]
-            arrays += [
-                pa.array(old, type=pa.int64()),
-                pa.array(old.map(result).astype("Int64"), type=pa.int64()),
-            ]
-        else:
-            if len(result) != self.data.rows:
-                raise ValueError(f"{len(result)} ids for {self.data.rows} rows")
-            names.append("id")
-            arrays.append(pa.array(np.asarray(result, dtype=np.int64)))
-        if self.mapping.id_column in cells.column_names:  # shown as "id" already
-            cells = cells.drop_columns([self.mapping.id_column])
-        for name, column in zip(cells.column_names, cells.columns, strict=True):
-            names.append(f"{name} (file)" if name in names else name)
-            arrays.append(column)
-        return pa.Table.from_arrays(arrays, names=names)
+        return result_table(self.data, self.mapping, result)
 
     def result_frame(self, result: list[int] | dict[int, int]) -> pd.DataFrame:
         """`result_table` as a DataFrame (ids as nullable integers)."""
         return self.result_table(result).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
     def result_csv(self, result: list[int] | dict[int, int]) -> bytes:
-        """`result_table` as CSV bytes (Arrow writes a million rows in a fraction of a second)."""
-        table = self.result_table(result)
-        head = io.StringIO()
-        csv.writer(head, lineterminator="\n").writerow(table.column_names)  # unquoted names
-        sink = pa.BufferOutputStream()
-        pacsv.write_csv(
-            table,
-            sink,
-            write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
-        )
-        return head.getvalue().encode("utf-8") + sink.getvalue().to_pybytes()
+        """`result_table` as CSV bytes, for a download."""
+        return table_csv(self.result_table(result))
 
     def _targets(self, targets: Any) -> ValidationReport:
         """Target ids that do not exist in the reference table, as report rows."""
@@ -291,8 +258,8 @@ class UploadPlan:
         s = pd.Series(targets).astype(object)
         wanted = sorted({int(v) for v in s.dropna()})
         found: set[int] = set()
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start : start + CHUNK]
             rows = self.client.query_annotations(
                 self.reference_table, ids=part, limit=len(part), include_invalid=True
             )
@@ -308,50 +275,6 @@ class UploadPlan:
                 self.data.lines,
             )
         return rep
-
-
-@dataclass
-class UploadTask:
-    """A commit running in a thread: ``state`` is running, done or failed."""
-
-    total: int
-    done: int = 0
-    state: str = "running"
-    result: Any = None
-    error: str | None = None
-    report: ValidationReport | None = None
-    thread: threading.Thread | None = field(default=None, repr=False)
-
-    def run(self, plan: UploadPlan, upload_key: str | None) -> None:
-        def progress(done: int, total: int) -> None:
-            self.done, self.total = done, total
-
-        try:
-            self.result = plan.commit(progress=progress, upload_key=upload_key)
-            self.done = self.total
-            self.state = "done"
-        except AnnoError as exc:  # a refusal: its sentence (and report) is the answer
-            self.error = str(exc)
-            self.report = getattr(exc, "report", None)
-            self.state = "failed"
-        except Exception:  # noqa: BLE001 - a sentence for the user, the trace for the log
-            logger.exception("an upload failed")
-            self.error = (
-                "The upload stopped on an unexpected error. Upload the same file "
-                "again: rows already stored are not stored twice. If it fails again, "
-                "send the log to an admin."
-            )
-            self.state = "failed"
-
-    @property
-    def fraction(self) -> float:
-        return 1.0 if self.total == 0 else min(1.0, self.done / self.total)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the upload ends (True) or ``timeout`` seconds pass (False)."""
-        if self.thread is not None:
-            self.thread.join(timeout)
-        return self.state != "running"
 
 
 def open_upload(

@@ -1,6 +1,7 @@
 """What an update file would change: its rows compared with the stored annotations they name.
 
-A CSV with an ``id`` column can update the annotations it names. `diff_update(plan)` reads the
+A CSV with an ``id`` column can update the annotations it names. `diff_update` (called as
+`UploadPlan.diff_update()`, with the plan's client, table, schema and frame) reads the
 stored rows of those ids and compares every mapped field, typed as the engine would store it
 (positions scaled to the table's resolution), with what is stored: the rows that differ and
 how (one line per changed cell, old -> new), the rows that are the same (they are not sent:
@@ -13,17 +14,16 @@ file are not compared: the engine keeps their stored values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from anno_core.common import CHUNK
+from anno_core.ingest.versions import REPLACED, annotation_state
+from anno_core.schemas import SchemaSpec
 from anno_core.validation.validator import ValidationReport, validate_frame
 
-if TYPE_CHECKING:
-    from anno_core.ingest.plan import UploadPlan
-
-CHUNK = 500  # ids per read: the engine's limit for one IN (...) list
 CHANGE_COLUMNS = ["line", "id", "field", "old", "new"]
 
 
@@ -78,16 +78,23 @@ def stored_rows(client: Any, table: str, ids: list[int], volume: str | None = No
                 table, ids=part, limit=len(part), include_invalid=True, aligned_volume_name=volume
             )
         )
+    parts = [p for p in parts if len(p)] or parts[:1]  # no empty reads in the concat
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"id": []})
     return frame.set_index(frame["id"].astype(np.int64), drop=False)
 
 
-def diff_update(plan: UploadPlan) -> UpdateDiff:
-    """Compare an update plan's rows with the annotations they name (see the module doc)."""
-    spec = plan.spec
-    n = plan.data.rows
-    lines = plan.data.lines
-    checked = validate_frame(spec, plan.frame(), update=True, lines=lines)
+def diff_update(
+    client: Any,
+    table: str,
+    volume: str | None,
+    spec: SchemaSpec,
+    frame: pd.DataFrame,
+    lines: np.ndarray,
+) -> UpdateDiff:
+    """Compare an update file's rows (``frame``, as the engine takes them, with the file's
+    ``lines``) with the annotations of ``table`` they name (see the module docstring)."""
+    n = len(frame)
+    checked = validate_frame(spec, frame, update=True, lines=lines)
     report = ValidationReport(rows=n)
     changed = np.zeros(n, dtype=bool)
     if checked.ids is None:
@@ -95,7 +102,7 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
     ids = checked.ids
     has_id = ids.notna().to_numpy()
     wanted = sorted({int(i) for i in ids[has_id]})
-    old = stored_rows(plan.client, plan.table_name, wanted, plan.volume)
+    old = stored_rows(client, table, wanted, volume)
     id_text = pd.Series(ids.astype(object))
     found = has_id & id_text.isin(set(old.index.tolist())).to_numpy()
     report.add(
@@ -103,7 +110,7 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
         "id",
         has_id & ~found,
         id_text,
-        f"no annotation with this id in table '{plan.table_name}'; an update names "
+        f"no annotation with this id in table '{table}'; an update names "
         "an annotation that exists (to add new rows, upload as new annotations)",
         lines,
     )
@@ -111,15 +118,23 @@ def diff_update(plan: UploadPlan) -> UpdateDiff:
     rows = np.flatnonzero(found)
     if rows.size:
         matched = old.loc[ids[found].astype(np.int64).to_numpy()]
-        valid = matched["valid"].astype(bool).to_numpy()
-        live[rows[valid]] = True
+        states = [
+            annotation_state(s, v, d)
+            for s, v, d in zip(
+                matched["superceded_id"],
+                matched["valid"],
+                matched["deleted"] if "deleted" in matched else [None] * len(matched),
+                strict=True,
+            )
+        ]
+        live[rows[np.array([s.live for s in states], dtype=bool)]] = True
         message = pd.Series([""] * n, dtype=object)
         message.iloc[rows] = [
-            f"annotation {int(i)} was replaced by a newer version, id {int(s)}: update that "
-            "one instead"
-            if pd.notna(s)
+            f"annotation {int(i)} was replaced by a newer version, id {s.replaced_by}: update "
+            "that one instead"
+            if s.kind == REPLACED
             else f"annotation {int(i)} was deleted; deleted annotations cannot be updated"
-            for i, s in zip(matched.index, matched["superceded_id"], strict=True)
+            for i, s in zip(matched.index, states, strict=True)
         ]
         report.add("not_live", "id", found & ~live, id_text, message, lines)
     take = np.flatnonzero(live)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anno_core.common import Progress
 from anno_core.errors import AnnoError, InvalidArgument, RemoteError
 from anno_core.remote.http import lines_index
 from anno_core.schemas import SchemaSpec
@@ -38,8 +39,6 @@ from anno_core.validation.validator import (
 )
 from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import MAGIC, PACKED_TYPE, dumps, pack
-
-Progress = Callable[[int, int], None] | None
 
 
 def spans(n: int, size: int) -> list[tuple[int, int]]:
@@ -118,7 +117,7 @@ class RemoteUploads:
         lines: Sequence[int] | None = None,
         line_label: str = "line",
         allow_position_strings: bool = True,
-        progress: Progress = None,
+        progress: Progress | None = None,
         upload_key: str | None = None,
         prior: ValidationReport | None = None,
     ) -> list[int]:
@@ -192,7 +191,7 @@ class RemoteUploads:
         frame: pd.DataFrame,
         *,
         lines: Sequence[int] | None = None,
-        progress: Progress = None,
+        progress: Progress | None = None,
         upload_key: str | None = None,
     ) -> dict[int, int]:
         """Update the rows named by the frame's ``id`` column, in batches; {old: new}."""

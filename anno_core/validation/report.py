@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from anno_core.errors import ValidationFailed
+from anno_core.validation.kinds import check_kind, problem_label
 
 REPORT_COLUMNS = ["line", "column", "value", "message", "kind", "severity", "row"]
 
@@ -34,7 +35,10 @@ class ValidationReport:
         lines: np.ndarray,
         severity: str = "error",
     ) -> None:
-        """Record one problem for every row where ``mask`` is true (or one for the column)."""
+        """Record one problem for every row where ``mask`` is true (or one for the column).
+
+        ``kind`` must be registered in `anno_core.validation.kinds` (ValueError if not)."""
+        check_kind(kind)
         if mask is None:
             part = pd.DataFrame(
                 {
@@ -108,6 +112,17 @@ class ValidationReport:
         """Number of problems by kind (errors and warnings)."""
         return {str(k): int(v) for k, v in self.frame["kind"].value_counts().items()}
 
+    def by_kind(self) -> pd.DataFrame:
+        """One row per (severity, kind): its label, how many, the first line; errors first."""
+        counts = (
+            self.frame.groupby(["severity", "kind"], sort=False)
+            .agg(rows=("kind", "size"), first=("line", "min"))
+            .reset_index()
+        )
+        counts["problem"] = [problem_label(k) for k in counts["kind"]]
+        counts = counts.sort_values(["severity", "rows"], ascending=[True, False])
+        return counts[["problem", "severity", "rows", "first", "kind"]]
+
     def merge(self, other: ValidationReport) -> None:
         self._parts.extend(other._parts)
         self._frame = None
@@ -148,6 +163,19 @@ class ValidationReport:
     def raise_if_failed(self) -> None:
         if not self.ok:
             raise ValidationFailed(self.describe(), report=self)
+
+
+def refusal(
+    kind: str, message: str, line: int | None = None, column: str = "", value: str = ""
+) -> ValidationFailed:
+    """A ValidationFailed for a whole file or request, carrying a one-problem report."""
+    rep = ValidationReport(rows=0)
+    lines = np.array([line], dtype=object)
+    if line is None:
+        rep.add(kind, column, None, None, message, lines)
+    else:
+        rep.add(kind, column, np.array([True]), pd.Series([value]), message, lines)
+    return ValidationFailed(message, report=rep)
 
 
 def _show(values: pd.Series) -> np.ndarray:

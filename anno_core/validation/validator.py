@@ -21,14 +21,19 @@ import numpy as np
 import pandas as pd
 
 from anno_core.schemas import AXES, FieldSpec, SchemaSpec
+from anno_core.validation.booleans import FALSE_WORDS, TRUE_WORDS, bool_word
+from anno_core.validation.cells import (
+    INT64_MAX,
+    INT64_MIN,
+    as_int64,
+    exact_big,
+    null_mask,
+    numbers,
+    types_mask,
+)
+from anno_core.validation.positions import parse_positions, positions_from_split
 from anno_core.validation.records import BadShape, records_to_frame  # noqa: F401 - re-exported
 from anno_core.validation.report import ValidationReport, _short  # noqa: F401 - re-exported
-
-TRUE_WORDS = ("t", "true", "on", "y", "yes", "1")
-FALSE_WORDS = ("f", "false", "off", "n", "no", "0")
-INT64_MAX = 2**63 - 1
-INT64_MIN = -(2**63)
-EXACT_FLOAT = 2.0**53  # float64 holds every whole number up to here exactly
 
 
 @dataclass
@@ -39,107 +44,6 @@ class Validated:
     report: ValidationReport
     ids: pd.Series | None = None
     lines: np.ndarray | None = None
-
-
-def _null_mask(s: pd.Series) -> np.ndarray:
-    """True where a cell is empty: None, pd.NA, or NaN in a numeric column."""
-    if s.dtype == object:
-        arr = s.to_numpy()
-        mask = pd.isna(s).to_numpy()
-        # In an object column an explicit float NaN is a value (not finite), not a blank.
-        isfloat_nan = (
-            np.fromiter((isinstance(v, float) for v in arr), dtype=bool, count=len(arr)) & mask
-            if mask.any()
-            else mask
-        )
-        return mask & ~isfloat_nan
-    return pd.isna(s).to_numpy()
-
-
-def _types_mask(s: pd.Series, kinds: tuple[type, ...]) -> np.ndarray:
-    if s.dtype != object:
-        return np.zeros(len(s), dtype=bool)
-    # Fast path (C speed) for the usual columns: all text, or all blank.
-    inferred = pd.api.types.infer_dtype(s, skipna=True)
-    if inferred == "empty":
-        return np.zeros(len(s), dtype=bool)
-    if inferred == "string":
-        return s.notna().to_numpy() if str in kinds else np.zeros(len(s), dtype=bool)
-    return s.map(lambda v: isinstance(v, kinds)).to_numpy(dtype=bool)
-
-
-def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float values, bad mask) for a column that should hold numbers."""
-    if s.dtype == bool or str(s.dtype) == "boolean":
-        return np.full(len(s), np.nan), np.ones(len(s), dtype=bool)
-    if s.dtype != object:
-        vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        return vals, np.zeros(len(s), dtype=bool)
-    bad = _types_mask(s, (bool, np.bool_, list, tuple, dict, np.ndarray))
-    txt = s.where(~bad, None)
-    vals = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=np.float64)
-    bad |= np.isnan(vals) & ~pd.isna(txt).to_numpy()
-    return vals, bad
-
-
-def parse_positions(s: pd.Series, allow_strings: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(n x 3 float array, bad mask) for a column of [x, y, z] values or strings."""
-    n = len(s)
-    out = np.full((n, 3), np.nan)
-    bad = np.zeros(n, dtype=bool)
-    is_str = _types_mask(s, (str,))
-    is_seq = _types_mask(s, (list, tuple, np.ndarray))
-    null = _null_mask(s)
-    bad |= ~(is_str | is_seq | null)
-    if is_str.any():
-        if allow_strings:
-            txt = (
-                s[is_str]
-                .astype(str)
-                .str.strip()
-                .str.replace(r"^[\[(]\s*|\s*[\])]$", "", regex=True)
-            )
-            parts = txt.str.split(r"\s*,\s*|\s+", regex=True, expand=True)
-            idx = np.flatnonzero(is_str)
-            if parts.shape[1] >= 3:
-                ok3 = parts.notna().sum(axis=1).to_numpy() == 3
-                for j in range(3):
-                    tok = parts[j]
-                    num = pd.to_numeric(tok, errors="coerce").to_numpy(float)
-                    out[idx, j] = num
-                    nan_word = tok.str.strip().str.lower().isin(["nan", "+nan", "-nan"])
-                    ok3 &= ~(np.isnan(num) & ~nan_word.to_numpy(dtype=bool))
-                bad[idx[~ok3]] = True
-            else:
-                bad[idx] = True
-        else:
-            bad |= is_str
-    if is_seq.any():
-        idx = np.flatnonzero(is_seq)
-        seqs = s.iloc[idx]
-        lens = seqs.map(len).to_numpy()
-        ok = lens == 3
-        bad[idx[~ok]] = True
-        if ok.any():
-            good = idx[ok]
-            arr = pd.DataFrame(list(seqs.iloc[np.flatnonzero(ok)]), dtype=object)
-            for j in range(3):
-                col = arr[j]
-                vals, cbad = _numbers(col)
-                out[good, j] = vals
-                bad[good[cbad]] = True
-    return out, bad
-
-
-def _positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    n = len(frame)
-    out = np.empty((n, 3), order="F")  # every column is assigned below
-    bad = np.zeros(n, dtype=bool)
-    for j, axis in enumerate(AXES):
-        vals, cbad = _numbers(frame[f"{column}_{axis}"])
-        out[:, j] = vals
-        bad |= cbad
-    return out, bad
 
 
 def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
@@ -154,11 +58,11 @@ def _check_point(spec, frame, rep, lines, allow_strings, out) -> None:
     if spec.column in frame.columns:
         s = frame[spec.column]
         vals, bad = parse_positions(s, allow_strings)
-        null = _null_mask(s)
+        null = null_mask(s)
         shown = s
     else:
-        vals, bad = _positions_from_split(frame, spec.column)
-        nulls = [_null_mask(frame[f"{spec.column}_{a}"]) for a in AXES]
+        vals, bad = positions_from_split(frame, spec.column)
+        nulls = [null_mask(frame[f"{spec.column}_{a}"]) for a in AXES]
         null = nulls[0] & nulls[1] & nulls[2]
         partial = (nulls[0] | nulls[1] | nulls[2]) & ~null
         bad |= partial
@@ -209,10 +113,10 @@ def _check_null(spec: FieldSpec, null: np.ndarray, rep, lines) -> None:
 
 
 def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
-    null = _null_mask(s)
+    null = null_mask(s)
     _check_null(spec, null, rep, lines)
     if spec.kind in ("float", "int", "ref", "user"):
-        vals, bad = _numbers(s)
+        vals, bad = numbers(s)
         bad &= ~null
         if spec.kind == "float":
             nonfinite = ~bad & ~null & ~np.isfinite(vals)
@@ -237,7 +141,7 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 "this must be a whole number like 12 (12.0 is fine, 12.5 is not)",
                 lines,
             )
-            exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+            exact = exact_big(s, vals, ~bad & ~null & ~frac)
             big = np.zeros(len(s), dtype=bool)
             for i, v in exact.items():
                 big[i] = not INT64_MIN <= v <= INT64_MAX
@@ -253,29 +157,22 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
             if pd.api.types.is_signed_integer_dtype(s.dtype):
                 stored = pd.array(s, dtype="Int64")  # already whole numbers: exact as given
             else:
-                stored = pd.array(_as_int64(vals, skip), dtype="Int64")
+                stored = pd.array(as_int64(vals, skip), dtype="Int64")
                 for i, v in exact.items():  # beyond float64's 53 bits: the exact value
                     if not big[i]:
                         stored[i] = v
                 stored[skip] = pd.NA
         if spec.choices is not None:
             ok = np.isin(vals, np.array(spec.choices, dtype=float))
-            rep.add(
-                "not_allowed",
-                spec.column,
-                ~ok & ~bad & ~null,
-                s,
-                f"must be one of {', '.join(map(str, spec.choices))}",
-                lines,
-            )
+            _not_allowed(spec, ~ok & ~bad & ~null, s, rep, lines)
         out[spec.column] = stored
     elif spec.kind == "bool":
         if s.dtype == bool:
             vals = s.to_numpy()
             bad = np.zeros(len(s), dtype=bool)
         else:
-            is_bool = _types_mask(s, (bool, np.bool_))
-            norm = s.map(_bool_word) if s.dtype == object else s.astype(str).str.lower()
+            is_bool = types_mask(s, (bool, np.bool_))
+            norm = s.map(bool_word) if s.dtype == object else s.astype(str).str.lower()
             vals = np.where(is_bool, s.astype(object) == True, norm.isin(TRUE_WORDS))  # noqa: E712
             bad = ~is_bool & ~norm.isin(TRUE_WORDS + FALSE_WORDS).to_numpy() & ~null
         rep.add(
@@ -290,7 +187,7 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
         stored[null] = pd.NA
         out[spec.column] = stored
     else:  # str
-        is_str = _types_mask(s, (str,)) if s.dtype == object else np.zeros(len(s), bool)
+        is_str = types_mask(s, (str,)) if s.dtype == object else np.zeros(len(s), bool)
         if s.dtype != object:
             bad = ~null  # a numeric column where text is expected
         else:
@@ -309,16 +206,14 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 severity="warning",
             )
         if spec.choices is not None:
-            ok = s.isin(spec.choices).to_numpy()
-            rep.add(
-                "not_allowed",
-                spec.column,
-                ~ok & ~bad & ~null,
-                s,
-                f"must be one of {', '.join(map(str, spec.choices))}",
-                lines,
-            )
+            _not_allowed(spec, ~s.isin(spec.choices).to_numpy() & ~bad & ~null, s, rep, lines)
         out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _not_allowed(spec: FieldSpec, mask: np.ndarray, s: pd.Series, rep, lines) -> None:
+    """Values outside the field's choices (numbers or text)."""
+    choices = ", ".join(map(str, spec.choices or ()))
+    rep.add("not_allowed", spec.column, mask, s, f"must be one of {choices}", lines)
 
 
 def _not_a_number(s: pd.Series, bad: np.ndarray) -> str | pd.Series:
@@ -331,16 +226,6 @@ def _not_a_number(s: pd.Series, bad: np.ndarray) -> str | pd.Series:
         return base
     hint = base + " (it uses a decimal comma: write 1.5, not 1,5, or export with a decimal point)"
     return pd.Series(np.where(comma, hint, base))
-
-
-def _bool_word(v: Any) -> str:
-    if isinstance(v, str):
-        return v.strip().lower()
-    if isinstance(v, bool | np.bool_):
-        return "true" if v else "false"
-    if isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
-        return "1" if v == 1 else "0"
-    return "\x00"
 
 
 def validate_frame(
@@ -417,11 +302,11 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
             )
         return None
     s = frame["id"]
-    null = _null_mask(s)
-    vals, bad = _numbers(s)
+    null = null_mask(s)
+    vals, bad = numbers(s)
     with np.errstate(invalid="ignore"):
         frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals) | (vals < 1))
-    exact = _exact_big(s, vals, ~bad & ~null & ~frac)
+    exact = exact_big(s, vals, ~bad & ~null & ~frac)
     for i, v in exact.items():
         frac[i] = v > INT64_MAX
     rep.add(
@@ -435,7 +320,7 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     if update:
         rep.add("missing_value", "id", null, None, "every update needs the id it replaces", lines)
     skip = null | bad | frac
-    ids = pd.Series(pd.array(_as_int64(vals, skip), dtype="Int64"))
+    ids = pd.Series(pd.array(as_int64(vals, skip), dtype="Int64"))
     for i, v in exact.items():
         if not skip[i]:
             ids[i] = v
@@ -443,32 +328,6 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     dup = ids.duplicated(keep="first").to_numpy() & ~ids.isna().to_numpy()
     rep.add("duplicate_id", "id", dup, s, "this id appears more than once in the data", lines)
     return ids
-
-
-def _as_int64(vals: np.ndarray, skip: np.ndarray) -> np.ndarray:
-    """Floats to int64, with 0 where skipped or out of range (exact values come after)."""
-    with np.errstate(invalid="ignore"):
-        out = np.where(skip | ~(np.abs(np.nan_to_num(vals)) < 2.0**63), 0, vals)
-    return np.nan_to_num(out).astype(np.int64)
-
-
-def _exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, int]:
-    """Exact Python ints for the few rows beyond float64's 53 bits (ints, or digit text like
-    "9007199254740993"): numbers there must not be rounded through a float."""
-    with np.errstate(invalid="ignore"):
-        idx = np.flatnonzero(usable & (np.abs(np.nan_to_num(vals)) >= EXACT_FLOAT))
-    out: dict[int, int] = {}
-    for i in idx:  # rare rows only: not a loop over the data
-        v = s.iloc[i]
-        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
-            out[int(i)] = int(v)
-            continue
-        text = str(v).strip()
-        try:
-            out[int(i)] = int(text)
-        except ValueError:
-            out[int(i)] = int(vals[i])  # "1e19", "12.0e18": given as a float, kept as one
-    return out
 
 
 def _vocabulary_warnings(spec: SchemaSpec, frame: pd.DataFrame, rep, lines) -> None:

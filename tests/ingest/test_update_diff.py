@@ -156,7 +156,7 @@ def test_result_frame_joins_ids_to_the_file_lines(client):
         ["3", str(ids[0]), "A", "1", "2", "3", "axon"],
         ["4", str(ids[1]), "B", "4", "5", "6", "dendrite"],
     ]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1 ids for 2 rows"):
         plan.result_frame(ids[:1])
 
 
