@@ -39,6 +39,7 @@ import streamlit as st
 
 import anno_core
 from anno_core import AnnoError, AnnotationClient
+from anno_core.errors import NotSupported
 from anno_core.ingest.templates import csv_template
 from anno_core.names import check_volume_name
 from anno_core.permissions import PERMISSION_HELP, PERMISSIONS
@@ -51,6 +52,7 @@ __all__ = [
     "Connection",
     "LegendEntry",
     "MAX_POINTS",
+    "NotSupported",
     "PERMISSIONS",
     "PERMISSION_HELP",
     "PreviewInfo",
@@ -238,8 +240,10 @@ def use_embedded() -> None:
 
 def users() -> list[dict] | None:
     """The engine's users, or None where they cannot be listed (a CAVE server)."""
-    ok, result = attempt(client().list_users)
-    return result if ok else None
+    try:
+        return client().list_users()
+    except NotSupported:
+        return None
 
 
 def current_table() -> str | None:
