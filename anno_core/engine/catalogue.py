@@ -81,6 +81,7 @@ class LocalCatalogue(LocalReads, Audit):
 
     def list_users(self) -> list[dict[str, Any]]:
         """Every user of this engine: id, name, groups, is_admin."""
+        self.user  # noqa: B018 - the acting user (the built-in admin on first use) exists
         return [u.to_dict() for u in self.users.list()]
 
     def default_volume(self) -> str:
