@@ -61,6 +61,7 @@ class LocalCatalogue(LocalReads, Audit):
     # -- who is acting ---------------------------------------------------------------
     @property
     def user(self) -> User:
+        """The acting user (the built-in admin, created on first use, when none is named)."""
         if self._user is None:
             self.users.ensure_default_admin()
             self._user = self.users.get(self._acting) if self._acting else self.users.get("admin")
@@ -104,9 +105,11 @@ class LocalCatalogue(LocalReads, Audit):
 
     # -- volumes and metadata --------------------------------------------------------
     def write_conn(self) -> Connection:
+        """A connection whose transactions take the database's writer lock."""
         return self.engine.connect().execution_options(anno_write=True)
 
     def volume_id(self, conn: Connection, name: str, create: bool) -> int | None:
+        """The id of aligned volume ``name`` (created first with ``create``), or None."""
         check_volume_name(name)
         vid = conn.execute(
             sa.select(db.aligned_volumes.c.id).where(db.aligned_volumes.c.name == name)
@@ -124,6 +127,7 @@ class LocalCatalogue(LocalReads, Audit):
         return vid
 
     def volumes(self) -> list[str]:
+        """The aligned volumes this engine knows, by name."""
         with self.engine.connect() as conn:
             return list(
                 conn.execute(
@@ -132,6 +136,7 @@ class LocalCatalogue(LocalReads, Audit):
             )
 
     def ensure_volume(self, volume: str) -> None:
+        """Create aligned volume ``volume`` unless it exists."""
         with self.write_conn() as conn, conn.begin():
             self.volume_id(conn, volume, create=True)
 
@@ -170,10 +175,12 @@ class LocalCatalogue(LocalReads, Audit):
         return list(conn.execute(q).scalars())
 
     def meta(self, volume: str, table: str) -> dict[str, Any]:
+        """A live table's metadata row (TableNotFound, with close names, if there is none)."""
         with self.engine.connect() as conn:
             return self._meta_row(conn, volume, table)
 
     def table_of(self, meta: dict[str, Any]) -> tuple[sa.Table, SchemaSpec]:
+        """The SQL table and schema of a table (SQL tables are cached per metadata id)."""
         spec = schema_spec(meta["schema_type"])
         with self._lock:
             t = self._tables.get(meta["id"])
@@ -184,6 +191,7 @@ class LocalCatalogue(LocalReads, Audit):
 
     @staticmethod
     def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
+        """A metadata row as the API shows it: CAVE's fields, ISO times."""
         out = {k: meta.get(k) for k in META_FIELDS}
         for k in ("created", "deleted", "last_modified"):
             out[k] = db.iso(out[k])
@@ -208,11 +216,13 @@ class LocalCatalogue(LocalReads, Audit):
             )
 
     def get_tables(self, volume: str) -> list[str]:
+        """Names of the live tables of ``volume``, sorted."""
         with self.engine.connect() as conn:
             vid = self.volume_id(conn, volume, create=False)
             return sorted(self._names(conn, vid)) if vid is not None else []
 
     def get_table_metadata(self, volume: str, table: str) -> dict[str, Any]:
+        """A live table's metadata as the API shows it."""
         return self.public_meta(self.meta(volume, table))
 
     def table_details(self, volume: str) -> list[dict[str, Any]]:
