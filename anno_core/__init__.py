@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from anno_core.backend import Backend
 from anno_core.client import AnnotationClient
 from anno_core.errors import AnnoError
 from anno_core.settings import Settings
@@ -23,7 +24,7 @@ def connect(**overrides: Any) -> AnnotationClient:
     if settings.backend == "server":
         from anno_core.remote.backend import RemoteBackend
 
-        backend: Any = RemoteBackend(settings)
+        backend: Backend = RemoteBackend(settings)
     else:
         from anno_core.engine.writes import LocalBackend
 

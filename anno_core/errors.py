@@ -16,6 +16,8 @@
      +-- Conflict                   409
      +-- TooManyAnnotations         413
      +-- RemoteError                502  what a server said, when it fits nothing above
+     +-- NotSupported               501  this backend cannot do that (a real CAVE cannot
+                                         page rows, count a filtered view, list users...)
 
 Every message is one plain sentence saying what is wrong and how to fix it. Outside
 exceptions (sqlite3, SQLAlchemy, marshmallow, requests) are translated at the boundary
@@ -120,6 +122,14 @@ class RemoteError(AnnoError):
     kind = "remote_error"
 
 
+class NotSupported(AnnoError):
+    """A `Backend` method this backend cannot carry out; callers show the sentence and
+    offer what is possible instead (the Edit page asks for ids on a CAVE server)."""
+
+    status = 501
+    kind = "not_supported"
+
+
 ERROR_KINDS: dict[str, type[AnnoError]] = {
     cls.kind: cls
     for cls in (
@@ -139,5 +149,6 @@ ERROR_KINDS: dict[str, type[AnnoError]] = {
         Conflict,
         TooManyAnnotations,
         RemoteError,
+        NotSupported,
     )
 }

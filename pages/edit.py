@@ -154,14 +154,18 @@ def _total(detail: dict, v: es.View) -> int | None:
     """Rows in the view: from the table's counts, or counted (None where a server can't)."""
     if not v.narrowed:
         return detail.get("total_count") if v.include_invalid else w.rows_of(detail)
-    ok, n = api.attempt(
-        api.client().count_annotations,
-        v.table,
-        include_invalid=v.include_invalid,
-        filters=dict(v.filters) or None,
-        ids=list(v.ids) or None,
-    )
-    return n if ok else None
+    try:
+        return api.client().count_annotations(
+            v.table,
+            include_invalid=v.include_invalid,
+            filters=dict(v.filters) or None,
+            ids=list(v.ids) or None,
+        )
+    except api.NotSupported:
+        return None  # the pager says that this server cannot count the matching rows
+    except api.AnnoError as refusal:  # any other refusal: its sentence, and no total
+        st.error(w.md(str(refusal)), icon=":material/error:")
+        return None
 
 
 def _pager(v: es.View, total: int | None, shown: int, has_next: bool, dirty: bool) -> None:
@@ -253,21 +257,21 @@ def _rows(detail: dict, writable: bool) -> None:
     dirty = es.pending(key)
     _controls(detail, columns, dirty, None if ok_ids else ids)
 
-    ok, got = api.attempt(
-        es.rows,
-        key,
-        lambda: api.client().query_annotations(
-            name,
-            limit=v.size + 1,
-            offset=v.offset,
-            include_invalid=v.include_invalid,
-            filters=dict(v.filters) or None,
-            ids=list(v.ids) or None,
-        ),
-    )
-    if not ok:
-        st.error(w.md(got), icon=":material/error:")
-        if not v.ids:  # a CAVE server fetches rows by id only
+    try:
+        got = es.rows(
+            key,
+            lambda: api.client().query_annotations(
+                name,
+                limit=v.size + 1,
+                offset=v.offset,
+                include_invalid=v.include_invalid,
+                filters=dict(v.filters) or None,
+                ids=list(v.ids) or None,
+            ),
+        )
+    except api.AnnoError as refusal:
+        st.error(w.md(str(refusal)), icon=":material/error:")
+        if isinstance(refusal, api.NotSupported) and not v.ids:  # a CAVE server: by id only
             st.caption("Type annotation ids above to look at those rows.")
         return
     frame, has_next = got.iloc[: v.size], len(got) > v.size

@@ -1,4 +1,10 @@
-"""Shared fixtures: real SQLite files in tmp_path, no ANNO_* leaking in from outside."""
+"""Shared fixtures: real SQLite files in tmp_path, a throwaway PostgreSQL cluster, one server
+process per session, and no ANNO_* leaking in from outside.
+
+tests/contract runs every behaviour test on three backends (its conftest.py says how);
+tests/engine runs the engine's own tests (SQL layout, dialects, locks, processes, the users
+CLI) on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,14 @@ SYNAPSE = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "only_embedded(reason): a tests/contract test that cannot run on the remote backend, "
+        "and why (the reason is required and shown as the skip reason)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
@@ -24,8 +38,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
-# The engine and ingest suites run twice: on SQLite and on a real PostgreSQL server.
-BOTH_DATABASES = ("tests/engine/", "tests/ingest/")
+# The engine's own tests run twice: on SQLite and on a real PostgreSQL server.
+BOTH_DATABASES = ("tests/engine/",)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -46,6 +60,19 @@ def pg_cluster():
     cluster = Cluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Our server process on 127.0.0.1, shared by the whole session (started on first use),
+    with the users of tests/serverproc.py's USERS."""
+    from tests.serverproc import USERS, ServerProcess
+
+    srv = ServerProcess(tmp_path_factory.mktemp("server") / "data")
+    srv.add_users(USERS)
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture
@@ -69,8 +96,8 @@ def data_dir(tmp_path):
 
 
 @pytest.fixture
-def make_client(data_dir, database_url) -> Callable[..., anno_core.AnnotationClient]:
-    """connect() to the test's own database, optionally as another user."""
+def embedded_client(data_dir, database_url) -> Callable[..., anno_core.AnnotationClient]:
+    """connect() to the test's own embedded database, optionally as another user."""
 
     def _make(**overrides) -> anno_core.AnnotationClient:
         overrides.setdefault("data_dir", data_dir)
@@ -83,6 +110,12 @@ def make_client(data_dir, database_url) -> Callable[..., anno_core.AnnotationCli
         from anno_core.engine import db
 
         db.dispose(anno_core.Settings(data_dir=data_dir).resolved_database_url())
+
+
+@pytest.fixture
+def make_client(embedded_client) -> Callable[..., anno_core.AnnotationClient]:
+    """A client factory (embedded here; tests/contract and tests/server choose their own)."""
+    return embedded_client
 
 
 @pytest.fixture

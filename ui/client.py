@@ -40,6 +40,7 @@ import streamlit as st
 import anno_core
 from anno_core import AnnoError, AnnotationClient
 from anno_core.common import CHUNK
+from anno_core.errors import NotSupported
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
@@ -57,6 +58,7 @@ __all__ = [
     "Connection",
     "LegendEntry",
     "MAX_POINTS",
+    "NotSupported",
     "PERMISSIONS",
     "PERMISSION_HELP",
     "PreviewInfo",
@@ -248,8 +250,10 @@ def use_embedded() -> None:
 
 def users() -> list[dict] | None:
     """The engine's users, or None where they cannot be listed (a CAVE server)."""
-    ok, result = attempt(client().list_users)
-    return result if ok else None
+    try:
+        return client().list_users()
+    except NotSupported:
+        return None
 
 
 def current_table() -> str | None:

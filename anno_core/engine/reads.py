@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anno_core.backend import query_ids
 from anno_core.common import CHUNK
 from anno_core.engine import db
 from anno_core.errors import AnnotationNotFound, InvalidArgument
@@ -106,13 +107,9 @@ class LocalReads:
         """``q`` narrowed to the rows a query or a count of the same view covers."""
         if not include_invalid:
             q = q.where(t.c.valid)
-        if ids:
-            if len(ids) > CHUNK:
-                raise InvalidArgument(
-                    f"{len(ids)} ids were given; look up at most {CHUNK} at a time (or use "
-                    "get_annotation, which takes any number)."
-                )
-            q = q.where(t.c.id.in_([int(i) for i in ids]))
+        wanted = query_ids(ids)
+        if wanted is not None:
+            q = q.where(t.c.id.in_(wanted))
         for col, val in (filters or {}).items():
             if col not in t.c:
                 raise InvalidArgument(

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from anno_core.common import CHUNK, Progress
-from anno_core.errors import ValidationFailed
+from anno_core.errors import NotSupported, ValidationFailed
 from anno_core.ingest.csvio import CsvData, read_csv
 from anno_core.ingest.extent import Extent, ExtentCheck, compare_extents
 from anno_core.ingest.frames import csv_frame, scale_factor
@@ -175,19 +175,10 @@ class UploadPlan:
     def stored(self, upload_key: str) -> list[int] | dict[int, int] | None:
         """What an earlier commit with ``upload_key`` stored; None if none (or unknown:
         a server does not say, but still stores a key's rows only once)."""
-        backend = self.client.backend
-        ask = getattr(backend, "upload_key_result", None)
-        if ask is None:
-            return None
-        meta = backend.meta(self.volume, self.table_name)
-        if not backend.can("write", meta):  # a key answers only to who may write, as the
-            return None  # engine's own look-ups do
-        done = ask(upload_key, meta["id"])
-        if done is None:
-            return None
-        if isinstance(done, dict):
-            return {int(k): int(v) for k, v in done.items()}
-        return [int(i) for i in done]
+        try:
+            return self.client.backend.upload_result(self.volume, self.table_name, upload_key)
+        except NotSupported:
+            return None  # the server still stores a key's rows only once
 
     def subset(self, rows: Sequence[int] | np.ndarray) -> UploadPlan:
         """The same plan for some rows only (0-based positions), keeping their line numbers."""

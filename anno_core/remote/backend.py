@@ -25,12 +25,13 @@ import requests
 import requests.auth
 from packaging.version import InvalidVersion, Version
 
-from anno_core.backend import check_resolution
+from anno_core.backend import check_permission, check_resolution, query_ids
 from anno_core.errors import (
     AnnoError,
     InvalidArgument,
     NotAuthenticated,
     NotFound,
+    NotSupported,
     RemoteError,
     TableExists,
     TableNotFound,
@@ -59,22 +60,6 @@ class _Bearer(requests.auth.AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.token}"
         return r
-
-
-class RemoteUsers:
-    """``backend.users`` for a remote backend: the users our server knows."""
-
-    def __init__(self, backend: RemoteBackend) -> None:
-        self._backend = backend
-
-    def list(self) -> list[User]:
-        b = self._backend
-        if not b.is_ours():
-            raise InvalidArgument("A CAVE server does not list its users; ask its admins.")
-        return [
-            User(int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin")))
-            for u in b.get(b.url(ep.USERS))
-        ]
 
 
 class RemoteBackend(RemoteUploads):
@@ -110,7 +95,6 @@ class RemoteBackend(RemoteUploads):
         self._info: dict[str, Any] | None = None
         self._ours: bool | None = None
         self._schemas: dict[tuple[str, str], str] = {}
-        self.users = RemoteUsers(self)
         where = (
             f"datastack {self.datastack}"
             if self.datastack
@@ -293,8 +277,8 @@ class RemoteBackend(RemoteUploads):
             "voxel_resolution_x": res[0],
             "voxel_resolution_y": res[1],
             "voxel_resolution_z": res[2],
-            "read_permission": read_permission,
-            "write_permission": write_permission,
+            "read_permission": check_permission("read_permission", read_permission),
+            "write_permission": check_permission("write_permission", write_permission),
         }
         if user_id is not None:
             metadata["user_id"] = str(user_id)  # the real server wants text
@@ -402,6 +386,17 @@ class RemoteBackend(RemoteUploads):
             "is_admin": bool(me.get("admin")),
         }
 
+    def list_users(self) -> list[dict[str, Any]]:
+        """The users our server knows; a real CAVE does not list them."""
+        if not self.is_ours():
+            raise NotSupported("A CAVE server does not list its users; ask its admins.")
+        return [
+            User(
+                int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin"))
+            ).to_dict()
+            for u in self.get(self.url(ep.USERS))
+        ]
+
     def table_details(self, volume: str) -> list[dict[str, Any]]:
         vol = self.vol(volume)
         if self.is_ours():
@@ -431,7 +426,7 @@ class RemoteBackend(RemoteUploads):
     def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
         vol = self.vol(volume)
         if live_only and not self.is_ours():
-            raise InvalidArgument(
+            raise NotSupported(
                 "A CAVE annotation server counts every row, deleted ones "
                 "included; it cannot count only the live ones."
             )
@@ -492,14 +487,15 @@ class RemoteBackend(RemoteUploads):
         from anno_core.wire.frames import decode_frame
 
         vol = self.vol(volume)
+        wanted = query_ids(ids)
         if not self.is_ours():
-            return self._cave_query(vol, table, limit, offset, include_invalid, filters, ids)
+            return self._cave_query(vol, table, limit, offset, include_invalid, filters, wanted)
         body = {
             "limit": int(limit),
             "offset": int(offset),
             "include_invalid": include_invalid,
             "filters": filters or {},
-            "ids": None if ids is None else [int(i) for i in ids],
+            "ids": wanted,
         }
         got = _json(
             self.request(
@@ -519,15 +515,10 @@ class RemoteBackend(RemoteUploads):
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
         vol = self.vol(volume)
+        wanted = query_ids(ids)
         if not self.is_ours():
-            raise InvalidArgument(
-                "This annotation server cannot count the rows that match a filter."
-            )
-        body = {
-            "include_invalid": include_invalid,
-            "filters": filters or {},
-            "ids": None if ids is None else [int(i) for i in ids],
-        }
+            raise NotSupported("This annotation server cannot count the rows that match a filter.")
+        body = {"include_invalid": include_invalid, "filters": filters or {}, "ids": wanted}
         return int(
             _json(
                 self.request(
@@ -549,7 +540,7 @@ class RemoteBackend(RemoteUploads):
         ids: Sequence[int] | None,
     ) -> pd.DataFrame:
         if not ids or filters:
-            raise InvalidArgument(
+            raise NotSupported(
                 "A CAVE annotation server only fetches rows by id; give ids=[...] (browse "
                 "whole tables with CAVE's materialization service)."
             )
@@ -571,6 +562,16 @@ class RemoteBackend(RemoteUploads):
                 frame[c] = pd.to_datetime(frame[c], errors="coerce")
         return frame
 
+    def upload_result(
+        self, volume: str, table: str, upload_key: str
+    ) -> list[int] | dict[int, int] | None:
+        """Not asked over HTTP: a server stores an upload key's batches once, but does not
+        say what a whole earlier upload stored."""
+        raise NotSupported(
+            "This annotation server does not say what an earlier upload stored; uploading "
+            "again with the same upload key stores nothing twice."
+        )
+
     def point_frame(
         self, volume: str, table: str, include_invalid: bool = False
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
@@ -579,7 +580,7 @@ class RemoteBackend(RemoteUploads):
 
         vol = self.vol(volume)
         if not self.is_ours():
-            raise InvalidArgument(
+            raise NotSupported(
                 "A CAVE annotation server cannot send a whole table; view its points "
                 "through CAVE's materialization service."
             )

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.errors import AnnoError, InvalidArgument, RemoteError
 from anno_core.remote.http import lines_index
@@ -73,6 +74,7 @@ class RemoteUploads:
     ) -> dict[int, int]:
         vol = self.vol(volume)  # type: ignore[attr-defined]
         records = list(records)
+        update_ids(records)  # refused here, as the engine refuses, before any batch is sent
         url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)  # type: ignore
         ours = self.is_ours()  # type: ignore[attr-defined]
         key = upload_key or uuid.uuid4().hex

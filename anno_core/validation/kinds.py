@@ -26,6 +26,7 @@ PROBLEM_KINDS = MappingProxyType(
         "integer_too_large": "whole number too large",
         "not_a_boolean": "not true or false",
         "not_text": "not text",
+        "unstorable_character": "a character that cannot be stored",
         "not_allowed": "value not allowed",
         "unknown_cell_type": "cell type outside the vocabulary",
         "formula_text": "looks like a spreadsheet formula",

@@ -46,6 +46,10 @@ class Validated:
     lines: np.ndarray | None = None
 
 
+UNSTORABLE = "[\x00\ud800-\udfff]"
+"""Characters no backend can store in text: NUL and lone UTF-16 surrogates."""
+
+
 def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
     if spec.kind == "point":
         if spec.column in frame.columns:
@@ -194,6 +198,19 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
             bad = ~is_str & ~null
         rep.add("not_text", spec.column, bad, s, "this must be text", lines)
         if is_str.any():
+            text = s.where(is_str, "").astype(str)
+            # PostgreSQL cannot store NUL, and a lone surrogate is not text in any encoding:
+            # refuse both everywhere, so every backend keeps the same rows.
+            unstorable = is_str & text.str.contains(UNSTORABLE, regex=True).to_numpy()
+            rep.add(
+                "unstorable_character",
+                spec.column,
+                unstorable,
+                s,
+                "this text holds a character that cannot be stored (a NUL byte or a broken "
+                "UTF-16 surrogate); remove it and try again",
+                lines,
+            )
             formula = is_str & s.where(is_str, "").astype(str).str.startswith("=").to_numpy()
             rep.add(
                 "formula_text",

@@ -1,4 +1,4 @@
-"""`python -m anno_core users add/list`: tokens printed once, stored hashed."""
+"""The user store and `python -m anno_core users add/list`: tokens stored hashed."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 import anno_core
 from anno_core.engine import db
 from anno_core.engine.users import UserStore, hash_token
+from anno_core.errors import InvalidName, NotAuthenticated
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +62,18 @@ def test_duplicate_and_bad_names_are_refused_with_a_sentence(data_dir):
 
 def test_bad_tokens_are_refused(client):
     store = UserStore(client.backend.engine)
-    store.add("carol")
-    import pytest
-
-    from anno_core.errors import NotAuthenticated
-
-    for token in (None, "", "not-a-token"):
+    _, token = store.add("carol")
+    for bad in (None, "", "not-a-token", token[:-1]):
         with pytest.raises(NotAuthenticated):
-            store.authenticate(token)
+            store.authenticate(bad)
+    assert store.authenticate(token).name == "carol"
+
+
+def test_all_digit_user_names_are_refused(client):
+    store = UserStore(client.backend.engine)
+    with pytest.raises(InvalidName, match="user ids"):
+        store.add("7")
+    assert "7" not in {u.name for u in store.list()}
 
 
 def test_default_admin_is_created_on_first_use(client):

@@ -84,11 +84,3 @@ def test_nothing_to_compare():
 
 def test_reach_is_the_largest_distance_from_the_origin():
     assert reach(((-50.0, 2.0, 3.0), (10.0, 4.0, 9.0))).tolist() == [50.0, 4.0, 9.0]
-
-
-def test_the_plan_compares_with_its_own_resolutions(client):
-    client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
-    plan = client.open_upload("tags", b"x,y,z,tag\n1,2,3,a\n", annotation_resolution=[1, 1, 1])
-    new = _scaled(TABLE, (1 / 4, 1 / 4, 1 / 40))
-    assert plan.compare_extents(new, TABLE).resolution == (4.0, 4.0, 40.0)
-    assert plan.with_resolution(None).compare_extents(TABLE, TABLE).ok

@@ -51,7 +51,7 @@ def test_every_kind_the_code_emits_is_registered_with_a_label():
         "ingest/csv_rows.py",
         "ingest/mapping.py",
         "ingest/update_diff.py",
-        "engine/writes.py",
+        "engine/store.py",
     } <= files
     assert len(emitted) >= 35
     missing = {k: where for k, where in emitted.items() if k not in PROBLEM_KINDS}

@@ -1,4 +1,5 @@
-"""Edits from a table view: only changed rows are sent; history shows what changed."""
+"""Edits from a table view: only changed rows are sent; history shows what changed; a count
+matches what the pages show. On every backend."""
 
 from __future__ import annotations
 
@@ -6,15 +7,8 @@ import numpy as np
 import pytest
 
 from anno_core.errors import InvalidArgument, PermissionDenied, ValidationFailed
-from anno_core.ingest.edits import (
-    apply_edits,
-    edit_columns,
-    filter_value,
-    plan_edits,
-    version_changes,
-)
+from anno_core.ingest.edits import apply_edits, plan_edits, version_changes
 from tests.conftest import synapse
-from tests.engine.test_permissions import people  # noqa: F401 - the permission tests' cast
 
 
 @pytest.fixture
@@ -102,67 +96,13 @@ def test_count_matches_what_query_pages_through(client, synapse_table, page):
     assert client.count_annotations(synapse_table, include_invalid=True) == 8
 
 
-def test_count_needs_read_permission(make_client, people):  # noqa: F811 - the fixture
+def test_count_needs_read_permission(make_client, people):
     owner = make_client(user=people["owner"])
     owner.create_table("private_syn", "synapse", "d", [4, 4, 40], read_permission="PRIVATE")
     owner.post_annotation("private_syn", [synapse(1)])
     assert owner.count_annotations("private_syn") == 1
     with pytest.raises(PermissionDenied):
         make_client(user=people["stranger"]).count_annotations("private_syn")
-
-
-def test_edit_columns_give_each_axis_and_kind():
-    cols = {c.column: c for c in edit_columns("synapse")}
-    assert list(cols) == [
-        "ctr_pt_position_x",
-        "ctr_pt_position_y",
-        "ctr_pt_position_z",
-        "post_pt_position_x",
-        "post_pt_position_y",
-        "post_pt_position_z",
-        "pre_pt_position_x",
-        "pre_pt_position_y",
-        "pre_pt_position_z",
-        "size",
-    ]
-    assert (cols["pre_pt_position_y"].field, cols["pre_pt_position_y"].axis) == (
-        "pre_pt_position",
-        "y",
-    )
-    assert cols["size"].kind == "float" and not cols["size"].required
-    kinds = {c.column: c.kind for c in edit_columns("bound_tag")}
-    assert kinds["tag"] == "str"
-
-
-@pytest.mark.parametrize(
-    ("column", "text", "value"),
-    [
-        ("size", " 120 ", 120.0),
-        ("size", "1,200.5", 1200.5),
-        ("pre_pt_position_x", "7", 7.0),
-    ],
-)
-def test_filter_values_are_parsed_by_kind(column, text, value):
-    assert filter_value("synapse", column, text) == value
-
-
-@pytest.mark.parametrize(
-    ("schema", "column", "text", "sentence"),
-    [
-        ("synapse", "size", "big", "size holds a number, like 120; 'big' is not one."),
-        ("synapse", "size", "nan", "size holds a number, like 120; 'nan' is not one."),
-        ("synapse", "size", "  ", "Type the value of size to look for."),
-        ("synapse", "valid", "true", "Rows cannot be filtered on 'valid'"),
-        ("bound_tag", "tag", " a b ", None),
-    ],
-)
-def test_filter_values_refused_in_a_sentence(schema, column, text, sentence):
-    if sentence is None:
-        assert filter_value(schema, column, text) == "a b"
-        return
-    with pytest.raises(InvalidArgument) as err:
-        filter_value(schema, column, text)
-    assert str(err.value).startswith(sentence)
 
 
 def test_old_versions_and_deleted_rows_cannot_be_edited(client, synapse_table, page):
@@ -194,3 +134,29 @@ def test_client_plans_applies_and_tells_history(client, synapse_table, page):
     assert story[1]["deleted_by_name"] == "admin"  # who deleted the newest version
     assert story[0]["values"]["size"] == 123.0 and story[1]["values"]["size"] == 1.5
     assert story[0]["values"]["pre_pt_position"] == [13, 20, 30]
+
+
+def test_a_page_of_a_filtered_view_its_count_and_the_points(client):
+    client.create_table("cells", "cell_type_local", "d", [4, 4, 40])
+    ids = client.post_annotation(
+        "cells",
+        [
+            {
+                "pt": {"position": [i, 2, 3]},
+                "classification_system": "valence",
+                "cell_type": "e" if i % 3 else "i",
+            }
+            for i in range(10)
+        ],
+    )
+    client.delete_annotation("cells", ids[:2])
+    page = client.query_annotations("cells", limit=3, offset=1, filters={"cell_type": "e"})
+    assert page["id"].tolist() == [5, 6, 8]
+    assert page["pt_position_x"].tolist() == [4.0, 5.0, 7.0]
+    assert str(page["created"].dtype).startswith("datetime64")
+    assert client.count_annotations("cells", filters={"cell_type": "e"}) == 5
+    assert client.count_annotations("cells", include_invalid=True) == 10
+    assert client.count_annotations("cells", ids=ids[:4]) == 2
+    points, spec, meta = client.get_point_frame("cells")
+    assert sorted(points["id"].tolist()) == ids[2:]
+    assert spec.name == "cell_type_local" and meta["table_name"] == "cells"

@@ -1,4 +1,5 @@
-"""Upload page support in anno_core: update diffs, upload keys, subsets and the ids CSV."""
+"""Upload page support on every backend: update diffs, extents, upload keys, subsets and
+the ids CSV."""
 
 from __future__ import annotations
 
@@ -91,7 +92,6 @@ def test_only_changed_rows_are_sent_and_old_ids_map_to_new(cells):
     assert frame[["line", "id", "new_id", "cell_type"]].values.tolist() == [
         [3, ids[1], new_id, "pyramidal"]
     ]
-    assert plan.stored(key) == {ids[1]: new_id}
     again = sub.start(upload_key=key)  # a reload that submits again: nothing new stored
     assert again.wait(60) and again.result == task.result
     assert client.get_annotation_count("cells") == 6
@@ -131,9 +131,7 @@ def test_upload_key_depends_on_file_table_and_mode(cells):
         client.open_upload("cells", plan.data, update=True).upload_key(file_digest(body)),
     }
     assert key not in others and len(others) == 3
-    assert plan.stored(key) is None
     ids = plan.commit(upload_key=key)
-    assert plan.stored(key) == ids
     assert plan.commit(upload_key=key) == ids  # remembered: nothing written twice
     assert client.get_annotation_count("cells") == 6
 
@@ -174,13 +172,31 @@ def test_result_of_an_update_leaves_unchanged_rows_without_a_new_id(cells):
     ]
 
 
-def test_a_stored_key_answers_only_to_who_may_write(cells, make_client):
+@pytest.mark.only_embedded(
+    reason="a server does not say what an earlier upload stored (upload_result is "
+    "NotSupported remotely); it still stores a key's rows once, as the tests above show"
+)
+def test_stored_says_what_a_key_stored_and_only_to_who_may_write(cells, make_client, people):
     client, _ = cells
     body = b"x,y,z,cell_type,classification_system\n1,2,3,basket,classical\n"
     plan = client.open_upload("cells", body)
     key = plan.upload_key(file_digest(body))
+    assert plan.stored(key) is None
     ids = plan.commit(upload_key=key)
     assert plan.stored(key) == ids
-    client.backend.users.add("reader", [])
-    reader = make_client(user="reader")
-    assert reader.open_upload("cells", body).stored(key) is None  # PRIVATE: may not write
+    stranger = make_client(user=people["stranger"])
+    assert stranger.open_upload("cells", body).stored(key) is None  # PRIVATE: may not write
+    update = client.open_upload("cells", b"id,cell_type\n%d,sst\n" % ids[0], update=True)
+    update_key = update.upload_key(file_digest(b"update"))
+    done = update.commit(upload_key=update_key)
+    assert update.stored(update_key) == done == {ids[0]: ids[0] + 1}
+
+
+def test_the_plan_compares_extents_with_its_own_resolutions(client):
+    client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
+    plan = client.open_upload("tags", b"x,y,z,tag\n1,2,3,a\n", annotation_resolution=[1, 1, 1])
+    table = ((100_000.0, 80_000.0, 600_000.0), (1_000_000.0, 800_000.0, 1_000_000.0))  # nm
+    read_as_nm = tuple(tuple(np.asarray(c) / (4, 4, 40)) for c in table)  # voxels taken as nm
+    check = plan.compare_extents(read_as_nm, table)
+    assert check.resolution == (4.0, 4.0, 40.0) and not check.ok
+    assert plan.with_resolution(None).compare_extents(table, table).ok

@@ -1,4 +1,4 @@
-"""Tables, metadata, aligned volumes and reference tables."""
+"""Tables, metadata, aligned volumes and reference tables, on every backend."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from anno_core.errors import (
     InvalidArgument,
     InvalidName,
+    PermissionDenied,
     SchemaNotFound,
     TableExists,
     TableNotFound,
@@ -124,17 +125,20 @@ def test_delete_table_hides_it_keeps_rows_and_name(client, synapse_table):
 
 
 def test_aligned_volumes_are_namespaces(client):
-    client.create_table("t", "synapse", "in local", [4, 4, 40])
-    client.create_table("t", "bound_tag", "in other", [8, 8, 40], aligned_volume_name="other")
+    mine = client.aligned_volume_name
+    other = mine + "_other"
+    client.create_table("t", "synapse", "in mine", [4, 4, 40])
+    client.create_table("t", "bound_tag", "in other", [8, 8, 40], aligned_volume_name=other)
     assert client.get_table_metadata("t")["schema_type"] == "synapse"
-    assert client.get_table_metadata("t", aligned_volume_name="other")["schema_type"] == "bound_tag"
+    assert client.get_table_metadata("t", aligned_volume_name=other)["schema_type"] == "bound_tag"
+    assert client.get_table_metadata("t", aligned_volume_name=other)["aligned_volume"] == other
     client.post_annotation(
-        "t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}], aligned_volume_name="other"
+        "t", [{"pt": {"position": [1, 2, 3]}, "tag": "x"}], aligned_volume_name=other
     )
-    assert client.get_annotation_count("t", aligned_volume_name="other") == 1
+    assert client.get_annotation_count("t", aligned_volume_name=other) == 1
     assert client.get_annotation_count("t") == 0
-    assert client.get_tables(aligned_volume_name="empty") == []
-    assert {"local", "other"} <= set(client.get_aligned_volumes())
+    assert client.get_tables(aligned_volume_name=mine + "_empty") == []
+    assert {mine, other} <= set(client.get_aligned_volumes())
     with pytest.raises(InvalidName):
         client.get_tables(aligned_volume_name="bad/volume")
 
@@ -183,25 +187,39 @@ def test_track_target_id_updates_follows_new_ids(client, synapse_table):
     assert client.get_history("tracked", tracked)[-1]["target_id"] == new_target
 
 
-def test_metadata_permission_is_checked_before_the_arguments(make_client, client, synapse_table):
-    from anno_core.engine.users import UserStore
-    from anno_core.errors import PermissionDenied
-
-    UserStore(client.backend.engine).add("mallory")
-    mallory = make_client(user="mallory")
+def test_metadata_permission_is_checked_before_the_arguments(
+    make_client, client, synapse_table, people
+):
+    stranger = make_client(user=people["stranger"])
     with pytest.raises(PermissionDenied):
-        mallory.update_metadata(synapse_table, user_id="no_such_user")
+        stranger.update_metadata(synapse_table, user_id="no_such_user")
     with pytest.raises(InvalidArgument, match="must be text"):
         client.update_metadata(synapse_table, description=12345)
+    assert client.get_table_metadata(synapse_table)["description"] == "test synapses [pytest]"
 
 
-def test_all_digit_user_names_are_refused(client):
-    from anno_core.engine.users import UserStore
+def test_transfer_ownership_hands_over_metadata_rights(make_client, people):
+    owner = make_client(user=people["owner"])
+    owner.create_table("t", "synapse", "d", [4, 4, 40])
+    mia_id = next(u["id"] for u in owner.list_users() if u["name"] == people["member"])
+    owner.update_metadata("t", user_id=mia_id)
+    assert owner.get_table_metadata("t")["user_id"] == str(mia_id)
+    with pytest.raises(PermissionDenied, match="only its owner"):
+        owner.update_metadata("t", description="mine again?")
+    make_client(user=people["member"]).update_metadata("t", description="now mia's")
+    assert owner.get_table_metadata("t")["description"] == "now mia's"
 
-    with pytest.raises(InvalidName, match="user ids"):
-        UserStore(client.backend.engine).add("7")
+
+def test_users_are_listed(client, people):
+    users = {u["name"]: u for u in client.list_users()}
+    assert {"admin", *people.values()} <= set(users)
+    assert users["mia"]["groups"] == ["lab", "other"] and users["mia"]["is_admin"] is False
+    assert users["ada"]["is_admin"] is True
+    assert client.whoami()["name"] == "admin" and client.whoami()["is_admin"] is True
 
 
 def test_more_than_one_page_of_ids_is_refused_not_cut(client, synapse_table):
     with pytest.raises(InvalidArgument, match="at most 500"):
         client.query_annotations(synapse_table, ids=list(range(1, 502)))
+    with pytest.raises(InvalidArgument, match="at most 500"):
+        client.count_annotations(synapse_table, ids=list(range(1, 502)))

@@ -1,4 +1,5 @@
-"""Streamlit serves each browser session on its own thread: concurrent writers must not clash."""
+"""Streamlit serves each browser session on its own thread: concurrent writers must not
+clash, on any backend."""
 
 from __future__ import annotations
 
