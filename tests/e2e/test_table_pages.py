@@ -7,6 +7,7 @@ the tests that start from it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,11 @@ def test_empty_volume_invites_to_create_a_table(page, app_server):
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(str(Path(app_server.data_dir).resolve()))).to_be_visible()
     expect(sidebar.get_by_label("Act as", exact=True)).to_have_value("admin (admin)")
+    # app.py's st.navigation lists the pages; pages/__init__.py (a package marker) is not one
+    titles = ["Tables", "Create table", "Metadata", "Upload", "Edit annotations"]
+    expect(sidebar.get_by_test_id("stSidebarNav").get_by_role("link")).to_have_text(
+        [re.compile(rf"{t}$") for t in titles]  # each after its icon's name
+    )
     shot(page, "tables_empty")
     page.get_by_role("link", name="Create a table").click()
     wait_idle(page)
