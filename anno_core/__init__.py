@@ -13,9 +13,9 @@ from anno_core.backend import Backend
 from anno_core.client import AnnotationClient
 from anno_core.errors import AnnoError
 from anno_core.settings import Settings
+from anno_core.version import __version__
 
-__all__ = ["connect", "AnnotationClient", "AnnoError", "Settings"]
-__version__ = "0.1.0"
+__all__ = ["connect", "AnnotationClient", "AnnoError", "Settings", "__version__"]
 
 
 def connect(**overrides: Any) -> AnnotationClient:

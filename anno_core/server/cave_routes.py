@@ -7,18 +7,28 @@ server is broken we do better but accept what caveclient sends (``user_id`` as a
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from anno_core import __version__
-from anno_core.errors import AlreadySuperseded, InvalidArgument, TooManyAnnotations
+from anno_core.errors import AlreadySuperseded, InvalidArgument
 from anno_core.names import check_volume_name
 from anno_core.schemas import json_schema, schema_names
-from anno_core.server.app import Api, reply
+from anno_core.server.http import (
+    Api,
+    Routes,
+    body_object,
+    check_size,
+    flag,
+    ids_from,
+    reply,
+    table,
+    text_field,
+    upload_key,
+    volume,
+)
+from anno_core.version import __version__
 from anno_core.wire import endpoints as ep
 
 CREATE_KEYS = {
@@ -52,84 +62,6 @@ FIXED_KEYS = {
     "reference_table",
     "aligned_volume",
 }
-
-
-# -- request helpers shared with server_ext -------------------------------------------
-def volume(request: Request) -> str:
-    return check_volume_name(request.path_params["aligned_volume"])
-
-
-def table(request: Request) -> str:
-    return request.path_params["table_name"]
-
-
-def body_object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidArgument(f"The body must be a JSON object {what}, not {type(body).__name__}.")
-    return body
-
-
-def text_field(obj: dict[str, Any], key: str, required: bool = True) -> str | None:
-    value = obj.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        shown = "missing" if value is None else f"a {type(value).__name__}"
-        raise InvalidArgument(f"'{key}' must be text, but it is {shown}.")
-    return value
-
-
-def check_size(n: int) -> None:
-    if n > ep.MAX_ANNOTATIONS:
-        raise TooManyAnnotations(
-            f"This request carries {n:,} annotations; send at most {ep.MAX_ANNOTATIONS:,} per "
-            "request (split the upload into batches). Nothing was stored."
-        )
-
-
-def ids_from(values: Any, key: str) -> list[int]:
-    """Whole-number ids from a JSON list (ints, integral floats, digit strings, {id: n})."""
-    if isinstance(values, int | str | dict) and not isinstance(values, bool):
-        values = [values]
-    if not isinstance(values, list):
-        raise InvalidArgument(f"'{key}' must be a list of annotation ids.")
-    check_size(len(values))
-    out = []
-    for v in values:
-        if isinstance(v, dict):
-            v = v.get("id")
-        if isinstance(v, str) and v.strip().isdigit():
-            v = int(v.strip())
-        if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
-            raise InvalidArgument(f"'{key}' must hold whole-number ids; {v!r} is not one.")
-        out.append(int(v))
-    return out
-
-
-def flag(request: Request, key: str) -> bool:
-    value = request.query_params.get(key, "false").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off", ""):
-        return False
-    raise InvalidArgument(f"The query parameter '{key}' must be true or false, not {value!r}.")
-
-
-def upload_key(request: Request, user_id: int, vol: str, tbl: str, op: str) -> str | None:
-    """The request's idempotency key, scoped to its user, table and operation."""
-    given = request.headers.get(ep.IDEMPOTENCY_HEADER)
-    if not given:
-        return None
-    if len(given) > 200:
-        raise InvalidArgument(
-            f"The {ep.IDEMPOTENCY_HEADER} header is longer than 200 characters; send a shorter key."
-        )
-    return scoped_key(given, user_id, vol, tbl, op)
-
-
-def scoped_key(given: str, user_id: int, vol: str, tbl: str, op: str) -> str:
-    raw = "\x00".join((str(user_id), vol, tbl, op, given)).encode("utf-8")
-    return hashlib.sha256(raw).hexdigest()
 
 
 def _records(body: Any) -> list[dict]:
@@ -258,12 +190,8 @@ async def put_annotations(api: Api, request: Request) -> Response:
     key = upload_key(request, b.user.id, vol, tbl, "update")
     try:
         result = await api.run(b.update_annotation, vol, tbl, records, upload_key=key)
-    except AlreadySuperseded:
-        # A repeat of a stored update: the rows are superseded by the first one.
-        stored = await api.run(b.upload_key_result, key) if key else None
-        if stored is None:
-            raise
-        return reply(stored)
+    except AlreadySuperseded as exc:
+        return await api.repeated_update(b, key, exc)
     return reply(result)
 
 
@@ -336,7 +264,7 @@ async def datastack_info(api: Api, request: Request) -> Response:
     )
 
 
-ROUTES: Sequence[tuple[str, Any, list[str]]] = (
+ROUTES: Routes = (
     (ep.TABLES, get_tables, ["GET"]),
     (ep.TABLES, create_table, ["POST"]),
     (ep.TABLES, update_metadata, ["PUT"]),

@@ -9,7 +9,6 @@ none of these; the remote backend only calls them on our server.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from anno_core.errors import AlreadySuperseded, InvalidArgument
-from anno_core.server.app import Api, reply
-from anno_core.server.cave_routes import (
+from anno_core.server.http import (
+    Api,
+    Routes,
     body_object,
     check_size,
     flag,
     ids_from,
+    reply,
     scoped_key,
     table,
     upload_key,
@@ -93,11 +94,8 @@ async def update_frame(api: Api, request: Request) -> Response:
     key = upload_key(request, b.user.id, vol, tbl, "update")
     try:
         mapping = await api.run(b.update_frame, vol, tbl, frame, lines=lines, upload_key=key)
-    except AlreadySuperseded:
-        stored = await api.run(b.upload_key_result, key) if key else None
-        if stored is None:
-            raise
-        return reply(stored)
+    except AlreadySuperseded as exc:
+        return await api.repeated_update(b, key, exc)
     return reply({str(k): v for k, v in mapping.items()})
 
 
@@ -191,7 +189,7 @@ async def users(api: Api, request: Request) -> Response:
     return reply([u.to_dict() for u in await api.run(b.users.list)])
 
 
-ROUTES: Sequence[tuple[str, Any, list[str]]] = (
+ROUTES: Routes = (
     (ep.FRAME, insert_frame, ["POST"]),
     (ep.FRAME, update_frame, ["PUT"]),
     (ep.UPLOAD, upload_status, ["GET"]),

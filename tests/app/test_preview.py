@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -64,16 +63,14 @@ def test_position_as_one_column_of_lists_or_strings():
     assert "2 rows have no usable position" in info.summary()
 
 
-def test_a_million_rows_build_in_under_two_seconds_with_at_most_100k_points():
+def test_a_million_rows_draw_at_most_100k_points():
+    # How fast this builds is measured in bench/preview.py, not asserted here.
     n = 1_000_000
     rng = np.random.default_rng(2)
     frame = _frame(n, cell_type=rng.choice(["a", "b", "c", "d"], n))
-    start = time.perf_counter()
     deck, info = points_deck(
         frame, position="pt_position", resolution=[4, 4, 40], color_by="cell_type"
     )
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"deck built in {elapsed:.2f} s"
     drawn = _points(_spec(deck))
     assert len(drawn) == info.drawn == MAX_POINTS
     assert info.total == n and info.sampled

@@ -2,7 +2,8 @@
 
 Fixtures later pages reuse:
   app_server  one Streamlit server per test module, on its own temporary data dir
-              (``app_server.url``, ``app_server.data_dir``, ``app_server.client()``)
+              (``app_server.url``, ``app_server.data_dir``, ``app_server.client()``);
+              a module whose tests each want a fresh one overrides it with `serving`
   browser     Debian's Chromium through Playwright (missing browser = failure, never skip)
   page        a fresh tab at the app; every request it makes is checked to stay on
               127.0.0.1 when the test ends
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -112,12 +114,17 @@ def stop_app(server: AppServer) -> None:
         server.process.wait()
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory) -> AppServer:
+def serving(tmp_path_factory) -> Iterator[AppServer]:
+    """A Streamlit server on a new data dir, stopped when the generator is closed."""
     base = tmp_path_factory.mktemp("e2e")
     server = start_app(base / "data", base / "streamlit.log")
     yield server
     stop_app(server)
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory) -> Iterator[AppServer]:
+    yield from serving(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,8 @@ def _type_into(page: Page, column: str, row: int, text: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.wait_for_function("t => document.activeElement?.value === t", arg=text)
-    page.wait_for_timeout(150)  # the editor keeps the value in React state: one frame
+    # The editor keeps the value in React state, committed with the next frame: wait for two.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     page.keyboard.press("Enter")
     wait_idle(page, 300)
     expect(_cell_box(page, column, row)).to_have_text(text)

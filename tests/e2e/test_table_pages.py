@@ -1,22 +1,41 @@
 """A person's walk through the table pages in real Chromium, checked through anno_core.
 
-One Streamlit server (module fixture) serves every test here, in order: the state one test
-leaves (a created table) is where the next one starts, as for a person clicking on.
+Each test has a Streamlit server and data dir of its own, so any one of them runs alone (or
+in any order): the table the form test creates is made through anno_core (`l23_cells`) for
+the tests that start from it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 
 from anno_core.ingest.templates import csv_template
 
+from .conftest import serving
 from .helpers import click, fill, goto_page, pick_option, shot, wait_idle
 
 SCARY = "<script>window.pwned = 1</script> **not bold** _not italic_ [a link](http://x.org)"
 DESCRIPTION = f"Layer 2/3 cells by hand. {SCARY}"
+NOTICE = "Being proofread: do not use before June."
+
+
+@pytest.fixture
+def app_server(tmp_path_factory):
+    """A fresh server and data dir for each test (overrides the module-wide one)."""
+    yield from serving(tmp_path_factory)
+
+
+@pytest.fixture
+def l23_cells(app_server):
+    """The table `test_create_a_table_through_the_form` makes, made here through anno_core."""
+    client = app_server.client()
+    client.create_table("l23_cells", "cell_type_local", DESCRIPTION, [8, 8, 40], notice_text=NOTICE)
+    return client
 
 
 def test_empty_volume_invites_to_create_a_table(page, app_server):
@@ -24,6 +43,11 @@ def test_empty_volume_invites_to_create_a_table(page, app_server):
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(str(Path(app_server.data_dir).resolve()))).to_be_visible()
     expect(sidebar.get_by_label("Act as", exact=True)).to_have_value("admin (admin)")
+    # app.py's st.navigation lists the pages; pages/__init__.py (a package marker) is not one
+    titles = ["Tables", "Create table", "Metadata", "Upload", "Edit annotations"]
+    expect(sidebar.get_by_test_id("stSidebarNav").get_by_role("link")).to_have_text(
+        [re.compile(rf"{t}$") for t in titles]  # each after its icon's name
+    )
     shot(page, "tables_empty")
     page.get_by_role("link", name="Create a table").click()
     wait_idle(page)
@@ -52,7 +76,7 @@ def test_create_a_table_through_the_form(page, app_server, tmp_path):
     expect(
         page.get_by_text("One unit is 8 nm in x, 8 nm in y and 40 nm in z", exact=False)
     ).to_be_visible()
-    fill(page, "Notice", "Being proofread: do not use before June.")
+    fill(page, "Notice", NOTICE)
     click(page, "Review and create")
     confirm = page.get_by_test_id("stVerticalBlock").filter(has_text="Check before creating.").last
     expect(confirm.get_by_text("Voxel resolution: 8, 8, 40 nm", exact=False)).to_be_visible()
@@ -67,17 +91,17 @@ def test_create_a_table_through_the_form(page, app_server, tmp_path):
     assert meta["schema_type"] == "cell_type_local"
     assert meta["description"] == DESCRIPTION
     assert [meta[f"voxel_resolution_{a}"] for a in "xyz"] == [8, 8, 40]
-    assert meta["notice_text"] == "Being proofread: do not use before June."
+    assert meta["notice_text"] == NOTICE
     assert (meta["read_permission"], meta["write_permission"]) == ("PUBLIC", "PRIVATE")
 
 
-def test_the_table_is_listed_with_its_notice_and_plain_description(page, app_server):
+def test_the_table_is_listed_with_its_notice_and_plain_description(l23_cells, page):
     expect(
         page.get_by_text("1 of 1 tables in aligned volume 'local'.", exact=False)
     ).to_be_visible()
     expect(page.get_by_label("Open a table", exact=True)).to_have_value("l23_cells")
     expect(page.get_by_text("Notice from the table's owner")).to_be_visible()
-    expect(page.get_by_text("Being proofread: do not use before June.")).to_be_visible()
+    expect(page.get_by_text(NOTICE)).to_be_visible()
     shown = page.get_by_test_id("stText").filter(has_text="Layer 2/3 cells by hand.")
     expect(shown).to_have_count(1)
     assert shown.inner_text() == DESCRIPTION  # every character, nothing interpreted
@@ -87,8 +111,8 @@ def test_the_table_is_listed_with_its_notice_and_plain_description(page, app_ser
     expect(page.get_by_text("This table has no annotations yet.")).to_be_visible()
 
 
-def test_rows_and_points_in_3d(page, app_server):
-    client = app_server.client()
+def test_rows_and_points_in_3d(l23_cells, page):
+    client = l23_cells
     rng = np.random.default_rng(0)
     kinds = ["pyramidal", "basket", "martinotti", "chandelier"]
     client.post_annotation(
@@ -118,7 +142,7 @@ def test_rows_and_points_in_3d(page, app_server):
     shot(page, "tables")
 
 
-def test_change_the_metadata(page, app_server):
+def test_change_the_metadata(l23_cells, page):
     goto_page(page, "Metadata")
     expect(page.get_by_label("Table", exact=True)).to_have_value("l23_cells")
     expect(page.get_by_text("can never change", exact=False)).to_be_visible()
@@ -129,15 +153,15 @@ def test_change_the_metadata(page, app_server):
     shot(page, "metadata")
     click(page, "Save changes")
     expect(page.get_by_text("Saved: description, notice text, write permission.")).to_be_visible()
-    meta = app_server.client().get_table_metadata("l23_cells")
+    meta = l23_cells.get_table_metadata("l23_cells")
     assert meta["description"] == "Layer 2/3 cells, proofread. Ask agnes@lab.org."
     assert meta["notice_text"] is None
     assert meta["write_permission"] == "PUBLIC" and meta["read_permission"] == "PUBLIC"
     expect(page.get_by_text("Notice from the table's owner")).to_have_count(0)
 
 
-def test_delete_a_table_with_its_typed_name(page, app_server):
-    client = app_server.client()
+def test_delete_a_table_with_its_typed_name(l23_cells, page):
+    client = l23_cells
     client.create_table("old_tags", "bound_tag", "Tags nobody uses [e2e]", [4, 4, 40])
     page.reload()
     wait_idle(page)

@@ -1,9 +1,10 @@
-"""Settings are documented; anno_core never imports Streamlit; raise_for_status; versions."""
+"""Settings are documented; the layer contracts hold; raise_for_status; versions."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,23 @@ def test_anno_core_does_not_import_streamlit():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_every_import_contract_is_kept():
+    """The layers of pyproject.toml's import-linter contracts, checked as `make lint` does."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    out = subprocess.run(
+        [str(lint_imports), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    n = len(contracts["contracts"])
+    assert out.returncode == 0 and f"Contracts: {n} kept, 0 broken." in out.stdout, (
+        out.stdout + out.stderr
+    )
 
 
 def _response(status: int, body: bytes, headers=None) -> requests.Response:

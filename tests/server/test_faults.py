@@ -7,10 +7,11 @@ each tag stored exactly once, ids unique.
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pandas as pd
+import requests
+import requests.adapters
 
 import anno_core
 from anno_core.errors import RemoteError
@@ -116,7 +117,25 @@ def test_killed_mid_upload_then_resumed_loses_and_duplicates_nothing(fresh_serve
     assert sorted(tags.tolist()) == (1_000_000 + np.arange(rows, dtype=float)).tolist()
 
 
-def test_retries_ride_over_a_restart_without_duplicates(fresh_server):
+def _refused_event(monkeypatch, server) -> threading.Event:
+    """Set when a request of the upload (not the fixture's /health probes) finds the server
+    gone: below any retry logic, at the HTTP adapter every `requests` session sends through."""
+    refused = threading.Event()
+    send = requests.adapters.HTTPAdapter.send
+
+    def watched(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return send(self, request, *args, **kwargs)
+        except requests.ConnectionError:
+            if request.url.startswith(server.url) and not request.url.endswith("/health"):
+                refused.set()
+            raise
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", watched)
+    return refused
+
+
+def test_retries_ride_over_a_restart_without_duplicates(fresh_server, monkeypatch):
     rows = 200_000
     client = fresh_server.connect()
     client.create_table("syn", "synapse", "d", [4, 4, 40])
@@ -124,17 +143,19 @@ def test_retries_ride_over_a_restart_without_duplicates(fresh_server):
     backend = client.backend
     backend.retries, backend.backoff = 8, 0.1  # waits up to ~50 s in all
     progress, fired = _kill_when(fresh_server, 100_000)
+    refused = _refused_event(monkeypatch, fresh_server)
 
     def restart() -> None:
+        # Back up only once the upload has met the dead server, so it must retry.
         fired.wait(timeout=120)
-        time.sleep(0.5)
+        refused.wait(timeout=120)
         fresh_server.start()
 
     helper = threading.Thread(target=restart)
     helper.start()
     ids = backend.insert_frame(vol, "syn", synapse_frame(rows, 2), progress=progress)
     helper.join(timeout=120)
-    assert fired.is_set()
+    assert fired.is_set() and refused.is_set()
     assert len(ids) == rows and len(set(ids)) == rows
     assert client.get_annotation_count("syn") == rows
     assert (

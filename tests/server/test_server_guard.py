@@ -10,7 +10,7 @@ import threading
 from starlette.requests import Request
 
 from anno_core.errors import TableNotFound
-from anno_core.server.app import guarded
+from anno_core.server.http import guarded
 
 
 def run(coro):  # type: ignore[no-untyped-def]
