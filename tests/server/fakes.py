@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 DROP = "drop"  # read the request, answer nothing, close the connection
+DROP_AFTER = "drop_after"  # store the rows, then answer nothing (a lost answer)
+STORE_THEN_502 = "store_then_502"  # store the rows, then a gateway's 502 (as a proxy would)
 
 
 class _Server:
@@ -79,7 +81,7 @@ class FakeCave(_Server):
         self.bodies: list[Any] = []
         self.auth: list[str | None] = []
         # (method, path suffix) -> list of behaviours used up one per matching request:
-        # DROP_AFTER (store, then lose the answer), DROP, or (status, body).
+        # DROP_AFTER, STORE_THEN_502, DROP, (status, body), or None (answer normally).
         self.script: dict[tuple[str, str], list[Any]] = {}
         self.lock = threading.Lock()
         super().__init__(_CaveHandler)
@@ -93,11 +95,10 @@ class FakeCave(_Server):
 
     def store(self, records: list[dict]) -> list[int]:
         with self.lock:
-            ids = []
-            for rec in records:
-                new = max(self.rows, default=0) + 1
+            first = max(self.rows, default=0) + 1
+            ids = list(range(first, first + len(records)))
+            for new, rec in zip(ids, records, strict=True):
                 self.rows[new] = {"id": new, "valid": True, "superceded_id": None, **rec}
-                ids.append(new)
             return ids
 
     def supersede(self, records: list[dict]) -> dict[str, int]:
@@ -168,14 +169,20 @@ class _CaveHandler(_Handler):
                     )
                 return self.send(200, [cave.rows[i] for i in ids])
             if method == "POST":
-                ids = cave.store(body["annotations"])
-                return self.drop() if step == "drop_after" else self.send(200, ids)
+                return self._answer(step, cave.store(body["annotations"]))
             if method == "PUT":
-                mapping = cave.supersede(body["annotations"])
-                return self.drop() if step == "drop_after" else self.send(200, mapping)
+                return self._answer(step, cave.supersede(body["annotations"]))
         if rest.startswith("/") and method == "GET":
             return self.send(500, cave_error(f"404 Not Found: table {rest[1:]} not found"))
         return self.send(500, cave_error("something broke inside the engine"))
+
+    def _answer(self, step: Any, stored: Any) -> None:
+        """The answer to a write that was stored, unless the script loses it."""
+        if step == DROP_AFTER:
+            return self.drop()
+        if step == STORE_THEN_502:
+            return self.send(502, b"<html><h1>502 Bad Gateway</h1></html>")
+        return self.send(200, stored)
 
     def do_GET(self) -> None:
         self._route("GET")
