@@ -49,6 +49,7 @@ class LocalBackend(LocalTables):
     def __init__(self, settings: Settings) -> None:
         self.url = settings.resolved_database_url()
         super().__init__(db.make_engine(self.url), settings.user)
+        self._write_lock = db.write_lock(self.url)  # kept: db.dispose() cannot take it away
         self.label = (
             f"embedded engine, data in {Path(settings.data_dir).resolve()}"
             if not settings.database_url
@@ -193,7 +194,7 @@ class LocalBackend(LocalTables):
         self.require("write", meta)
         t, _ = self.table_of(meta)
         ids = [int(i) for i in ids]
-        with db.WRITE_LOCKS[self.url], self.write_conn() as conn, conn.begin():
+        with self._write_lock, self.write_conn() as conn, conn.begin():
             db.lock_table_row(conn, meta["id"])
             found = {int(r["id"]) for r in self._fetch(conn, t, ids)}
             stamp = db.now()
@@ -250,7 +251,7 @@ class LocalBackend(LocalTables):
         progress: Progress = None,
         upload_key: str | None = None,
     ) -> list[int]:
-        with db.WRITE_LOCKS[self.url], self.write_conn() as conn, conn.begin():
+        with self._write_lock, self.write_conn() as conn, conn.begin():
             meta = self._meta_row(conn, volume, table)
             self.require("write", meta)
             db.lock_table_row(conn, meta["id"])
