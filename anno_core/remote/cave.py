@@ -146,7 +146,9 @@ class RealCave(CaveProtocol):
         )
 
     # -- one batch -------------------------------------------------------------------------
-    def post_batch(self, vol: str, table: str, records: list[dict], up: Upload, a: int, b: int):
+    def post_batch(
+        self, vol: str, table: str, records: list[dict], up: Upload, a: int, b: int
+    ) -> list[int]:
         """New rows, never sent twice: after a lost answer, re-sent only if the table's row
         count has not moved since before the batch went."""
         count_url = self.url(ep.COUNT, aligned_volume=vol, table_name=table)

@@ -110,7 +110,8 @@ class Upload:
             return f"{words} {got[0]} to {got[-1]}"
         if len(got) <= 5:
             return f"{words} {', '.join(map(str, got))}"
-        return f"{len(got)} rows, {words} {got[0]} to {got[-1]} in this order"
+        first, last = got[0], got[-1]
+        return f"{len(got)} rows from {self.label} {first} to {self.label} {last} (not all between)"
 
     def send_all(
         self,
