@@ -1,10 +1,10 @@
 """The one HTTP transport of the remote backend: session, token, timeouts, the retry policy.
 
 Every request the remote backend sends goes through `Transport.call`, the only place a
-request is retried. A try whose answer did not arrive (connection error, timeout) or came
-from a gateway (502/503/504) is `Lost`: the request may or may not have taken effect. A 4xx,
-or any other refusal, is never retried; it becomes the matching `AnnoError`
-(`refusals.error_from_response`).
+request is retried. A try whose answer did not arrive (connection error, timeout, an answer
+broken off) or came from a gateway (502/503/504) is `Lost`: the request may or may not have
+taken effect. A 4xx, or any other refusal, is never retried; it becomes the matching
+`AnnoError` (`refusals.error_from_response`).
 
 After a lost answer an idempotent request (a read, a delete of rows, a write carrying our
 server's idempotency key) is simply sent again. A request that is not idempotent (create a
@@ -179,6 +179,8 @@ class Transport:
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise Lost(f"no answer from {where} ({type(exc).__name__})") from exc
+        except requests.exceptions.ChunkedEncodingError as exc:  # cut off mid-answer
+            raise Lost(f"an answer from {where} broke off ({type(exc).__name__})") from exc
         if r.status_code in self.policy.statuses:
             raise Lost(f"HTTP {r.status_code} from {where}")
         if r.status_code >= 300:

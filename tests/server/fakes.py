@@ -20,6 +20,7 @@ import requests
 DROP = "drop"  # read the request, answer nothing, close the connection
 DROP_AFTER = "drop_after"  # store the rows, then answer nothing (a lost answer)
 STORE_THEN_502 = "store_then_502"  # store the rows, then a gateway's 502 (as a proxy would)
+CUT_SHORT = "cut_short"  # start an answer, then close the connection half-way (a crash)
 
 
 class _Server:
@@ -62,6 +63,15 @@ class _Handler(BaseHTTPRequestHandler):
     def drop(self) -> None:
         self.close_connection = True
 
+    def cut_short(self) -> None:
+        """Headers promising 100 bytes, 6 of them, then the connection closed."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        self.wfile.write(b'["syn"')
+        self.close_connection = True
+
 
 def cave_error(message: str) -> dict:
     """The real AnnotationEngine's error body (it wraps nearly everything as a 500)."""
@@ -81,7 +91,7 @@ class FakeCave(_Server):
         self.bodies: list[Any] = []
         self.auth: list[str | None] = []
         # (method, path suffix) -> list of behaviours used up one per matching request:
-        # DROP_AFTER, STORE_THEN_502, DROP, (status, body), or None (answer normally).
+        # DROP_AFTER, STORE_THEN_502, DROP, CUT_SHORT, (status, body), or None (normally).
         self.script: dict[tuple[str, str], list[Any]] = {}
         self.lock = threading.Lock()
         super().__init__(_CaveHandler)
@@ -140,6 +150,8 @@ class _CaveHandler(_Handler):
         step = cave.next_step(method, path)
         if step == DROP:
             return self.drop()
+        if step == CUT_SHORT:
+            return self.cut_short()
         if isinstance(step, tuple):
             return self.send(*step)
         base = "/annotation/api/v2/aligned_volume/vol/table"

@@ -14,7 +14,7 @@ import pytest
 
 import anno_core
 from anno_core.errors import RemoteError
-from tests.server.fakes import STORE_THEN_502, FakeCave
+from tests.server.fakes import CUT_SHORT, STORE_THEN_502, FakeCave
 
 N = 15_000  # two batches of a real CAVE's 10,000-row limit: the second one's answer is lost
 POSTS = ("POST", "/annotation/api/v2/aligned_volume/vol/table/syn/annotations")
@@ -129,3 +129,13 @@ def test_the_backoff_is_exponential_and_capped():
 
     policy = RetryPolicy(retries=10, backoff=0.5, cap=8.0)
     assert [policy.delay(a) for a in range(7)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+
+
+def test_an_answer_broken_off_half_way_is_a_lost_answer(cave):
+    client = _connect(cave)
+    cave.script[("GET", "/table")] = [CUT_SHORT]
+    assert client.get_tables() == ["syn"]  # a read: simply asked again
+    assert cave.calls.count(("GET", "/annotation/api/v2/aligned_volume/vol/table")) == 2
+    cave.script[("POST", "/syn/annotations")] = [CUT_SHORT]  # before storing anything
+    assert client.post_annotation_df("syn", _points(2), position_columns=None) == [1, 2]
+    assert _tags(cave) == [0.0, 1.0] and cave.calls.count(POSTS) == 2
