@@ -4,21 +4,24 @@ A schema's marshmallow fields are read once and turned into `FieldSpec`s: one pe
 column as users see it (``pt_position``, ``size``, ``target_id``). Points are stored as three
 numeric columns (``pt_position_x/_y/_z``). ``supervoxel_id``/``root_id`` are filled by a
 segmentation service, never by users, so they are not part of what we store.
+
+Importing this module is light: emannotationschemas (which imports geoalchemy2 and so
+SQLAlchemy) and marshmallow are loaded on the first call that reads a schema (`schema_spec`,
+`schema_names`, `json_schema`, `marshmallow_class`), so the HTTP client can be imported and
+built without them. Validating rows needs a spec, and so loads them then.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
-
-import marshmallow as mm
-from emannotationschemas import get_schema, get_types
-from emannotationschemas.errors import UnknownAnnotationTypeException
-from emannotationschemas.schemas import base as emb
-from emannotationschemas.schemas.cell_type_local import allowed_types
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from anno_core.errors import SchemaNotFound
+
+if TYPE_CHECKING:
+    import marshmallow as mm
 
 SERVER_FILLED = {"supervoxel_id", "root_id"}
 AXES = ("x", "y", "z")
@@ -100,7 +103,27 @@ class SchemaSpec:
         return [c for f in self.data_fields for c in f.storage_columns]
 
 
+@functools.cache
+def _libs() -> SimpleNamespace:
+    """marshmallow and emannotationschemas, imported on first need (see the module doc)."""
+    import marshmallow
+    from emannotationschemas import get_schema, get_types
+    from emannotationschemas.errors import UnknownAnnotationTypeException
+    from emannotationschemas.schemas import base
+    from emannotationschemas.schemas.cell_type_local import allowed_types
+
+    return SimpleNamespace(
+        mm=marshmallow,
+        emb=base,
+        get_schema=get_schema,
+        get_types=get_types,
+        unknown=UnknownAnnotationTypeException,
+        allowed_types=allowed_types,
+    )
+
+
 def _kind_of(fld: mm.fields.Field) -> str:
+    mm, emb = _libs().mm, _libs().emb
     if isinstance(fld, emb.AutoUserIdField):
         return "user"
     if isinstance(fld, emb.ReferenceTableField):
@@ -119,6 +142,7 @@ def _kind_of(fld: mm.fields.Field) -> str:
 
 
 def _choices(fld: mm.fields.Field) -> tuple[Any, ...] | None:
+    mm = _libs().mm
     validators = fld.validate if isinstance(fld.validate, list | tuple) else [fld.validate]
     for v in validators:
         if isinstance(v, mm.validate.OneOf):
@@ -132,6 +156,7 @@ def _description(fld: mm.fields.Field) -> str:
 
 
 def _walk(schema: mm.Schema, prefix: tuple[str, ...], parent_required: bool) -> list[FieldSpec]:
+    mm = _libs().mm
     specs: list[FieldSpec] = []
     for name, fld in schema.fields.items():
         path = (*prefix, name)
@@ -196,11 +221,11 @@ def schema_spec(name: str) -> SchemaSpec:
     )
     vocab: dict[str, tuple[str, ...]] = {}
     if name == "cell_type_local":
-        vocab = {k: tuple(v) for k, v in allowed_types.items()}
+        vocab = {k: tuple(v) for k, v in _libs().allowed_types.items()}
     return SchemaSpec(
         name=name,
         fields=tuple(specs),
-        is_reference=issubclass(cls, emb.ReferenceAnnotation),
+        is_reference=issubclass(cls, _libs().emb.ReferenceAnnotation),
         description=(cls.__doc__ or "").strip(),
         vocabularies=vocab,
     )
@@ -215,15 +240,15 @@ def marshmallow_class(name: str) -> type[mm.Schema]:
             "or 'cell_type_local'."
         )
     try:
-        return get_schema(name)
-    except UnknownAnnotationTypeException as exc:  # pragma: no cover - guarded above
+        return _libs().get_schema(name)
+    except _libs().unknown as exc:  # pragma: no cover - guarded above
         raise SchemaNotFound(f"There is no schema called {name!r}.") from exc
 
 
 @functools.lru_cache(maxsize=1)
 def schema_names() -> tuple[str, ...]:
     """Every schema name emannotationschemas defines, in its order."""
-    return tuple(get_types())
+    return tuple(_libs().get_types())
 
 
 @functools.cache

@@ -26,7 +26,7 @@ SYNAPSE = {
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "only_embedded(reason): a tests/contract test that cannot run on the remote backend, "
+        "only_embedded(reason): a tests/contract test that cannot run on the remote backend (not generated for it), "
         "and why (the reason is required and shown as the skip reason)",
     )
 

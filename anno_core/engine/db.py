@@ -155,6 +155,15 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 WRITE_LOCKS: dict[str, threading.RLock] = {}
+"""One lock per database per process: this process's writers take turns on it (the database
+serialises processes). Never removed, not even by `dispose`: a backend built before keeps
+writing under it, and one built after shares it."""
+
+
+def write_lock(url: str) -> threading.RLock:
+    """The process-wide write lock of the database at ``url`` (made on first need)."""
+    with _engines_lock:
+        return WRITE_LOCKS.setdefault(url, threading.RLock())
 
 
 def make_engine(url: str) -> Engine:
@@ -171,15 +180,16 @@ def make_engine(url: str) -> Engine:
         with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
             metadata.create_all(conn)
         _engines[url] = engine
-        WRITE_LOCKS[url] = threading.RLock()
+        WRITE_LOCKS.setdefault(url, threading.RLock())
         return engine
 
 
 def dispose(url: str) -> None:
-    """Close every pooled connection of ``url``'s engine and forget it."""
+    """Close every pooled connection of ``url``'s engine and forget it. A backend still
+    holding the engine keeps working (it opens new connections when it needs them) and
+    keeps its write lock, which stays shared with any backend built later for ``url``."""
     with _engines_lock:
         engine = _engines.pop(url, None)
-        WRITE_LOCKS.pop(url, None)
     if engine is not None:
         engine.dispose()
 

@@ -9,6 +9,7 @@ tracking reference tables and writes the audit entry and the upload key, all at 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,8 @@ def stored_result(conn: Connection, key: str, table_meta_id: int | None) -> Any 
 class RowStore(LocalTables):
     """The write transaction of the embedded engine (LocalBackend's public writes use it)."""
 
+    _write_lock: threading.RLock  # this database's process-wide writer lock (db.write_lock)
+
     url: str
 
     def _old_rows(self, volume: str, table: str, old_ids: list[int]) -> dict[int, dict]:
@@ -68,7 +71,7 @@ class RowStore(LocalTables):
         progress: Progress | None = None,
         upload_key: str | None = None,
     ) -> list[int]:
-        with db.WRITE_LOCKS[self.url], self.write_conn() as conn, conn.begin():
+        with self._write_lock, self.write_conn() as conn, conn.begin():
             meta = self._meta_row(conn, volume, table)
             self.require("write", meta)
             db.lock_table_row(conn, meta["id"])

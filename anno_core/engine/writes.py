@@ -44,6 +44,7 @@ class LocalBackend(RowStore):
     def __init__(self, settings: Settings) -> None:
         self.url = settings.resolved_database_url()
         super().__init__(db.make_engine(self.url), settings.user, settings.aligned_volume)
+        self._write_lock = db.write_lock(self.url)  # kept: db.dispose() cannot take it away
         self.label = (
             f"embedded engine, data in {Path(settings.data_dir).resolve()}"
             if not settings.database_url
@@ -192,7 +193,7 @@ class LocalBackend(RowStore):
         self.require("write", meta)
         t, _ = self.table_of(meta)
         ids = [int(i) for i in ids]
-        with db.WRITE_LOCKS[self.url], self.write_conn() as conn, conn.begin():
+        with self._write_lock, self.write_conn() as conn, conn.begin():
             db.lock_table_row(conn, meta["id"])
             found = {int(r["id"]) for r in self._fetch(conn, t, ids)}
             stamp = db.now()

@@ -6,13 +6,13 @@ canonical frame (points as ``{field}_position_x/_y/_z`` floats, already scaled b
 ``annotation_resolution / table_resolution``), plus ``is_uploaded`` and ``new_id``.
 `upload` sends the pending rows in batches through the client's backend
 (``insert_frame``/``update_frame``, embedded or remote alike), each batch with an upload key
-derived from the staged set and the rows in it, so a batch retried after a failure that
-came after the commit is answered from what was stored, never inserted twice.
+derived from the staged set and the rows in it, so a batch sent again after a failure that
+came after the commit is answered from what was stored, never inserted twice. Nothing here
+retries: the remote backend's transport is the one place that does.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -21,14 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from anno_core.errors import AnnoError, InvalidArgument, ValidationFailed
+from anno_core.errors import InvalidArgument, ValidationFailed
 from anno_core.ingest.frames import scale_factor, scale_points
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.validation.validator import validate_frame
 
 IS_UPLOADED = "is_uploaded"
 NEW_ID = "new_id"
-TRANSIENT = (502, 503, 504)
 
 
 class StagedAnnotations:
@@ -55,7 +54,9 @@ class StagedAnnotations:
         )
         self._factor = scale_factor(annotation_resolution, table_resolution)
         self.name = name or table_name or spec.name
-        self.key = uuid.uuid4().hex  # names this staged set's batches for idempotent retries
+        self.key = (
+            uuid.uuid4().hex
+        )  # names this staged set's batches: a batch sent again is stored once
         self._chunks: list[pd.DataFrame] = []
         self._pending: list[dict[str, Any]] = []
         self._columns = [c for f in spec.user_fields for c in f.storage_columns]
@@ -346,7 +347,6 @@ def upload(
     aligned_volume_name: str,
     *,
     batch_size: int = 10_000,
-    retries: int = 3,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[int] | dict[int, int]:
     """Upload the staged rows not yet uploaded, batch by batch; the new ids of the rows this
@@ -377,9 +377,7 @@ def upload(
     for start in range(0, total, batch_size):
         for rows, part in staged._upload_parts(todo[start : start + batch_size]):
             key = f"staged-{staged.key}-{int(rows[0])}-{int(rows[-1])}-{len(rows)}"
-            new_ids = _send(
-                client.backend, staged, aligned_volume_name, part, rows + 1, key, retries
-            )
+            new_ids = _send(client.backend, staged, aligned_volume_name, part, rows + 1, key)
             staged._mark(rows, new_ids)
             if staged.is_update:
                 changed.update(zip(part["id"].astype(int).tolist(), new_ids, strict=True))
@@ -398,33 +396,16 @@ def _send(
     part: pd.DataFrame,
     lines: np.ndarray,
     key: str,
-    retries: int,
 ) -> list[int]:
-    """One batch through the backend; transient failures are retried with the same key."""
-    for attempt in range(retries):
-        try:
-            if staged.is_update:
-                mapping = backend.update_frame(
-                    volume, staged.table_name, part, lines=lines, upload_key=key
-                )
-                return [int(mapping[k]) for k in _old_keys(mapping, part["id"])]
-            return [
-                int(i)
-                for i in backend.insert_frame(
-                    volume,
-                    staged.table_name,
-                    part,
-                    lines=lines,
-                    line_label="annotation",
-                    upload_key=key,
-                )
-            ]
-        except (AnnoError, ConnectionError, OSError) as exc:
-            transient = getattr(exc, "status", None) in TRANSIENT or not isinstance(exc, AnnoError)
-            if not transient or attempt == retries - 1:
-                raise
-            time.sleep(min(2**attempt, 8))
-    raise AssertionError("unreachable")  # pragma: no cover
+    """One batch through the backend, once: retrying is the backend's transport's job (it
+    alone knows whether a batch whose answer was lost may be sent again)."""
+    if staged.is_update:
+        mapping = backend.update_frame(volume, staged.table_name, part, lines=lines, upload_key=key)
+        return [int(mapping[k]) for k in _old_keys(mapping, part["id"])]
+    ids = backend.insert_frame(
+        volume, staged.table_name, part, lines=lines, line_label="annotation", upload_key=key
+    )
+    return [int(i) for i in ids]
 
 
 def _old_keys(mapping: dict, ids: pd.Series) -> list[Any]:

@@ -6,63 +6,61 @@ constructor). With a datastack, the info service names the annotation server
 (``local_server``) and the aligned volume, as caveclient does; without one, the server
 address is the annotation server and the aligned volume is used as given.
 
-Requests are retried only when the answer may not have arrived: connection errors, timeouts
-and 502/503/504, with exponential backoff; never on a 4xx. Uploads go in batches of at most
-10,000 rows (`remote_upload`), each checked before it is re-sent, so a retry never stores a
-row twice. Whether the server is ours (extension routes) or a real CAVE is asked once, on
-first need, from our version route (a real CAVE answers 404 there).
+Whether the annotation server is ours or a real CAVE is asked once, on first need, from our
+version route (a real CAVE answers 404 there); the answer picks the dialect every call then
+goes through (`ours.OurServer` or `cave.RealCave`), and both send every request through one
+`transport.Transport`, the only place a request is retried.
+
+One instance is shared by every browser session and upload thread of the dashboard: what
+is worked out lazily (the datastack's info, the dialect, the schema of each table) is worked
+out once under a lock, and the transport gives each thread its own HTTP session.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
-import requests
-import requests.auth
 from packaging.version import InvalidVersion, Version
 
-from anno_core.backend import check_permission, check_resolution, query_ids
-from anno_core.errors import (
-    AnnoError,
-    InvalidArgument,
-    NotAuthenticated,
-    NotFound,
-    NotSupported,
-    RemoteError,
-    TableExists,
-    TableNotFound,
-)
-from anno_core.identity import User
-from anno_core.remote.http import error_from_response, token_from_files
-from anno_core.remote.uploads import RemoteUploads
-from anno_core.schemas import SchemaSpec, schema_spec
+from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
+from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
+from anno_core.remote.cave import RealCave
+from anno_core.remote.ours import OurServer
+from anno_core.remote.protocol import CaveProtocol
+from anno_core.remote.transport import RetryPolicy, Transport
+from anno_core.remote.uploads import Progress
+from anno_core.schemas import SchemaSpec
 from anno_core.settings import Settings
+from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
 
-RETRY_STATUS = (502, 503, 504)
+T = TypeVar("T")
 
 
-class _Transient(Exception):
-    """A try whose answer did not arrive (or came from a gateway): it may be retried."""
+class Lazy(Generic[T]):
+    """A value worked out on first need by one thread while the others wait; a failure is
+    not remembered (the next call tries again)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: T | None = None
+
+    def get(self) -> T:
+        if not self._done:
+            with self._lock:
+                if not self._done:
+                    self._value = self._make()
+                    self._done = True
+        return self._value  # type: ignore[return-value]
 
 
-class _Bearer(requests.auth.AuthBase):
-    """The API token as ``Authorization: Bearer`` (set as the session's auth, requests then
-    skips its per-request ~/.netrc look-up)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = f"Bearer {self.token}"
-        return r
-
-
-class RemoteBackend(RemoteUploads):
+class RemoteBackend:
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"
@@ -87,14 +85,11 @@ class RemoteBackend(RemoteUploads):
         explicit = "aligned_volume" in settings.model_fields_set
         self._default_volume = settings.aligned_volume
         self._volume_given = explicit or not self.datastack
-        self._token = settings.token
-        self.retries = retries
-        self.backoff = backoff
-        self.timeout = timeout
-        self.session = requests.Session()
-        self._info: dict[str, Any] | None = None
-        self._ours: bool | None = None
-        self._schemas: dict[tuple[str, str], str] = {}
+        self.transport = Transport(
+            address, settings.token, policy=RetryPolicy(retries, backoff), timeout=timeout
+        )
+        self._info: Lazy[dict[str, Any]] = Lazy(self._fetch_datastack_info)
+        self._dialect: Lazy[CaveProtocol] = Lazy(self._pick_dialect)
         where = (
             f"datastack {self.datastack}"
             if self.datastack
@@ -102,36 +97,46 @@ class RemoteBackend(RemoteUploads):
         )
         self.label = f"server {self.server}, {where}"
 
+    # -- the retry policy (one, in the transport) ----------------------------------------
+    @property
+    def retries(self) -> int:
+        return self.transport.policy.retries
+
+    @retries.setter
+    def retries(self, value: int) -> None:
+        self.transport.policy.retries = value
+
+    @property
+    def backoff(self) -> float:
+        return self.transport.policy.backoff
+
+    @backoff.setter
+    def backoff(self, value: float) -> None:
+        self.transport.policy.backoff = value
+
     # -- where and who -----------------------------------------------------------------
-    def _datastack_info(self) -> dict[str, Any]:
-        if self._info is None:
-            info = self.get(
-                self.server
-                + ep.INFO_DATASTACK.format(
-                    datastack=urllib.parse.quote(str(self.datastack), safe="")
-                ),
-                base=self.server,
+    def _fetch_datastack_info(self) -> dict[str, Any]:
+        name = urllib.parse.quote(str(self.datastack), safe="")
+        info = self.transport.get(self.server + ep.INFO_DATASTACK.format(datastack=name))
+        if not isinstance(info, dict) or not info.get("local_server"):
+            raise RemoteError(
+                f"The info service at {self.server} did not say which "
+                f"annotation server serves datastack {self.datastack!r}."
             )
-            if not isinstance(info, dict) or not info.get("local_server"):
-                raise RemoteError(
-                    f"The info service at {self.server} did not say which "
-                    f"annotation server serves datastack {self.datastack!r}."
-                )
-            self._info = info
-        return self._info
+        return info
 
     @property
     def annotation_server(self) -> str:
         """Base address of the annotation service (the datastack's ``local_server``)."""
         if self.datastack:
-            return str(self._datastack_info()["local_server"]).rstrip("/")
+            return str(self._info.get()["local_server"]).rstrip("/")
         return self.server
 
     def default_volume(self) -> str:
         """The aligned volume calls use when they name none."""
         if self._volume_given:
             return self._default_volume
-        av = self._datastack_info().get("aligned_volume")
+        av = self._info.get().get("aligned_volume")
         name = av.get("name") if isinstance(av, dict) else av
         if not isinstance(name, str) or not name:
             raise RemoteError(
@@ -147,31 +152,31 @@ class RemoteBackend(RemoteUploads):
         return volume
 
     def token(self) -> str:
-        if not self._token:
-            self._token = token_from_files(self.server)
-        if not self._token:
-            raise NotAuthenticated(
-                f"No API token for {self.server}: set ANNO_TOKEN (or token=...), or save it "
-                "in ~/.cloudvolume/secrets/cave-secret.json as caveclient does."
-            )
-        return self._token
-
-    def is_ours(self) -> bool:
-        """Whether the annotation server is an anno_core server (asked once)."""
-        if self._ours is None:
-            self._ours = self._our_version() is not None
-        return self._ours
+        """The API token (as given, else from caveclient's token files)."""
+        return self.transport.token()
 
     def _our_version(self) -> str | None:
         """Our server's version; None when the server refuses the route (a real CAVE).
         A server that does not answer raises RemoteError, so nothing wrong is remembered."""
         try:
-            got = self.get(self.annotation_server + ep.VERSION)
+            got = self.transport.get(self.annotation_server + ep.VERSION)
         except RemoteError:
             raise
         except AnnoError:  # 404 on a real CAVE (or its auth layer refusing an unknown route)
             return None
         return got if isinstance(got, str) else None
+
+    def _pick_dialect(self) -> CaveProtocol:
+        kind = OurServer if self._our_version() is not None else RealCave
+        return kind(self.transport, self.annotation_server, self.server)
+
+    def dialect(self) -> CaveProtocol:
+        """How this server is spoken to: `OurServer` or `RealCave` (asked once)."""
+        return self._dialect.get()
+
+    def is_ours(self) -> bool:
+        """Whether the annotation server is an anno_core server (asked once)."""
+        return isinstance(self.dialect(), OurServer)
 
     def server_version(self) -> Version | None:
         if not self.is_ours():
@@ -184,75 +189,16 @@ class RemoteBackend(RemoteUploads):
     def url(self, template: str, **parts: Any) -> str:
         return ep.url(self.annotation_server, template, **parts)
 
-    # -- HTTP ----------------------------------------------------------------------------
-    def send_once(
-        self,
-        method: str,
-        url: str,
-        *,
-        base: str | None = None,
-        row_of_line: Callable[[], dict] | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """One try: the response, an AnnoError for a refusal, or _Transient."""
-        if self.session.auth is None:
-            self.session.auth = _Bearer(self.token())
-        try:
-            r = self.session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Transient(
-                f"no answer from {base or self.server} ({type(exc).__name__})"
-            ) from exc
-        if r.status_code in RETRY_STATUS:
-            raise _Transient(f"HTTP {r.status_code} from {base or self.server}")
-        if r.status_code >= 300:
-            raise error_from_response(
-                r, base or self.server, row_of_line() if row_of_line else None
-            )
-        return r
-
-    def pause(self, attempt: int) -> None:
-        time.sleep(self.backoff * (2**attempt))
-
-    def request(
-        self, method: str, url: str, *, base: str | None = None, **kwargs: Any
-    ) -> requests.Response:
-        """Send with retries for transient failures; callers make sure it is safe to."""
-        attempt = 0
-        while True:
-            try:
-                return self.send_once(method, url, base=base, **kwargs)
-            except _Transient as exc:
-                if attempt >= self.retries:
-                    raise RemoteError(
-                        f"The annotation server did not answer after {attempt + 1} tries "
-                        f"({exc}); check that it is running and try again."
-                    ) from exc
-                self.pause(attempt)
-                attempt += 1
-
-    def get(self, url: str, *, base: str | None = None, **kwargs: Any) -> Any:
-        return _json(self.request("GET", url, base=base, **kwargs))
+    def spec_of(self, volume: str, table: str) -> SchemaSpec:
+        """The schema of a table (asked once per table)."""
+        return self.dialect().spec_of(self.vol(volume), table)
 
     # -- tables --------------------------------------------------------------------------
     def get_tables(self, volume: str) -> list[str]:
-        return list(self.get(self.url(ep.TABLES, aligned_volume=self.vol(volume))))
+        return self.dialect().get_tables(self.vol(volume))
 
     def get_table_metadata(self, volume: str, table: str) -> dict[str, Any]:
-        vol = self.vol(volume)
-        meta = self.get(self.url(ep.TABLE, aligned_volume=vol, table_name=table))
-        if isinstance(meta, dict) and isinstance(meta.get("schema_type"), str):
-            self._schemas[(vol, table)] = meta["schema_type"]
-        return meta
-
-    def spec_of(self, volume: str, table: str) -> SchemaSpec:
-        """The schema of a table (its schema can never change, so it is asked once)."""
-        vol = self.vol(volume)
-        if (vol, table) not in self._schemas:
-            self.get_table_metadata(vol, table)
-        return schema_spec(self._schemas[(vol, table)])
+        return self.dialect().get_table_metadata(self.vol(volume), table)
 
     def create_table(
         self,
@@ -270,7 +216,6 @@ class RemoteBackend(RemoteUploads):
         read_permission: str,
         notice_text: str | None,
     ) -> str:
-        vol = self.vol(volume)
         res = check_resolution(voxel_resolution)
         metadata: dict[str, Any] = {
             "description": description,
@@ -292,185 +237,42 @@ class RemoteBackend(RemoteUploads):
                 "track_target_id_updates": bool(track_target_id_updates),
             }
         body = {"schema_type": schema_name, "table_name": table_name, "metadata": metadata}
-        url = self.url(ep.TABLES, aligned_volume=vol)
-        try:
-            self.send_once("POST", url, json=body)
-        except _Transient:
-            # The answer was lost: the table may exist now. Ask before trying again.
-            self._after_lost_create(vol, table_name, schema_name, description, url, body)
-        return table_name
-
-    def _after_lost_create(
-        self, vol: str, name: str, schema: str, description: str, url: str, body: dict
-    ) -> None:
-        for attempt in range(self.retries):
-            self.pause(attempt)
-            try:
-                meta = self.get(self.url(ep.TABLE, aligned_volume=vol, table_name=name))
-            except TableNotFound:
-                try:
-                    self.send_once("POST", url, json=body)
-                    return
-                except _Transient:
-                    continue
-                except TableExists:
-                    continue  # stored meanwhile: the next look confirms it is ours
-            except RemoteError:
-                continue
-            if meta.get("schema_type") == schema and meta.get("description") == description:
-                return
-            raise TableExists(
-                f"A table called {name!r} already exists in aligned volume "
-                f"{vol!r}; choose another name."
-            )
-        raise RemoteError(
-            f"The annotation server did not answer while creating table "
-            f"{name!r}; check with get_tables() whether it exists."
-        )
+        return self.dialect().create_table(self.vol(volume), body)
 
     def update_metadata(self, volume: str, table: str, changes: dict[str, Any]) -> dict:
         metadata = {
             k: (str(v) if k == "user_id" else v) for k, v in changes.items() if v is not None
         }
-        return _json(
-            self.request(
-                "PUT",
-                self.url(ep.TABLES, aligned_volume=self.vol(volume)),
-                json={"table_name": table, "metadata": metadata},
-            )
-        )
+        return self.dialect().update_metadata(self.vol(volume), table, metadata)
 
     def delete_table(self, volume: str, table: str) -> bool:
-        url = self.url(ep.TABLE, aligned_volume=self.vol(volume), table_name=table)
-        try:
-            return bool(_json(self.send_once("DELETE", url)))
-        except _Transient:
-            pass
-        for attempt in range(self.retries):  # the answer was lost: was it deleted?
-            self.pause(attempt)
-            try:
-                return bool(_json(self.send_once("DELETE", url)))
-            except TableNotFound:
-                return True
-            except _Transient:
-                continue
-        raise RemoteError(
-            f"The annotation server did not answer while deleting table "
-            f"{table!r}; check with get_tables() whether it is gone."
-        )
+        return self.dialect().delete_table(self.vol(volume), table)
 
     def table_name_taken(self, volume: str, table: str) -> bool:
-        vol = self.vol(volume)
-        if self.is_ours():
-            return bool(self.get(self.url(ep.TAKEN, aligned_volume=vol, table_name=table))["taken"])
-        return table in self.get_tables(vol)  # a real CAVE lists deleted tables too
+        return self.dialect().table_name_taken(self.vol(volume), table)
 
     def volumes(self) -> list[str]:
-        if self.is_ours():
-            return list(self.get(self.url(ep.VOLUMES)))
-        try:
-            got = self.get(self.server + ep.INFO_VOLUMES, base=self.server)
-        except AnnoError:
-            return [self.default_volume()]
-        return sorted({v["name"] if isinstance(v, dict) else str(v) for v in got})
+        got = self.dialect().volumes()
+        return [self.default_volume()] if got is None else got
 
     def whoami(self) -> dict[str, Any]:
-        if self.is_ours():
-            return dict(self.get(self.url(ep.WHOAMI)))
-        me = self.get(self.server + ep.AUTH_USER_CACHE, base=self.server)
-        groups = me.get("groups") or []
-        return {
-            "id": me.get("id"),
-            "name": me.get("name") or me.get("email"),
-            "groups": sorted(g["name"] if isinstance(g, dict) else str(g) for g in groups),
-            "is_admin": bool(me.get("admin")),
-        }
-
-    def list_users(self) -> list[dict[str, Any]]:
-        """The users our server knows; a real CAVE does not list them."""
-        if not self.is_ours():
-            raise NotSupported("A CAVE server does not list its users; ask its admins.")
-        return [
-            User(
-                int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin"))
-            ).to_dict()
-            for u in self.get(self.url(ep.USERS))
-        ]
+        return self.dialect().whoami()
 
     def table_details(self, volume: str) -> list[dict[str, Any]]:
-        vol = self.vol(volume)
-        if self.is_ours():
-            return list(self.get(self.url(ep.DETAILS, aligned_volume=vol)))
-        out = []
-        for name in sorted(self.get_tables(vol)):
-            try:
-                info = dict(self.get_table_metadata(vol, name))
-            except NotFound:
-                continue  # listed but deleted: a real CAVE lists deleted tables
-            try:
-                info["total_count"] = self.get_annotation_count(vol, name)
-                info["can_read"] = True
-            except AnnoError:
-                info["total_count"], info["can_read"] = None, False
-            info.update(
-                live_count=None,
-                can_write=None,
-                can_edit_metadata=None,
-                can_delete=None,
-                owner_name=str(info.get("user_id")),
-            )
-            out.append(info)
-        return out
+        return self.dialect().table_details(self.vol(volume))
 
     # -- rows ----------------------------------------------------------------------------
     def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
-        vol = self.vol(volume)
-        if live_only and not self.is_ours():
-            raise NotSupported(
-                "A CAVE annotation server counts every row, deleted ones "
-                "included; it cannot count only the live ones."
-            )
-        params = {"live_only": "true"} if live_only else None
-        return int(
-            self.get(self.url(ep.COUNT, aligned_volume=vol, table_name=table), params=params)
-        )
+        return self.dialect().get_annotation_count(self.vol(volume), table, live_only)
 
     def get_annotation(self, volume: str, table: str, ids: Sequence[int]) -> list[dict]:
-        vol = self.vol(volume)
-        url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)
-        rows: list[dict] = []
-        for start in range(0, len(ids), 1000):  # keeps the URL short
-            part = ids[start : start + 1000]
-            rows.extend(self.get(url, params={"annotation_ids": ",".join(map(str, part))}))
-        return rows
+        return self.dialect().get_annotation(self.vol(volume), table, ids)
 
     def delete_annotation(self, volume: str, table: str, ids: Sequence[int]) -> list[int]:
-        vol = self.vol(volume)
-        url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)
-        done: list[int] = []
-        for start in range(0, max(len(ids), 1), ep.MAX_ANNOTATIONS):
-            part = [int(i) for i in ids[start : start + ep.MAX_ANNOTATIONS]]
-            # Deleting twice changes nothing, so a lost answer is simply asked again.
-            done.extend(_json(self.request("DELETE", url, json={"annotation_ids": part})))
-        return done
+        return self.dialect().delete_annotation(self.vol(volume), table, ids)
 
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
-        vol = self.vol(volume)
-        if self.is_ours():
-            return list(
-                self.get(
-                    self.url(
-                        ep.HISTORY,
-                        aligned_volume=vol,
-                        table_name=table,
-                        annotation_id=int(annotation_id),
-                    )
-                )
-            )
-        chain = self.get_annotation(vol, table, [int(annotation_id)])
-        while chain[-1].get("superceded_id") is not None:  # CAVE: newer versions only
-            chain += self.get_annotation(vol, table, [int(chain[-1]["superceded_id"])])
-        return chain
+        return self.dialect().history(self.vol(volume), table, annotation_id)
 
     def query(
         self,
@@ -484,25 +286,9 @@ class RemoteBackend(RemoteUploads):
         ids: Sequence[int] | None = None,
     ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
-        from anno_core.wire.frames import decode_frame
-
-        vol = self.vol(volume)
-        wanted = query_ids(ids)
-        if not self.is_ours():
-            return self._cave_query(vol, table, limit, offset, include_invalid, filters, wanted)
-        body = {
-            "limit": int(limit),
-            "offset": int(offset),
-            "include_invalid": include_invalid,
-            "filters": filters or {},
-            "ids": wanted,
-        }
-        got = _json(
-            self.request(
-                "POST", self.url(ep.QUERY, aligned_volume=vol, table_name=table), json=body
-            )
+        return self.dialect().query(
+            self.vol(volume), table, limit, offset, include_invalid, filters, query_ids(ids)
         )
-        return decode_frame(got)
 
     def count_rows(
         self,
@@ -514,53 +300,13 @@ class RemoteBackend(RemoteUploads):
         ids: Sequence[int] | None = None,
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
-        vol = self.vol(volume)
-        wanted = query_ids(ids)
-        if not self.is_ours():
-            raise NotSupported("This annotation server cannot count the rows that match a filter.")
-        body = {"include_invalid": include_invalid, "filters": filters or {}, "ids": wanted}
-        return int(
-            _json(
-                self.request(
-                    "POST",
-                    self.url(ep.QUERY_COUNT, aligned_volume=vol, table_name=table),
-                    json=body,
-                )
-            )
+        return self.dialect().count_rows(
+            self.vol(volume), table, include_invalid, filters, query_ids(ids)
         )
 
-    def _cave_query(
-        self,
-        vol: str,
-        table: str,
-        limit: int,
-        offset: int,
-        include_invalid: bool,
-        filters: dict | None,
-        ids: Sequence[int] | None,
-    ) -> pd.DataFrame:
-        if not ids or filters:
-            raise NotSupported(
-                "A CAVE annotation server only fetches rows by id; give ids=[...] (browse "
-                "whole tables with CAVE's materialization service)."
-            )
-        rows = self.get_annotation(vol, table, [int(i) for i in ids])
-        if not include_invalid:
-            rows = [r for r in rows if r.get("valid")]
-        flat = []
-        for r in sorted(rows, key=lambda r: r["id"]):
-            out: dict[str, Any] = {}
-            for k, v in r.items():
-                if k.endswith("_position") and isinstance(v, list) and len(v) == 3:
-                    out.update({f"{k}_{a}": x for a, x in zip("xyz", v, strict=True)})
-                else:
-                    out[k] = v
-            flat.append(out)
-        frame = pd.DataFrame(flat).iloc[offset : offset + limit].reset_index(drop=True)
-        for c in ("created", "deleted"):
-            if c in frame:
-                frame[c] = pd.to_datetime(frame[c], errors="coerce")
-        return frame
+    def list_users(self) -> list[dict[str, Any]]:
+        """The users our server knows; a real CAVE does not list them (NotSupported)."""
+        return [u.to_dict() for u in self.dialect().list_users()]
 
     def upload_result(
         self, volume: str, table: str, upload_key: str
@@ -576,27 +322,66 @@ class RemoteBackend(RemoteUploads):
         self, volume: str, table: str, include_invalid: bool = False
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         """The point columns (and id) of a table's rows, for a 3D view."""
-        from anno_core.wire.frames import decode_frame
+        return self.dialect().point_frame(self.vol(volume), table, include_invalid)
 
-        vol = self.vol(volume)
-        if not self.is_ours():
-            raise NotSupported(
-                "A CAVE annotation server cannot send a whole table; view its points "
-                "through CAVE's materialization service."
-            )
-        got = self.get(
-            self.url(ep.POINTS, aligned_volume=vol, table_name=table),
-            params={"include_invalid": "true" if include_invalid else "false"},
+    # -- writes (batches of at most 10,000 rows; see uploads, ours and cave) -------------
+    def post_annotation(
+        self, volume: str, table: str, records: Sequence[dict], *, upload_key: str | None = None
+    ) -> list[int]:
+        frame = records_to_frame(self.spec_of(volume, table), records)
+        return self.insert_frame(
+            volume,
+            table,
+            frame,
+            line_label="annotation",
+            allow_position_strings=False,
+            upload_key=upload_key,
         )
-        meta = got["metadata"]
-        return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
 
+    def update_annotation(
+        self, volume: str, table: str, records: Sequence[dict], *, upload_key: str | None = None
+    ) -> dict[int, int]:
+        records = list(records)
+        update_ids(records)  # refused here, as the engine refuses, before any batch is sent
+        return self.dialect().update_records(self.vol(volume), table, records, upload_key)
 
-def _json(r: requests.Response) -> Any:
-    try:
-        return r.json()
-    except ValueError as exc:
-        raise RemoteError(
-            f"The annotation server sent something that is not JSON "
-            f"(HTTP {r.status_code}): {r.text[:200]!r}."
-        ) from exc
+    def insert_frame(
+        self,
+        volume: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None = None,
+        line_label: str = "line",
+        allow_position_strings: bool = True,
+        progress: Progress = None,
+        upload_key: str | None = None,
+        prior: ValidationReport | None = None,
+    ) -> list[int]:
+        """Store a flat frame as new rows in batches; returns the ids in row order."""
+        return self.dialect().insert_frame(
+            self.vol(volume),
+            table,
+            frame,
+            lines=lines,
+            line_label=line_label,
+            allow_position_strings=allow_position_strings,
+            progress=progress,
+            upload_key=upload_key,
+            prior=prior,
+        )
+
+    def update_frame(
+        self,
+        volume: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None = None,
+        progress: Progress = None,
+        upload_key: str | None = None,
+    ) -> dict[int, int]:
+        """Update the rows named by the frame's ``id`` column, in batches; {old: new}."""
+        return self.dialect().update_frame(
+            self.vol(volume), table, frame, lines=lines, progress=progress, upload_key=upload_key
+        )

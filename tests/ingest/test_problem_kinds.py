@@ -11,7 +11,7 @@ import pytest
 
 from anno_core.errors import ValidationFailed
 from anno_core.ingest.csvio import read_csv
-from anno_core.remote.http import report_from_dict
+from anno_core.remote.refusals import report_from_dict
 from anno_core.validation.kinds import FOREIGN, PROBLEM_KINDS, known_kind, problem_label
 from anno_core.validation.report import ValidationReport
 

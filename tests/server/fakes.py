@@ -18,6 +18,9 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 DROP = "drop"  # read the request, answer nothing, close the connection
+DROP_AFTER = "drop_after"  # store the rows, then answer nothing (a lost answer)
+STORE_THEN_502 = "store_then_502"  # store the rows, then a gateway's 502 (as a proxy would)
+CUT_SHORT = "cut_short"  # start an answer, then close the connection half-way (a crash)
 
 
 class _Server:
@@ -60,6 +63,15 @@ class _Handler(BaseHTTPRequestHandler):
     def drop(self) -> None:
         self.close_connection = True
 
+    def cut_short(self) -> None:
+        """Headers promising 100 bytes, 6 of them, then the connection closed."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100")
+        self.end_headers()
+        self.wfile.write(b'["syn"')
+        self.close_connection = True
+
 
 def cave_error(message: str) -> dict:
     """The real AnnotationEngine's error body (it wraps nearly everything as a 500)."""
@@ -79,7 +91,7 @@ class FakeCave(_Server):
         self.bodies: list[Any] = []
         self.auth: list[str | None] = []
         # (method, path suffix) -> list of behaviours used up one per matching request:
-        # DROP_AFTER (store, then lose the answer), DROP, or (status, body).
+        # DROP_AFTER, STORE_THEN_502, DROP, CUT_SHORT, (status, body), or None (normally).
         self.script: dict[tuple[str, str], list[Any]] = {}
         self.lock = threading.Lock()
         super().__init__(_CaveHandler)
@@ -93,11 +105,10 @@ class FakeCave(_Server):
 
     def store(self, records: list[dict]) -> list[int]:
         with self.lock:
-            ids = []
-            for rec in records:
-                new = max(self.rows, default=0) + 1
+            first = max(self.rows, default=0) + 1
+            ids = list(range(first, first + len(records)))
+            for new, rec in zip(ids, records, strict=True):
                 self.rows[new] = {"id": new, "valid": True, "superceded_id": None, **rec}
-                ids.append(new)
             return ids
 
     def supersede(self, records: list[dict]) -> dict[str, int]:
@@ -139,6 +150,8 @@ class _CaveHandler(_Handler):
         step = cave.next_step(method, path)
         if step == DROP:
             return self.drop()
+        if step == CUT_SHORT:
+            return self.cut_short()
         if isinstance(step, tuple):
             return self.send(*step)
         base = "/annotation/api/v2/aligned_volume/vol/table"
@@ -168,14 +181,20 @@ class _CaveHandler(_Handler):
                     )
                 return self.send(200, [cave.rows[i] for i in ids])
             if method == "POST":
-                ids = cave.store(body["annotations"])
-                return self.drop() if step == "drop_after" else self.send(200, ids)
+                return self._answer(step, cave.store(body["annotations"]))
             if method == "PUT":
-                mapping = cave.supersede(body["annotations"])
-                return self.drop() if step == "drop_after" else self.send(200, mapping)
+                return self._answer(step, cave.supersede(body["annotations"]))
         if rest.startswith("/") and method == "GET":
             return self.send(500, cave_error(f"404 Not Found: table {rest[1:]} not found"))
         return self.send(500, cave_error("something broke inside the engine"))
+
+    def _answer(self, step: Any, stored: Any) -> None:
+        """The answer to a write that was stored, unless the script loses it."""
+        if step == DROP_AFTER:
+            return self.drop()
+        if step == STORE_THEN_502:
+            return self.send(502, b"<html><h1>502 Bad Gateway</h1></html>")
+        return self.send(200, stored)
 
     def do_GET(self) -> None:
         self._route("GET")

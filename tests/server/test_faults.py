@@ -141,7 +141,7 @@ def test_retries_ride_over_a_restart_without_duplicates(fresh_server, monkeypatc
     client.create_table("syn", "synapse", "d", [4, 4, 40])
     vol = client.aligned_volume_name
     backend = client.backend
-    backend.retries, backend.backoff = 8, 0.1  # waits up to ~50 s in all
+    backend.retries, backend.backoff = 12, 0.1  # waits up to ~50 s in all (8 s at most each)
     progress, fired = _kill_when(fresh_server, 100_000)
     refused = _refused_event(monkeypatch, fresh_server)
 

@@ -1,4 +1,4 @@
-"""What the remote backend needs around HTTP: the token, and a server's refusal as AnnoError.
+"""What a server's refusal means: the matching AnnoError, with its report rebuilt.
 
 Two error forms come back. Our server answers with a real status and
 ``{"error": kind, "message": sentence}`` (plus ``report`` for 422); a real CAVE server wraps
@@ -9,11 +9,8 @@ the matching `AnnoError` subclass carrying the server's own words; a traceback n
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,9 +35,6 @@ from anno_core.errors import (
 from anno_core.validation.kinds import known_kind
 from anno_core.validation.validator import ValidationReport
 
-SECRETS_DIR = Path("~/.cloudvolume/secrets")
-"""Where caveclient keeps its tokens (``cave-secret.json``, ``{host}-cave-secret.json``)."""
-
 _WRAPPED = re.compile(r"^\s*(\d{3})\s+[A-Za-z][A-Za-z ]*?:\s*(.*)$", re.DOTALL)
 
 _BY_STATUS: dict[int, type[AnnoError]] = {
@@ -52,22 +46,6 @@ _BY_STATUS: dict[int, type[AnnoError]] = {
     413: TooManyAnnotations,
     422: ValidationFailed,
 }
-
-
-def token_from_files(server_address: str, secrets_dir: Path = SECRETS_DIR) -> str | None:
-    """caveclient's token for this server: ``{host}-cave-secret.json``, else the default file."""
-    host = urllib.parse.urlparse(server_address).netloc
-    folder = secrets_dir.expanduser()
-    for name in (f"{host}-cave-secret.json", "cave-secret.json"):
-        path = folder / name
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        token = data.get("token") if isinstance(data, dict) else None
-        if isinstance(token, str) and token.strip():
-            return token.strip()
-    return None
 
 
 def _sentence(text: str) -> str:

@@ -1,0 +1,252 @@
+"""Our server's dialect: CAVE's protocol plus our routes (columnar frames, queries, keys).
+
+A batch goes as a columnar frame (`wire.frames`) with an ``Idempotency-Key`` derived from
+the upload key and the batch's rows: the server stores a key's batch at most once. After a
+lost answer the backend asks the batch-status route whether that key was stored, and
+re-sends only if it was not. Calling again with the same ``upload_key`` resumes an
+interrupted upload: stored batches return their ids without being written again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from anno_core.identity import User
+from anno_core.remote.protocol import CaveProtocol
+from anno_core.remote.transport import Answered, Resend
+from anno_core.remote.uploads import Progress, Upload, prepared
+from anno_core.schemas import SchemaSpec, schema_spec
+from anno_core.validation.validator import ValidationReport, validate_frame
+from anno_core.wire import endpoints as ep
+from anno_core.wire.frames import MAGIC, PACKED_TYPE, decode_frame, dumps, pack
+
+
+class OurServer(CaveProtocol):
+    """An anno_core server (it answers our version route)."""
+
+    # -- reads our routes answer -----------------------------------------------------------
+    def table_name_taken(self, vol: str, table: str) -> bool:
+        got = self.t.get(self.url(ep.TAKEN, aligned_volume=vol, table_name=table))
+        return bool(got["taken"])
+
+    def volumes(self) -> list[str] | None:
+        return list(self.t.get(self.url(ep.VOLUMES)))
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self.t.get(self.url(ep.WHOAMI)))
+
+    def list_users(self) -> list[User]:
+        return [
+            User(int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin")))
+            for u in self.t.get(self.url(ep.USERS))
+        ]
+
+    def table_details(self, vol: str) -> list[dict[str, Any]]:
+        return list(self.t.get(self.url(ep.DETAILS, aligned_volume=vol)))
+
+    def history(self, vol: str, table: str, annotation_id: int) -> list[dict]:
+        url = self.url(
+            ep.HISTORY, aligned_volume=vol, table_name=table, annotation_id=int(annotation_id)
+        )
+        return list(self.t.get(url))
+
+    def query(
+        self,
+        vol: str,
+        table: str,
+        limit: int,
+        offset: int,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> pd.DataFrame:
+        body = {
+            "limit": int(limit),
+            "offset": int(offset),
+            **_view(include_invalid, filters, ids),
+        }
+        url = self.url(ep.QUERY, aligned_volume=vol, table_name=table)
+        return decode_frame(self.t.call("POST", url, json=body))  # a read: safe to repeat
+
+    def count_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> int:
+        url = self.url(ep.QUERY_COUNT, aligned_volume=vol, table_name=table)
+        return int(self.t.call("POST", url, json=_view(include_invalid, filters, ids)))
+
+    def point_frame(
+        self, vol: str, table: str, include_invalid: bool
+    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
+        got = self.t.get(
+            self.url(ep.POINTS, aligned_volume=vol, table_name=table),
+            params={"include_invalid": "true" if include_invalid else "false"},
+        )
+        meta = got["metadata"]
+        return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
+
+    # -- uploads -----------------------------------------------------------------------------
+    def send_batch(
+        self,
+        method: str,
+        url: str,
+        data: bytes,
+        vol: str,
+        table: str,
+        key: str,
+        op: str,
+        row_of_line: Callable[[], dict] | None,
+    ) -> Any:
+        """One batch with its idempotency key; after a lost answer, ask whether it was
+        stored (and take its stored answer) before sending it again."""
+        headers = {
+            ep.IDEMPOTENCY_HEADER: key,
+            "Content-Type": PACKED_TYPE if data[:4] == MAGIC else "application/json",
+        }
+        status_url = self.url(ep.UPLOAD, aligned_volume=vol, table_name=table, key=key)
+
+        def after_lost() -> Answered | Resend:
+            status = self.t.get_once(status_url, params={"op": op})
+            return Answered(status["result"]) if status.get("stored") else Resend()
+
+        return self.t.call(
+            method,
+            url,
+            data=data,
+            headers=headers,
+            row_of_line=row_of_line,
+            after_lost=after_lost,
+            if_no_answer="nothing of this batch is stored twice, so call again with the same "
+            "upload key once the server is back.",
+        )
+
+    def _upload(self, n: int, lines: Any, label: str, key: str | None) -> Upload:
+        return Upload.start(
+            n, lines, label=label, key=key, resumable=True, batch_size=self.batch_size
+        )
+
+    def insert_frame(
+        self,
+        vol: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None,
+        line_label: str,
+        allow_position_strings: bool,
+        progress: Progress,
+        upload_key: str | None,
+        prior: ValidationReport | None,
+    ) -> list[int]:
+        spec = self.spec_of(vol, table)
+        frame = frame.reset_index(drop=True)
+        up = self._upload(len(frame), lines, line_label, upload_key)
+        if up.n > self.batch_size or prior is not None:  # one batch: the server checks it all
+            checked = validate_frame(
+                spec,
+                frame,
+                lines=up.lines,
+                line_label=line_label,
+                allow_position_strings=allow_position_strings,
+            )
+            if prior is not None:
+                checked.report.merge(prior)
+            checked.report.raise_if_failed()
+        url = self.url(ep.FRAME, aligned_volume=vol, table_name=table)
+
+        def body(a: int, b: int) -> bytes:
+            header = {
+                "lines": up.wire_lines(a, b),
+                "line_label": line_label,
+                "allow_position_strings": allow_position_strings,
+            }
+            return pack(header, frame.iloc[a:b])
+
+        def send(a: int, b: int, data: bytes) -> Any:
+            key = up.batch_key(a, b)
+            return self.send_batch(
+                "POST", url, data, vol, table, key, "insert", up.row_of_line(a, b)
+            )
+
+        ids: list[int] = []
+        up.send_all(
+            prepared(up.spans(), body),
+            send,
+            lambda got: ids.extend(int(i) for i in got),
+            lambda: ids,
+            progress,
+        )
+        return ids
+
+    def update_frame(
+        self,
+        vol: str,
+        table: str,
+        frame: pd.DataFrame,
+        *,
+        lines: Sequence[int] | None,
+        progress: Progress,
+        upload_key: str | None,
+    ) -> dict[int, int]:
+        spec = self.spec_of(vol, table)
+        frame = frame.reset_index(drop=True)
+        up = self._upload(len(frame), lines, "line", upload_key)
+        if up.n > self.batch_size:
+            validate_frame(spec, frame, update=True, lines=up.lines).report.raise_if_failed()
+        url = self.url(ep.FRAME, aligned_volume=vol, table_name=table)
+
+        def body(a: int, b: int) -> bytes:
+            return pack({"lines": up.wire_lines(a, b)}, frame.iloc[a:b])
+
+        def send(a: int, b: int, data: bytes) -> Any:
+            key = up.batch_key(a, b)
+            return self.send_batch(
+                "PUT", url, data, vol, table, key, "update", up.row_of_line(a, b)
+            )
+
+        mapping: dict[int, int] = {}
+        up.send_all(
+            prepared(up.spans(), body),
+            send,
+            lambda got: mapping.update({int(k): int(v) for k, v in got.items()}),
+            lambda: list(mapping.values()),
+            progress,
+        )
+        return mapping
+
+    def update_records(
+        self, vol: str, table: str, records: list[dict], upload_key: str | None
+    ) -> dict[int, int]:
+        up = self._upload(len(records), None, "annotation", upload_key)
+        url = self.url(ep.ANNOTATIONS, aligned_volume=vol, table_name=table)
+
+        def send(a: int, b: int, _: Any) -> Any:
+            data = dumps({"annotations": records[a:b]})
+            return self.send_batch("PUT", url, data, vol, table, up.batch_key(a, b), "update", None)
+
+        mapping: dict[int, int] = {}
+        up.send_all(
+            ((ab, None) for ab in up.spans()),
+            send,
+            lambda got: mapping.update({int(k): int(v) for k, v in got.items()}),
+            lambda: list(mapping.values()),
+        )
+        return mapping
+
+
+def _view(
+    include_invalid: bool, filters: dict[str, Any] | None, ids: Sequence[int] | None
+) -> dict[str, Any]:
+    """The rows a query (or its count) covers, as our query routes take them."""
+    return {
+        "include_invalid": include_invalid,
+        "filters": filters or {},
+        "ids": None if ids is None else [int(i) for i in ids],
+    }
