@@ -26,8 +26,8 @@ SYNAPSE = {
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "only_embedded(reason): a tests/contract test that cannot run on the remote backend (not generated for it), "
-        "and why (the reason is required and shown as the skip reason)",
+        "only_embedded(reason): a tests/contract test that cannot run on the remote backend "
+        "and why (the reason is required; the remote kind is not generated for it)",
     )
 
 
