@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from anno_core.engine import dialect
+from anno_core.engine import dialect, migrations
 from anno_core.schemas import SchemaSpec
 
 metadata = sa.MetaData()
@@ -178,7 +178,9 @@ def make_engine(url: str) -> Engine:
         engine = dialect.engine_for(url)
         # Inside a writer's transaction: several processes may open a new database at once.
         with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
+            dialect.lock_schema(conn)
             metadata.create_all(conn)
+            migrations.migrate(conn, now())
         _engines[url] = engine
         WRITE_LOCKS.setdefault(url, threading.RLock())
         return engine

@@ -47,6 +47,15 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+SCHEMA_LOCK_KEY = 0x616E6E6F  # "anno": the advisory lock of layout changes
+
+
+def lock_schema(conn: Connection) -> None:
+    """Let one process at a time create or migrate the layout (inside its transaction)."""
+    if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+
+
 def lock_table_row(conn: Connection, meta_table: sa.Table, meta_id: int) -> None:
     """Serialise writers of one annotation table across processes."""
     if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
