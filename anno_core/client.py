@@ -195,7 +195,7 @@ class AnnotationClient(ClientExtras):
         annotation_resolution=None,
     ):
         """A StagedAnnotations object that checks annotations as they are added."""
-        from anno_core.ingest.staged import stage
+        from anno_core.ingest.staged_upload import stage
 
         return stage(
             self,
@@ -250,7 +250,7 @@ class AnnotationClient(ClientExtras):
 
     def upload_staged_annotations(self, staged_annos, aligned_volume_name=None):
         """Upload the staged rows not yet uploaded; ids, or {old: new} for updates."""
-        from anno_core.ingest.staged import upload
+        from anno_core.ingest.staged_upload import upload
 
         return upload(self, staged_annos, self._vol(aligned_volume_name))
 

@@ -71,7 +71,7 @@ def test_upload_sends_each_batch_once(client, synapse_table):
         )
     )
     flaky = client.backend = Flaky(client.backend, fail_after_commit_on=2)
-    from anno_core.ingest.staged import upload
+    from anno_core.ingest.staged_upload import upload
 
     # Retrying nested in the remote transport's own retries multiplied the tries, and re-sent
     # batches a real CAVE may already have stored: the staged layer sends each batch once.
@@ -98,7 +98,7 @@ def test_upload_again_after_a_failure_finishes_the_job(client, synapse_table):
         )
     )
     client.backend = Flaky(client.backend, fail_after_commit_on=2)
-    from anno_core.ingest.staged import upload
+    from anno_core.ingest.staged_upload import upload
 
     with pytest.raises(ConnectionError):
         upload(client, st, "local", batch_size=5)
