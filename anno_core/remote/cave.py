@@ -22,7 +22,7 @@ from anno_core.errors import AnnoError, NotFound, NotSupported, RemoteError
 from anno_core.identity import User
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend, json_of
-from anno_core.remote.uploads import Progress, Upload, records_from_checked
+from anno_core.remote.uploads import Progress, Upload, checked_here, records_from_checked
 from anno_core.schemas import SchemaSpec
 from anno_core.validation.validator import ValidationReport, validate_frame
 from anno_core.wire import endpoints as ep
@@ -225,16 +225,7 @@ class RealCave(CaveProtocol):
         spec = self.spec_of(vol, table)
         frame = frame.reset_index(drop=True)
         up = self._upload(len(frame), lines, line_label, upload_key)
-        checked = validate_frame(
-            spec,
-            frame,
-            lines=up.lines,
-            line_label=line_label,
-            allow_position_strings=allow_position_strings,
-        )
-        if prior is not None:
-            checked.report.merge(prior)
-        checked.report.raise_if_failed()
+        checked = checked_here(spec, frame, up, line_label, allow_position_strings, prior)
         records = records_from_checked(spec, checked)
         ids: list[int] = []
         up.send_all(

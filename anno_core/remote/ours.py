@@ -17,7 +17,7 @@ import pandas as pd
 from anno_core.identity import User
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend
-from anno_core.remote.uploads import Progress, Upload, prepared
+from anno_core.remote.uploads import Progress, Upload, checked_here, prepared
 from anno_core.schemas import SchemaSpec, schema_spec
 from anno_core.validation.validator import ValidationReport, validate_frame
 from anno_core.wire import endpoints as ep
@@ -149,16 +149,7 @@ class OurServer(CaveProtocol):
         frame = frame.reset_index(drop=True)
         up = self._upload(len(frame), lines, line_label, upload_key)
         if up.n > self.batch_size or prior is not None:  # one batch: the server checks it all
-            checked = validate_frame(
-                spec,
-                frame,
-                lines=up.lines,
-                line_label=line_label,
-                allow_position_strings=allow_position_strings,
-            )
-            if prior is not None:
-                checked.report.merge(prior)
-            checked.report.raise_if_failed()
+            checked_here(spec, frame, up, line_label, allow_position_strings, prior)
         url = self.url(ep.FRAME, aligned_volume=vol, table_name=table)
 
         def body(a: int, b: int) -> bytes:

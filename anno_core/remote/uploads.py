@@ -22,7 +22,7 @@ import pandas as pd
 from anno_core.errors import AnnoError, InvalidArgument
 from anno_core.remote.refusals import lines_index
 from anno_core.schemas import SchemaSpec
-from anno_core.validation.validator import Validated
+from anno_core.validation.validator import Validated, ValidationReport, validate_frame
 
 Progress = Callable[[int, int], None] | None
 
@@ -199,3 +199,26 @@ def records_from_checked(spec: SchemaSpec, checked: Validated) -> list[dict]:
             if i is not None:
                 rec["id"] = int(i)
     return records
+
+
+def checked_here(
+    spec: SchemaSpec,
+    frame: pd.DataFrame,
+    up: Upload,
+    line_label: str,
+    allow_position_strings: bool,
+    prior: ValidationReport | None,
+) -> Validated:
+    """The frame validated on this side (with an earlier report merged in), or a refusal
+    naming every bad line before any batch is sent."""
+    checked = validate_frame(
+        spec,
+        frame,
+        lines=up.lines,
+        line_label=line_label,
+        allow_position_strings=allow_position_strings,
+    )
+    if prior is not None:
+        checked.report.merge(prior)
+    checked.report.raise_if_failed()
+    return checked
