@@ -191,11 +191,26 @@ class UserStore(GroupsAndEmails):
         return self.get(int(row.id))
 
     def _seen(self, uid: int, last: Any) -> None:
+        """Note when a user was last seen, best effort: while a long upload holds a SQLite
+        database, a sign-in must not wait for it, so the note waits for a later request."""
         stamp = db.now()
         if last is not None and stamp - last < SEEN_EVERY:
             return
-        with self._write() as conn, conn.begin():
-            conn.execute(db.users.update().where(db.users.c.id == uid).values(last_seen=stamp))
+        update = db.users.update().where(db.users.c.id == uid).values(last_seen=stamp)
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                before = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+                conn.exec_driver_sql("PRAGMA busy_timeout = 100")
+            try:
+                with conn.begin():
+                    conn.execute(update)
+            except sa.exc.OperationalError:
+                if not sqlite:
+                    raise
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(before)}")
 
     def reset_token(self, name_or_id: str | int) -> str:
         """A new API token for the user (shown once); the old one stops working at once."""
