@@ -42,7 +42,11 @@ def _ranges(ids: list[int]) -> str:
 
 def _open_rows(table: str, ids: list[int]) -> None:
     api.set_current_table(table)
-    st.session_state.update(ed_pick=table, ed_ids=_ranges(ids), ed_all=True)
+    # What the Edit page keeps per table (ui/edit_state.start): this table, these ids, old
+    # versions shown too (a deleted or replaced row is what the entry touched).
+    st.session_state.update(
+        ed_pick=table, ed_table=table, ed_filters={}, ed_ids=_ranges(ids), ed_all=True, ed_page=1
+    )
 
 
 def _open_table(table: str) -> None:

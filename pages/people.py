@@ -140,7 +140,9 @@ with st.form("pp_add_form", border=True, clear_on_submit=True):
     a1.text_input("Name", key="pp_new_name", placeholder="e.g. alice")
     a2.multiselect("Groups", list(groups), key="pp_new_groups")
     a3.checkbox("Admin", key="pp_new_admin")
-    st.form_submit_button("Add", type="primary", on_click=_add, icon=":material/person_add:")
+    st.form_submit_button(
+        "Add", type="primary", on_click=_add, icon=":material/person_add:", key="pp_add"
+    )
 
 names = [r["name"] for r in records]
 by_name = {r["name"]: r for r in records}

@@ -114,22 +114,29 @@ def sign_out() -> None:
 
 
 # -- token ---------------------------------------------------------------------------
+def _client_address() -> str | None:
+    """The browser's address as Streamlit saw it (None from this computer)."""
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) else None
+
+
 def _on_token() -> None:
     state = st.session_state
     name, token = state.get("si_name", ""), state.get("si_token", "")
     state["si_token"] = ""  # the token leaves the widget at once
-    keys = signin.throttle_keys(name, st.context.ip_address)
+    address = _client_address()
+    keys = signin.throttle_keys(name, address)
     gate = throttle()
     try:
         gate.check(keys)
         me = signin.identify_token(name, token)
     except TooManyAttempts as exc:
-        signin.log_failure(name, st.context.ip_address, exc)
+        signin.log_failure(name, address, exc)
         state[_ERR] = str(exc)
         return
     except NotAuthenticated as exc:
         gate.failed(keys)
-        signin.log_failure(name, st.context.ip_address, exc)
+        signin.log_failure(name, address, exc)
         state[_ERR] = signin.WRONG
         return
     except AnnoError as exc:  # the server cannot be reached: not the person's mistake
@@ -155,7 +162,7 @@ def token_page() -> None:
             autocomplete="off",
             help="The token 'python -m anno_core users add' printed, or an admin gave you.",
         )
-        st.form_submit_button("Sign in", type="primary", on_click=_on_token)
+        st.form_submit_button("Sign in", type="primary", on_click=_on_token, key="si_submit")
     problem = st.session_state.pop(_ERR, None)
     if problem:
         st.error(md(problem), icon=":material/error:")
