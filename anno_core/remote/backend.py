@@ -26,10 +26,10 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from anno_core.activity import PEOPLE_ELSEWHERE, activity_params
 from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
+from anno_core.remote.extras import RemoteExtras
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
@@ -61,7 +61,7 @@ class Lazy(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-class RemoteBackend:
+class RemoteBackend(RemoteExtras):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"
@@ -308,14 +308,6 @@ class RemoteBackend:
     def list_users(self) -> list[dict[str, Any]]:
         """The users our server knows; a real CAVE does not list them (NotSupported)."""
         return [u.to_dict() for u in self.dialect().list_users()]
-
-    def people(self) -> Any:
-        """Not over HTTP: people are managed on the server's own machine."""
-        raise NotSupported(PEOPLE_ELSEWHERE)
-
-    def activity(self, volume: str, **filters: Any) -> dict[str, Any]:
-        """One page of the audit log (our server; NotSupported on a real CAVE)."""
-        return self.dialect().activity(self.vol(volume), activity_params(**filters))
 
     def upload_result(
         self, volume: str, table: str, upload_key: str
