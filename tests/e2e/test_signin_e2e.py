@@ -96,7 +96,7 @@ def test_two_people_side_by_side_see_only_what_each_may_read(browser, served, tm
     _sign_in(bob, "bob", tokens["bob"])
     expect(alice.get_by_text("Signed in as alice (lab)")).to_be_visible()
     expect(bob.get_by_text("Signed in as bob (elsewhere)")).to_be_visible()
-    expect(alice.get_by_text(SECRET).first).to_be_visible()
+    expect(alice.get_by_role("heading", name=SECRET)).to_be_visible()
     for title in PAGES:
         goto_page(bob, title)
         assert SECRET not in _text(bob), title
@@ -221,7 +221,7 @@ def test_oidc_sign_in_end_to_end(browser, served, tmp_path, provider):
         wait_idle(tab)
         if linked:
             expect(tab.get_by_text("Signed in as alice (lab)")).to_be_visible(timeout=TIMEOUT)
-            expect(tab.get_by_text(SECRET).first).to_be_visible(timeout=TIMEOUT)
+            expect(tab.get_by_role("heading", name=SECRET)).to_be_visible(timeout=TIMEOUT)
             tab.get_by_role("button", name="Sign out").click()
             # the provider's end-session page (RP-initiated logout), then back to the app
             tab.get_by_role("button", name="End session").click(timeout=TIMEOUT)
