@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from packaging.version import Version
 
+    from anno_core.people import People
     from anno_core.schemas import SchemaSpec
     from anno_core.validation.report import ValidationReport
 
@@ -63,6 +64,28 @@ class Backend(Protocol):
 
     def volumes(self) -> list[str]:
         """The aligned volumes this backend knows."""
+        ...
+
+    def people(self) -> People:
+        """Users, groups and sign-in e-mails as the acting user may manage them;
+        NotSupported on a remote backend (people are managed on the server's machine)."""
+        ...
+
+    def activity(
+        self,
+        volume: str,
+        *,
+        table: str | None = None,
+        user: str | None = None,
+        kind: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> dict[str, Any]:
+        """One page of the audit log of ``volume``, newest first, only entries about tables
+        the acting user may read: ``{"entries": [...], "next": id for before= or None}``
+        (entry fields in `anno_core.activity`); NotSupported on a real CAVE."""
         ...
 
     # -- tables ------------------------------------------------------------------------

@@ -122,6 +122,18 @@ class ClientExtras:
         """Every user (id, name, groups, is_admin); NotSupported where a server won't say."""
         return self.backend.list_users()
 
+    def people(self) -> Any:
+        """Users, groups and sign-in e-mails (`anno_core.people.People`), as the acting
+        user may manage them; NotSupported over HTTP."""
+        return self.backend.people()
+
+    def get_activity(
+        self, aligned_volume_name: str | None = None, **filters: Any
+    ) -> dict[str, Any]:
+        """One page of the audit log, newest first, of tables the user may read: filters
+        table, user, kind, since, until, limit, before (`Backend.activity`)."""
+        return self.backend.activity(self._vol(aligned_volume_name), **filters)
+
     # -- CSV ingest (anno_core.ingest) ------------------------------------------------
     @staticmethod
     def read_csv(

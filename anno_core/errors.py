@@ -15,6 +15,7 @@
      +-- AlreadySuperseded          409
      +-- Conflict                   409
      +-- TooManyAnnotations         413
+     +-- TooManyAttempts            429  failed sign-ins: wait before trying again
      +-- RemoteError                502  what a server said, when it fits nothing above
      +-- NotSupported               501  this backend cannot do that (a real CAVE cannot
                                          page rows, count a filtered view, list users...)
@@ -117,6 +118,11 @@ class TooManyAnnotations(AnnoError):
     kind = "too_many_annotations"
 
 
+class TooManyAttempts(AnnoError):
+    status = 429
+    kind = "too_many_attempts"
+
+
 class RemoteError(AnnoError):
     status = 502
     kind = "remote_error"
@@ -148,6 +154,7 @@ ERROR_KINDS: dict[str, type[AnnoError]] = {
         AlreadySuperseded,
         Conflict,
         TooManyAnnotations,
+        TooManyAttempts,
         RemoteError,
         NotSupported,
     )

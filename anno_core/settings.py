@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
     server_address: str | None = None
     datastack: str | None = None
     token: str | None = None
+    dashboard_auth: Literal["none", "token", "oidc"] = "none"
+    dashboard_idle_minutes: float = Field(60.0, gt=0)
+    signin_attempts_per_minute: int = Field(5, ge=1)
+    signin_wait_seconds: float = Field(30.0, gt=0)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""

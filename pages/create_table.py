@@ -101,7 +101,7 @@ resolution = w.resolution_picker("ct_res")
 reference, track = None, False
 if is_reference:
     st.subheader("Reference table", anchor=False)
-    others = c.get_tables()
+    others = w.readable_tables()
     if not others:
         st.warning(
             "Rows of this schema annotate rows of another table, and this volume has "

@@ -3,12 +3,12 @@
 Pages and the sidebar import this module, never `anno_core` itself. It keeps, in
 ``st.session_state``, which engine the session is connected to (`Connection`), which aligned
 volume and which table it looks at, and hands out an `AnnotationClient` built by
-``anno_core.connect`` and cached per (connection, volume) with ``st.cache_resource``. The
-client's default aligned volume is the sidebar's choice, so a page never passes
-``aligned_volume_name``.
+``anno_core.connect`` and cached per (connection, volume) with ``st.cache_resource`` (the
+connection holds the token: two people never share a client). The client's default aligned
+volume is the sidebar's choice, so a page never passes ``aligned_volume_name``.
 
-Refusals are shown as the sentence `anno_core` gives: wrap calls in ``with errors_shown():``
-or use `attempt`. Nothing here formats SQL, HTTP or records.
+Refusals are shown as the sentence `anno_core` gives (`errors_shown`, `attempt`). With
+sign-in on (``ANNO_DASHBOARD_AUTH``), the connection is the signed-in person's (`sign_in`).
 
 A new page (upload, edit) does::
 
@@ -19,12 +19,9 @@ A new page (upload, edit) does::
     api.show_flash()
     details = api.table_details()            # rows, owner, can_read/can_write per table
     detail = w.table_picker(details, key="up_pick")   # remembers api.current_table()
-    ok, result = api.attempt(api.client().post_annotation_df, name, frame, None)
     deck, info = api.points_deck(frame, position="pt_position", resolution=res,
                                  color_by="cell_type", existing=old, marked=bad_rows)
     st.pydeck_chart(deck); st.caption(info.summary())
-
-and adds one ``st.Page`` line to app.py.
 """
 
 from __future__ import annotations
@@ -39,8 +36,9 @@ import streamlit as st
 
 import anno_core
 from anno_core import AnnoError, AnnotationClient
+from anno_core.activity import KINDS, sentence
 from anno_core.common import CHUNK
-from anno_core.errors import NotSupported
+from anno_core.errors import NotAuthenticated, NotSupported, PermissionDenied
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
@@ -52,6 +50,7 @@ from ui.preview import MAX_POINTS, LegendEntry, PreviewInfo, points_deck
 from ui.text import md
 
 __all__ = [
+    "KINDS",
     "AnnoError",
     "AnnotationClient",
     "CHUNK",
@@ -73,6 +72,7 @@ __all__ = [
     "flash",
     "points_deck",
     "scale_factor",
+    "sentence",
     "show_flash",
     "set_current_table",
     "state_of",
@@ -101,6 +101,7 @@ class Connection:
     datastack: str | None = None
     aligned_volume: str | None = None
     token: str | None = None
+    identity: str | None = None  # admin flag and groups at sign-in: a change, a new client
 
     @classmethod
     def from_environment(cls) -> Connection:
@@ -154,11 +155,41 @@ def _build(conn: Connection, vol: str | None) -> AnnotationClient:
 
 
 # -- the session's connection, volume and table ----------------------------------------
+def auth_mode() -> str:
+    """``ANNO_DASHBOARD_AUTH``: none, token or oidc."""
+    return anno_core.Settings().dashboard_auth
+
+
+def signed_in() -> bool:
+    """Whether people sign in here (token or oidc), so the session acts as one person."""
+    return auth_mode() != "none"
+
+
 def connection() -> Connection:
-    """This session's connection (from the ``ANNO_*`` settings until the user changes it)."""
+    """This session's connection (from the ``ANNO_*`` settings until the user changes it;
+    with sign-in on, the signed-in person's, set by `sign_in`)."""
     if _CONN not in st.session_state:
+        if signed_in():  # the gate in app.py runs no page before sign-in: a bug if here
+            raise NotAuthenticated("Sign in first.")
         st.session_state[_CONN] = Connection.from_environment()
     return st.session_state[_CONN]
+
+
+def sign_in(me: dict, token: str | None, fresh: bool = True) -> None:
+    """Act as user ``me`` from now on (on a server with their own token, never another's);
+    ``fresh`` starts a clean session, else only a changed admin flag or group is noted."""
+    base = Connection.from_environment() if fresh else connection()
+    user, token = (me["name"], None) if base.embedded else (None, token)
+    stamp = f"{bool(me['is_admin'])}:{','.join(sorted(me['groups']))}"
+    conn = replace(base, user=user, token=token if fresh else base.token, identity=stamp)
+    if fresh:
+        st.session_state.clear()  # nothing of an earlier person's session stays
+    st.session_state[_CONN] = conn
+
+
+def _only_when_not_signed_in(what: str) -> None:
+    if signed_in():
+        raise PermissionDenied(f"Signed in, this dashboard acts as you only: no {what}.")
 
 
 def volume() -> str:
@@ -204,7 +235,8 @@ def add_volume(name: str) -> None:
 
 
 def set_user(name: str) -> None:
-    """Act as another user of the embedded engine."""
+    """Act as another user of the embedded engine (only without sign-in)."""
+    _only_when_not_signed_in("acting as another user")
     st.session_state[_CONN] = replace(connection(), user=name)
 
 
@@ -212,6 +244,7 @@ def connect_server(
     server_address: str, datastack: str = "", aligned_volume: str = "", token: str = ""
 ) -> None:
     """Connect this session to an annotation server, or raise AnnoError saying why not."""
+    _only_when_not_signed_in("connecting to another server")
     if not server_address.strip():
         raise AnnoError("Give the server's address, like https://cave.example.org.")
     if not datastack.strip() and not aligned_volume.strip():
@@ -240,6 +273,7 @@ def connect_server(
 
 def use_embedded() -> None:
     """Go back to the embedded engine of the ``ANNO_*`` settings."""
+    _only_when_not_signed_in("switching engines")
     conn = Connection.from_environment()
     if not conn.embedded:
         conn = Connection(data_dir=conn.data_dir)
@@ -297,8 +331,12 @@ def attempt(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, An
 
 # -- reads the pages share -------------------------------------------------------------
 def table_details() -> list[dict]:
-    """Every table of the session's volume with counts, owner and the user's rights."""
-    return client().get_table_details()
+    """Every table of the session's volume with counts, owner and the user's rights; with
+    sign-in on, only the tables the signed-in person may read."""
+    details = client().get_table_details()
+    if signed_in():
+        details = [d for d in details if d.get("can_read") is not False]
+    return details
 
 
 def _version(detail: dict) -> tuple:

@@ -89,6 +89,8 @@ def _engine() -> None:
         st.caption(label)
     else:
         st.error(w.md(label))
+    if api.signed_in():  # the dashboard's own engine, as the signed-in person
+        return
     if "sb_engine" not in st.session_state:
         st.session_state["sb_engine"] = EMBEDDED if conn.embedded else SERVER
     choice = st.radio(
@@ -190,7 +192,21 @@ def _on_user() -> None:
     api.set_user(st.session_state["sb_user"])
 
 
+def _signed_in() -> None:
+    from ui import signin
+
+    me = signin.who() or {}
+    groups = ", ".join(me.get("groups", ())) or "no groups"
+    admin = ", admin" if me.get("is_admin") else ""
+    st.subheader("Signed in")
+    st.text(f"Signed in as {me.get('name')} ({groups}{admin})")
+    st.button("Sign out", key="sb_sign_out", on_click=signin.sign_out, icon=":material/logout:")
+
+
 def _user() -> None:
+    if api.signed_in():
+        _signed_in()
+        return
     st.subheader("Acting user")
     ok, me = api.attempt(lambda: api.client().whoami())
     if not ok:

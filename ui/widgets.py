@@ -172,3 +172,11 @@ def page_of_tables(title: str) -> list[dict]:
         empty_tables(api.volume())
         st.stop()
     return details
+
+
+def readable_tables() -> list[str]:
+    """Names of the tables of the session's volume this person may see (with sign-in on,
+    a table one may not read is not named at all)."""
+    if api.signed_in():
+        return [d["table_name"] for d in api.table_details()]
+    return api.client().get_tables()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.engine import db
+from anno_core.engine.activity import ActivityLog
 
 
 def compact_ids(ids: Iterable[int]) -> str:
@@ -40,8 +41,9 @@ def compact(ids: list[int] | None) -> Any:
     return None if ids is None else json.loads(compact_ids(ids))
 
 
-class Audit:
-    """Writing and reading the audit log (mixed into the embedded backend)."""
+class Audit(ActivityLog):
+    """Writing and reading the audit log (mixed into the embedded backend); its pages for
+    people are `ActivityLog.activity`."""
 
     # Provided by the backend this is mixed into.
     engine: Any

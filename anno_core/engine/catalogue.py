@@ -17,9 +17,10 @@ from sqlalchemy.engine import Connection, Engine
 from anno_core import permissions
 from anno_core.engine import db
 from anno_core.engine.audit import Audit
+from anno_core.engine.people import LocalPeople
 from anno_core.engine.reads import LocalReads
 from anno_core.engine.users import UserStore
-from anno_core.errors import InvalidArgument, TableNotFound, UserNotFound
+from anno_core.errors import InvalidArgument, NotAuthenticated, TableNotFound, UserNotFound
 from anno_core.identity import User
 from anno_core.names import check_volume_name
 from anno_core.schemas import SchemaSpec, schema_spec
@@ -64,7 +65,12 @@ class LocalCatalogue(LocalReads, Audit):
         """The acting user (the built-in admin, created on first use, when none is named)."""
         if self._user is None:
             self.users.ensure_default_admin()
-            self._user = self.users.get(self._acting) if self._acting else self.users.get("admin")
+            user = self.users.get(self._acting) if self._acting else self.users.get("admin")
+            if self.users.is_disabled(user.id):
+                raise NotAuthenticated(
+                    f"User {user.name!r} is disabled; ask an admin to enable it again."
+                )
+            self._user = user
         return self._user
 
     def as_user(self, user: User):  # type: ignore[no-untyped-def]
@@ -84,6 +90,10 @@ class LocalCatalogue(LocalReads, Audit):
         """Every user of this engine: id, name, groups, is_admin."""
         self.user  # noqa: B018 - the acting user (the built-in admin on first use) exists
         return [u.to_dict() for u in self.users.list()]
+
+    def people(self) -> LocalPeople:
+        """Users, groups and sign-in e-mails, as the acting user may manage them."""
+        return LocalPeople(self.users, self.user)
 
     def default_volume(self) -> str:
         """The aligned volume calls use when they name none (the settings' one)."""

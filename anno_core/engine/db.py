@@ -60,6 +60,24 @@ users = sa.Table(
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("token_hash", sa.String(128), nullable=True, unique=True),
     sa.Column("created", sa.DateTime, nullable=False),
+    # A disabled user's token stops working; their tables and rows stay theirs.
+    sa.Column("disabled", sa.Boolean, nullable=True),
+    sa.Column("last_seen", sa.DateTime, nullable=True),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
+user_emails = sa.Table(
+    "user_emails",
+    metadata,
+    sa.Column("email", sa.String(320), primary_key=True),  # stored lower-cased
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
 )
 
 user_groups = sa.Table(
@@ -81,6 +99,8 @@ audit_log = sa.Table(
     sa.Column("ids", sa.Text, nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
 )
+# The Activity page reads one volume's log newest first, a page at a time (keyset on id).
+audit_by_volume = sa.Index("ix_audit_log_volume_id", audit_log.c.aligned_volume, audit_log.c.id)
 
 upload_keys = sa.Table(
     "upload_keys",

@@ -60,7 +60,40 @@ def annotation_table_names(conn: Connection) -> list[str]:
     return sorted((n for n in names if ANNO_TABLE.fullmatch(n)), key=lambda n: int(n[5:]))
 
 
-STEPS: list[tuple[str, Step]] = []
+def _users_disabled_last_seen(conn: Connection) -> None:
+    """Users gain a disabled flag and the time they were last seen."""
+    add_column(conn, "users", sa.Column("disabled", sa.Boolean, nullable=True))
+    add_column(conn, "users", sa.Column("last_seen", sa.DateTime, nullable=True))
+
+
+def _groups_from_members(conn: Connection) -> None:
+    """Every group named by a membership gets its row in ``groups`` (made by create_all)."""
+    now = sa.func.current_timestamp()
+    named = sa.select(sa.distinct(sa.column("group_name"))).select_from(sa.table("user_groups"))
+    have = set(conn.execute(sa.select(sa.column("name")).select_from(sa.table("groups"))).scalars())
+    for name in conn.execute(named).scalars():
+        if name not in have:
+            conn.execute(
+                sa.table("groups", sa.column("name"), sa.column("created"))
+                .insert()
+                .values(name=name, created=now)
+            )
+
+
+def _audit_log_index(conn: Connection) -> None:
+    """The index the Activity page pages the audit log by (volume, then id)."""
+    # The same index as db.audit_by_volume (a constant name, ours); both databases know
+    # IF NOT EXISTS, so a database made with the index already is left alone.
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_audit_log_volume_id ON audit_log (aligned_volume, id)"
+    )
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("users_disabled_last_seen", _users_disabled_last_seen),
+    ("groups_from_members", _groups_from_members),
+    ("audit_log_volume_index", _audit_log_index),
+]
 """The steps, in the order they run. Append only."""
 
 

@@ -88,6 +88,11 @@ class RealCave(CaveProtocol):
             out.append(info)
         return out
 
+    def activity(self, vol: str, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotSupported(
+            "A CAVE server does not show its audit log; ask its admins who changed what."
+        )
+
     def history(self, vol: str, table: str, annotation_id: int) -> list[dict]:
         chain = self.get_annotation(vol, table, [int(annotation_id)])
         while chain[-1].get("superceded_id") is not None:  # CAVE: newer versions only

@@ -47,6 +47,10 @@ class OurServer(CaveProtocol):
     def table_details(self, vol: str) -> list[dict[str, Any]]:
         return list(self.t.get(self.url(ep.DETAILS, aligned_volume=vol)))
 
+    def activity(self, vol: str, params: dict[str, Any]) -> dict[str, Any]:
+        sent = {k: str(v) for k, v in params.items() if v is not None}
+        return dict(self.t.get(self.url(ep.ACTIVITY, aligned_volume=vol), params=sent))
+
     def history(self, vol: str, table: str, annotation_id: int) -> list[dict]:
         url = self.url(
             ep.HISTORY, aligned_volume=vol, table_name=table, annotation_id=int(annotation_id)

@@ -174,6 +174,9 @@ class CaveProtocol(ABC):
     def table_details(self, vol: str) -> list[dict[str, Any]]: ...
 
     @abstractmethod
+    def activity(self, vol: str, params: dict[str, Any]) -> dict[str, Any]: ...
+
+    @abstractmethod
     def history(self, vol: str, table: str, annotation_id: int) -> list[dict]: ...
 
     @abstractmethod

@@ -189,6 +189,26 @@ async def users(api: Api, request: Request) -> Response:
     return reply([u.to_dict() for u in await api.run(b.users.list)])
 
 
+async def activity(api: Api, request: Request) -> Response:
+    """One page of the audit log, of tables the caller may read (the engine filters)."""
+    b = await api.acting(request)
+    q = request.query_params
+    numbers = {}
+    for key in ("limit", "before"):
+        raw = q.get(key)
+        if raw is not None:
+            if not raw.strip().isdigit():
+                raise InvalidArgument(f"'{key}' must be a whole number, not {raw!r}.")
+            numbers[key] = int(raw)
+    page = await api.run(
+        b.activity,
+        volume(request),
+        **{k: q.get(k) or None for k in ("table", "user", "kind", "since", "until")},
+        **numbers,
+    )
+    return reply(page)
+
+
 ROUTES: Routes = (
     (ep.FRAME, insert_frame, ["POST"]),
     (ep.FRAME, update_frame, ["PUT"]),
@@ -202,4 +222,5 @@ ROUTES: Routes = (
     (ep.WHOAMI, whoami, ["GET"]),
     (ep.VOLUMES, volumes, ["GET"]),
     (ep.USERS, users, ["GET"]),
+    (ep.ACTIVITY, activity, ["GET"]),
 )

@@ -42,6 +42,7 @@ QUERY_COUNT = TABLE + "/query/count"  # POST: how many rows that query pages thr
 POINTS = TABLE + "/points"  # GET: the point columns of a table, columnar
 HISTORY = TABLE + "/history/{annotation_id}"  # GET: every version of one annotation
 TAKEN = TABLE + "/taken"  # GET: whether the name is used (deleted tables included)
+ACTIVITY = VOLUME + "/activity"  # GET ?table&user&kind&since&until&limit&before: audit page
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """A write carrying this header is stored at most once: a repeat returns the first answer."""

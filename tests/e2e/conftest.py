@@ -60,9 +60,18 @@ class AppServer:
         return anno_core.connect(data_dir=self.data_dir, **overrides)
 
 
-def start_app(data_dir: Path, log_path: Path, extra_env: dict | None = None) -> AppServer:
-    """Start `streamlit run app.py` on a free port and wait until it answers."""
-    port = free_port()
+def start_app(
+    data_dir: Path,
+    log_path: Path,
+    extra_env: dict | None = None,
+    *,
+    address: str = "127.0.0.1",
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> AppServer:
+    """Start `streamlit run app.py` on a free port (listening on ``address``) and wait
+    until it answers on 127.0.0.1."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANNO_")}
     env.update({"ANNO_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})
@@ -77,13 +86,14 @@ def start_app(data_dir: Path, log_path: Path, extra_env: dict | None = None) -> 
             "--server.port",
             str(port),
             "--server.address",
-            "127.0.0.1",
+            address,
             "--server.headless",
             "true",
             "--server.fileWatcherType",
             "none",
             "--browser.gatherUsageStats",
             "false",
+            *extra_args,
         ],
         cwd=ROOT,
         env=env,

@@ -44,7 +44,8 @@ def test_empty_volume_invites_to_create_a_table(page, app_server):
     expect(sidebar.get_by_text(str(Path(app_server.data_dir).resolve()))).to_be_visible()
     expect(sidebar.get_by_label("Act as", exact=True)).to_have_value("admin (admin)")
     # app.py's st.navigation lists the pages; pages/__init__.py (a package marker) is not one
-    titles = ["Tables", "Create table", "Metadata", "Upload", "Edit annotations"]
+    titles = ["Tables", "Create table", "Metadata", "Upload", "Edit annotations", "Activity"]
+    titles.append("People")
     expect(sidebar.get_by_test_id("stSidebarNav").get_by_role("link")).to_have_text(
         [re.compile(rf"{t}$") for t in titles]  # each after its icon's name
     )

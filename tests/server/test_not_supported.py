@@ -34,6 +34,8 @@ def cave_client():
         (lambda c: c.query_annotations("syn", ids=[1], filters={"size": 1.0}), "by id"),
         (lambda c: c.get_point_frame("syn"), "cannot send a whole table"),
         (lambda c: c.backend.upload_result("vol", "syn", "k"), "does not say"),
+        (lambda c: c.get_activity(), "does not show its audit log"),
+        (lambda c: c.people(), "server's own machine"),
     ],
 )
 def test_what_a_cave_cannot_do_is_refused_in_a_sentence(cave_client, call, words):
