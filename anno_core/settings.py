@@ -8,7 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MAX_TEXT_LENGTH = 100_000
+"""Default of `Settings.max_text_length` (the validator's default too)."""
+MAX_METADATA_LENGTH = 10_000
+MAX_BODY_MB = 64
 
 
 class Settings(BaseSettings):
@@ -24,6 +30,16 @@ class Settings(BaseSettings):
     server_address: str | None = None
     datastack: str | None = None
     token: str | None = None
+    # Limits (README: "Limits and refusals").
+    max_body_mb: int = Field(MAX_BODY_MB, ge=1)
+    max_text_length: int = Field(MAX_TEXT_LENGTH, ge=1)
+    max_metadata_length: int = Field(MAX_METADATA_LENGTH, ge=1)
+    allowed_origins: str = ""
+    anyone_creates_volumes: bool = False
+
+    def origins(self) -> set[str]:
+        """The origins besides the server's own whose pages may write with the cookie."""
+        return {o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()}
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""

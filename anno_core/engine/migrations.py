@@ -60,7 +60,14 @@ def annotation_table_names(conn: Connection) -> list[str]:
     return sorted((n for n in names if ANNO_TABLE.fullmatch(n)), key=lambda n: int(n[5:]))
 
 
-STEPS: list[tuple[str, Step]] = []
+def _upload_key_digest(conn: Connection) -> None:
+    """upload_keys.digest: what a key stored, so a key reused for other content is refused."""
+    add_column(conn, "upload_keys", sa.Column("digest", sa.String(64), nullable=True))
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("upload_keys_digest", _upload_key_digest),
+]
 """The steps, in the order they run. Append only."""
 
 
