@@ -1,5 +1,6 @@
-"""Command line: ``python -m anno_core users add NAME [--group G ...] [--admin]``,
-``users list``, and ``serve`` (the REST server)."""
+"""Command line: ``anno-tables users add NAME [--group G ...] [--admin]``, ``users list``,
+and ``serve`` (the REST server). ``anno-tables`` is installed with the project (``make run``
+or ``make test``); ``python -m anno_core`` is the same command."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _store():  # type: ignore[no-untyped-def]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m anno_core")
+    parser = argparse.ArgumentParser(prog="anno-tables")
     sub = parser.add_subparsers(dest="command", required=True)
     users = sub.add_parser("users", help="manage users and their API tokens")
     usub = users.add_subparsers(dest="users_command", required=True)

@@ -34,7 +34,7 @@ def frame_digest(frame: pd.DataFrame) -> str:
         try:
             rows = pd.util.hash_pandas_object(col, index=False).to_numpy()
             h.update(np.ascontiguousarray(rows).tobytes())
-        except (TypeError, ValueError):  # lists, dicts, broken text: hashed as their text
+        except (TypeError, ValueError, OverflowError):  # lists, 10**400, broken text: as text
             for v in col.tolist():
                 h.update(repr(v).encode("utf-8", "surrogatepass") + b"\x1f")
     return h.hexdigest()

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from anno_core.errors import AnnoError
+from anno_core.errors import AnnoError, RemoteError
 from anno_core.wire import endpoints as ep
 from tests.conftest import synapse
 from tests.hostile.conftest import check_refusal
@@ -187,6 +187,7 @@ def test_the_same_values_through_the_client_are_an_anno_error(client, call):
     client.post_annotation("syn", [synapse()])
     with pytest.raises(AnnoError) as err:
         call(client)
+    assert not isinstance(err.value, RemoteError), err.value  # the server's 500
     assert err.value.message.rstrip().endswith(".")
     assert client.get_annotation_count("syn") == 1
     assert client.get_annotation_count("tags") == 0
