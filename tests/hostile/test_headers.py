@@ -83,3 +83,38 @@ def test_the_header_keeps_a_normal_notice_as_written(server, volume):
     url = ep.url(server.url, ep.TABLE, aligned_volume=volume, table_name="t")
     r = requests.get(url, headers={"Authorization": f"Bearer {server.tokens['admin']}"})
     assert r.headers["Warning"] == f"Table Owner Notice: {NOTICE}"
+
+
+def test_a_server_answering_an_unreadable_header_is_named_at_once_not_retried():
+    """A real CAVE (or an older server) may still send a notice over 64 KB in a header: our
+    client says so at once, instead of retrying for 15 s and calling the server silent."""
+    import socket
+    import threading
+
+    from anno_core.errors import RemoteError
+    from anno_core.remote.transport import Transport
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    hits: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            hits.append(1)
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nWarning: " + b"x" * 70_000 + b"\r\nContent-Length: 2\r\n\r\n{}"
+            )
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with pytest.raises(RemoteError, match="header line longer than HTTP clients read"):
+            Transport(f"http://127.0.0.1:{port}", token="t").get(f"http://127.0.0.1:{port}/x")
+        assert hits == [1]
+    finally:
+        listener.close()
