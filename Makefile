@@ -6,14 +6,18 @@ PORT   ?= 8501
 
 .PHONY: run test lint bench serve system-deps clean
 
-$(VENV)/.runtime: requirements.txt
+# The project itself goes in editable (no dependencies: they are pinned above), which gives
+# the `anno-tables` command (serve, users add, users list) from any folder.
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 # Debian packages the tests need: a real Chromium for the browser tests and PostgreSQL
@@ -34,7 +38,7 @@ run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 serve: $(VENV)/.runtime
-	$(PY) -m anno_core serve
+	$(VENV)/bin/anno-tables serve
 
 test: $(VENV)/.dev system-deps
 	$(PY) -m ruff check .

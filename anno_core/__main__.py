@@ -1,5 +1,6 @@
-"""Command line: ``python -m anno_core users ...`` (users, groups, tokens, sign-in e-mails:
-see `users_cli`) and ``serve`` (the REST server)."""
+"""Command line: ``anno-tables users ...`` (users, groups, tokens, sign-in e-mails: see
+`users_cli`) and ``anno-tables serve`` (the REST server). ``anno-tables`` is installed with
+the project (``make run`` or ``make test``); ``python -m anno_core`` is the same command."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from anno_core.errors import AnnoError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m anno_core")
+    parser = argparse.ArgumentParser(prog="anno-tables")
     sub = parser.add_subparsers(dest="command", required=True)
     users_cli.add_parser(sub)
     serve = sub.add_parser("serve", help="serve the engine over HTTP (CAVE protocol)")

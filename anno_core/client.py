@@ -21,6 +21,7 @@ from anno_core.backend import Backend
 from anno_core.client_extras import ClientExtras
 from anno_core.common import Progress
 from anno_core.errors import InvalidArgument
+from anno_core.ids import row_id
 from anno_core.names import check_volume_name
 from anno_core.schemas import schema_spec
 from anno_core.settings import Settings
@@ -40,7 +41,7 @@ def _as_records(data: Any) -> list[dict]:
 
 def _as_ids(ids: Any) -> list[int]:
     if isinstance(ids, int | np.integer) and not isinstance(ids, bool):
-        return [int(ids)]
+        return [row_id(int(ids))]
     if isinstance(ids, Mapping):
         ids = [ids]
     if isinstance(ids, Iterable) and not isinstance(ids, str | bytes):
@@ -50,9 +51,9 @@ def _as_ids(ids: Any) -> list[int]:
                 v = v.get("id")
             if isinstance(v, bool) or not isinstance(v, int | np.integer | float | np.floating):
                 raise InvalidArgument(f"Annotation ids must be whole numbers, not {v!r}.")
-            if not float(v).is_integer():
+            if isinstance(v, float | np.floating) and not float(v).is_integer():
                 raise InvalidArgument(f"Annotation ids must be whole numbers, not {v!r}.")
-            out.append(int(v))
+            out.append(row_id(int(v)))
         return out
     raise InvalidArgument(f"Annotation ids must be a whole number or a list of them, not {ids!r}.")
 

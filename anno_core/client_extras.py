@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from anno_core.backend import Backend
+from anno_core.backend import Backend, check_page, query_filters
+from anno_core.backend import annotation_id as annotation_id_of
 from anno_core.names import table_name_problem
 from anno_core.schemas import schema_names, schema_spec
 
@@ -32,7 +33,9 @@ class ClientExtras:
         self, table_name: str, annotation_id: int, aligned_volume_name: str | None = None
     ) -> list[dict]:
         """Every version of one annotation, oldest first, following superceded_id."""
-        return self.backend.history(self._vol(aligned_volume_name), table_name, int(annotation_id))
+        return self.backend.history(
+            self._vol(aligned_volume_name), table_name, annotation_id_of(annotation_id)
+        )
 
     def get_live_count(self, table_name: str, aligned_volume_name: str | None = None) -> int:
         """Number of live (valid) annotations in a table."""
@@ -81,13 +84,14 @@ class ClientExtras:
         aligned_volume_name: str | None = None,
     ) -> pd.DataFrame:
         """One page of a table's rows as a flat frame (points as _x/_y/_z columns)."""
+        limit, offset = check_page(limit, offset)
         return self.backend.query(
             self._vol(aligned_volume_name),
             table_name,
             limit=limit,
             offset=offset,
             include_invalid=include_invalid,
-            filters=filters,
+            filters=query_filters(filters),
             ids=ids,
         )
 
@@ -202,7 +206,7 @@ class ClientExtras:
             self._vol(aligned_volume_name),
             table_name,
             include_invalid=include_invalid,
-            filters=filters,
+            filters=query_filters(filters),
             ids=ids,
         )
 

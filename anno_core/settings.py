@@ -11,6 +11,11 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_TEXT_LENGTH = 100_000
+"""Default of `Settings.max_text_length` (the validator's default too)."""
+MAX_METADATA_LENGTH = 10_000
+MAX_BODY_MB = 64
+
 
 class Settings(BaseSettings):
     """What `anno_core.connect()` reads from the environment (``ANNO_*``) or its overrides."""
@@ -29,6 +34,16 @@ class Settings(BaseSettings):
     dashboard_idle_minutes: float = Field(60.0, gt=0)
     signin_attempts_per_minute: int = Field(5, ge=1)
     signin_wait_seconds: float = Field(30.0, gt=0)
+    # Limits (README: "Limits and refusals").
+    max_body_mb: int = Field(MAX_BODY_MB, ge=1)
+    max_text_length: int = Field(MAX_TEXT_LENGTH, ge=1)
+    max_metadata_length: int = Field(MAX_METADATA_LENGTH, ge=1)
+    allowed_origins: str = ""
+    anyone_creates_volumes: bool = False
+
+    def origins(self) -> set[str]:
+        """The origins besides the server's own whose pages may write with the cookie."""
+        return {o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()}
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""

@@ -44,9 +44,12 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m anno_core serve`` on 127.0.0.1 with its own data dir."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, settings: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.settings = dict(settings or {})  # extra ANNO_* variables for this server
         self.proc: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
         self.log = data_dir / "server.log"
@@ -59,7 +62,7 @@ class ServerProcess:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANNO_")}
-        return {**env, "ANNO_DATA_DIR": str(self.data_dir)}
+        return {**env, "ANNO_DATA_DIR": str(self.data_dir), **self.settings}
 
     def add_users(self, users: dict[str, tuple[tuple[str, ...], bool]]) -> None:
         """Create users with the CLI; keep each printed token. The first one runs alone

@@ -20,10 +20,17 @@ from anno_core.engine.audit import Audit
 from anno_core.engine.people import LocalPeople
 from anno_core.engine.reads import LocalReads
 from anno_core.engine.users import UserStore
-from anno_core.errors import InvalidArgument, NotAuthenticated, TableNotFound, UserNotFound
+from anno_core.errors import (
+    InvalidArgument,
+    NotAuthenticated,
+    PermissionDenied,
+    TableNotFound,
+    UserNotFound,
+)
 from anno_core.identity import User
 from anno_core.names import check_volume_name
 from anno_core.schemas import SchemaSpec, schema_spec
+from anno_core.settings import Settings
 
 META_FIELDS = (
     "id",
@@ -49,6 +56,8 @@ META_FIELDS = (
 
 class LocalCatalogue(LocalReads, Audit):
     """Who acts, the volumes and the table metadata of the embedded engine."""
+
+    settings: Settings  # set by LocalBackend: the limits and rights the engine applies
 
     def __init__(self, engine: Engine, acting_user: str | None, default_volume: str) -> None:
         self.engine = engine
@@ -149,6 +158,22 @@ class LocalCatalogue(LocalReads, Audit):
         """Create aligned volume ``volume`` unless it exists."""
         with self.write_conn() as conn, conn.begin():
             self.volume_id(conn, volume, create=True)
+
+    def datastack_volume(self, name: str) -> int:
+        """The id of the aligned volume a datastack names (the info service's answer). It
+        is created on first use by an admin, or by anyone with ANNO_ANYONE_CREATES_VOLUMES."""
+        with self.engine.connect() as conn:
+            vid = self.volume_id(conn, name, create=False)
+        if vid is not None:
+            return int(vid)
+        if not (self.user.is_admin or self.settings.anyone_creates_volumes):
+            raise PermissionDenied(
+                f"There is no aligned volume {name!r}, and user '{self.user.name}' may not "
+                "create one: ask an admin to open it once (or to set "
+                "ANNO_ANYONE_CREATES_VOLUMES=true on the server)."
+            )
+        with self.write_conn() as conn, conn.begin():
+            return int(self.volume_id(conn, name, create=True))
 
     def _meta_row(
         self, conn: Connection, volume: str, table: str, include_deleted: bool = False

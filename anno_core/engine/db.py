@@ -109,6 +109,8 @@ upload_keys = sa.Table(
     sa.Column("table_meta_id", sa.Integer, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False),
     sa.Column("result", sa.Text, nullable=True),
+    # sha256 of what the key's upload was given: the same key with other content is refused
+    sa.Column("digest", sa.String(64), nullable=True),
 )
 
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")

@@ -89,10 +89,16 @@ def _audit_log_index(conn: Connection) -> None:
     )
 
 
+def _upload_key_digest(conn: Connection) -> None:
+    """upload_keys.digest: what a key stored, so a key reused for other content is refused."""
+    add_column(conn, "upload_keys", sa.Column("digest", sa.String(64), nullable=True))
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
     ("audit_log_volume_index", _audit_log_index),
+    ("upload_keys_digest", _upload_key_digest),
 ]
 """The steps, in the order they run. Append only."""
 

@@ -8,7 +8,6 @@ tracking reference tables and writes the audit entry and the upload key, all at 
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -22,27 +21,11 @@ from anno_core.engine import db
 from anno_core.engine.audit import compact
 from anno_core.engine.reads import chunks
 from anno_core.engine.tables import LocalTables
+from anno_core.engine.upload_keys import record, stored_result
 from anno_core.errors import AlreadySuperseded, AnnotationNotFound, Conflict, ValidationFailed
+from anno_core.ids import INT64_MAX, MAX_GIVEN_ID
 from anno_core.schemas import SchemaSpec
 from anno_core.validation.validator import Validated, ValidationReport
-
-
-def stored_result(conn: Connection, key: str, table_meta_id: int | None) -> Any | None:
-    """What the upload with ``key`` stored (ids, or {old: new} with text keys), or None.
-    With ``table_meta_id``, a key that belongs to another table is refused."""
-    row = conn.execute(
-        sa.select(db.upload_keys.c.result, db.upload_keys.c.table_meta_id).where(
-            db.upload_keys.c.key == key
-        )
-    ).first()
-    if row is None:
-        return None
-    if table_meta_id is not None and int(row[1]) != int(table_meta_id):
-        raise Conflict(
-            f"The upload key {key!r} belongs to an upload into another table; use a new "
-            "key for this one."
-        )
-    return json.loads(row[0])
 
 
 class RowStore(LocalTables):
@@ -70,6 +53,7 @@ class RowStore(LocalTables):
         replace: list[int] | None = None,
         progress: Progress | None = None,
         upload_key: str | None = None,
+        digest: str | None = None,
     ) -> list[int]:
         with self._write_lock, self.write_conn() as conn, conn.begin():
             meta = self._meta_row(conn, volume, table)
@@ -77,7 +61,7 @@ class RowStore(LocalTables):
             db.lock_table_row(conn, meta["id"])
             t, spec = self.table_of(meta)
             if upload_key is not None:  # re-checked inside the lock: a twin may have won
-                stored = stored_result(conn, upload_key, meta["id"])
+                stored = stored_result(conn, upload_key, meta["id"], digest)
                 if stored is not None:
                     return list(stored.values()) if isinstance(stored, dict) else stored
             if replace is not None:  # re-check inside the lock: another writer may have won
@@ -122,14 +106,7 @@ class RowStore(LocalTables):
                     if replace is not None
                     else ids.tolist()
                 )
-                conn.execute(
-                    db.upload_keys.insert().values(
-                        key=upload_key,
-                        table_meta_id=meta["id"],
-                        created=stamp,
-                        result=json.dumps(result),
-                    )
-                )
+                record(conn, upload_key, meta["id"], stamp, result, digest)
         return ids.tolist()
 
     def _insert(
@@ -160,9 +137,9 @@ class RowStore(LocalTables):
         n: int,
         checked: Validated,
     ) -> np.ndarray:
-        top = int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
         if user_ids is None or not user_ids.notna().any():
-            return np.arange(top + 1, top + 1 + n, dtype=np.int64)
+            start = first_free_id(conn, t, table, n)
+            return np.arange(start, start + n, dtype=np.int64)
         given = user_ids.notna().to_numpy()
         wanted = user_ids[given].astype(np.int64).to_numpy()
         taken: set[int] = set()
@@ -186,8 +163,9 @@ class RowStore(LocalTables):
             raise ValidationFailed(rep.describe(), report=rep)
         ids = np.empty(n, dtype=np.int64)
         ids[given] = wanted
-        start = max(top, int(wanted.max())) + 1
-        ids[~given] = np.arange(start, start + int((~given).sum()), dtype=np.int64)
+        rest = int((~given).sum())
+        start = first_free_id(conn, t, table, rest, above=int(wanted.max()))
+        ids[~given] = np.arange(start, start + rest, dtype=np.int64)
         return ids
 
     def _check_targets(
@@ -259,8 +237,8 @@ class RowStore(LocalTables):
             if not rows:
                 continue
             old = [int(r["id"]) for r in rows]
-            top = int(conn.execute(sa.select(sa.func.max(rt.c.id))).scalar() or 0)
-            new = np.arange(top + 1, top + 1 + len(rows), dtype=np.int64)
+            start = first_free_id(conn, rt, tracker["table_name"], len(rows))
+            new = np.arange(start, start + len(rows), dtype=np.int64)
             cols = {c: [r[c] for r in rows] for c in rspec.storage_columns}
             cols["target_id"] = [mapping[int(r["target_id"])] for r in rows]
             self._insert(conn, rt, new, cols, None)
@@ -287,6 +265,29 @@ class RowStore(LocalTables):
             self._follow_targets(
                 conn, volume, tracker["table_name"], dict(zip(old, new.tolist(), strict=True))
             )
+
+
+def first_free_id(conn: Connection, t: sa.Table, table: str, n: int, above: int = 0) -> int:
+    """The first of ``n`` new ids: after the table's largest id (and ``above``, the largest
+    id the same write gives itself), so ids only grow and never collide.
+
+    Users give ids up to MAX_GIVEN_ID (anno_core.ids), which leaves 2**62 ids above for
+    assignment. Only a table holding an id near 2**63 from before that rule (or written by
+    hand) can leave no room up there: then the ids go after the largest id up to
+    MAX_GIVEN_ID, where none are stored."""
+    top = int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
+    base = max(top, above)
+    if base + n <= INT64_MAX:
+        return base + 1
+    low = conn.execute(sa.select(sa.func.max(t.c.id)).where(t.c.id <= MAX_GIVEN_ID)).scalar()
+    base = max(int(low or 0), above)
+    if base + n <= MAX_GIVEN_ID:
+        return base + 1
+    raise Conflict(
+        f"Table {table!r} has no room left for {n:,} new ids: it holds ids near both "
+        f"{MAX_GIVEN_ID:,} and the 64-bit limit; give the new annotations ids of your own "
+        "below those, or put them in a new table."
+    )
 
 
 def _check_replaceable(table: str, ids: list[int], rows: dict[int, dict]) -> None:

@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.backend import check_permission, check_resolution
+from anno_core.backend import check_metadata_text, check_permission, check_resolution
 from anno_core.engine import db
 from anno_core.engine.catalogue import LocalCatalogue
-from anno_core.errors import InvalidArgument, TableExists, UserNotFound
+from anno_core.errors import InvalidArgument, PermissionDenied, TableExists, UserNotFound
 from anno_core.identity import User
 from anno_core.names import check_table_name
 from anno_core.schemas import schema_spec
@@ -48,10 +48,22 @@ class LocalTables(LocalCatalogue):
                 "A description is required: say who made the table, what it covers, how to "
                 "read it and whom to ask."
             )
+        limit = self.settings.max_metadata_length
+        check_metadata_text("The description", description, limit)
+        notice_text = _notice(check_metadata_text("The notice", notice_text, limit))
+        flat_segmentation_source = check_metadata_text(
+            "flat_segmentation_source", flat_segmentation_source, limit
+        )
         res = check_resolution(voxel_resolution)
         read_permission = check_permission("read_permission", read_permission)
         write_permission = check_permission("write_permission", write_permission)
         owner = self.user if user_id is None else self._resolve_user(user_id)
+        if owner.id != self.user.id and not self.user.is_admin:
+            raise PermissionDenied(
+                f"User '{self.user.name}' may not create a table owned by '{owner.name}': only "
+                "admins create tables on behalf of another user; leave user_id out to own it "
+                "yourself (you can hand it over later in its metadata)."
+            )
         if track_target_id_updates is not None and not isinstance(track_target_id_updates, bool):
             raise InvalidArgument("track_target_id_updates must be true or false.")
         with self.write_conn() as conn, conn.begin():
@@ -93,7 +105,7 @@ class LocalTables(LocalCatalogue):
                         last_modified=stamp,
                         user_id=str(owner.id),
                         description=description,
-                        notice_text=_notice(notice_text),
+                        notice_text=notice_text,
                         reference_table=reference_table if spec.is_reference else None,
                         track_target_id_updates=bool(track_target_id_updates)
                         if spec.is_reference
@@ -129,7 +141,9 @@ class LocalTables(LocalCatalogue):
 
     def _resolve_user(self, user_id: Any) -> User:
         try:
-            return self.users.get(user_id if isinstance(user_id, int) else str(user_id))
+            if isinstance(user_id, bool) or not isinstance(user_id, int | str):
+                raise UserNotFound(f"{user_id!r:.60} names no user")  # True is not user 1
+            return self.users.get(user_id)  # ids beyond 64 bits name nobody
         except UserNotFound as exc:
             raise UserNotFound(
                 f"There is no user {user_id!r} to own the table; give the id or name of an "
@@ -141,8 +155,8 @@ class LocalTables(LocalCatalogue):
         changes = {k: v for k, v in changes.items() if v is not None}
         self.require("metadata", self.meta(volume, table))  # before saying anything more
         for key in ("description", "flat_segmentation_source", "notice_text"):
-            if key in changes and not isinstance(changes[key], str):
-                raise InvalidArgument(f"{key} must be text, not {changes[key]!r}.")
+            if key in changes:
+                check_metadata_text(key, changes[key], self.settings.max_metadata_length)
         values: dict[str, Any] = {}
         if "description" in changes:
             if not changes["description"].strip():

@@ -63,9 +63,10 @@ class UserStore(GroupsAndEmails):
         with self.engine.connect() as conn:
             user = None
             if isinstance(name_or_id, int) or (
-                isinstance(name_or_id, str) and name_or_id.isdigit()
+                isinstance(name_or_id, str) and name_or_id.isascii() and name_or_id.isdigit()
             ):
-                user = self._load(conn, db.users.c.id == int(name_or_id))
+                number = int(name_or_id) if len(str(name_or_id)) < 19 else 0  # 64-bit ids only
+                user = self._load(conn, db.users.c.id == number) if number > 0 else None
             if user is None and isinstance(name_or_id, str):
                 user = self._load(conn, db.users.c.name == name_or_id)
         if user is None:

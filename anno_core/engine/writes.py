@@ -24,7 +24,8 @@ from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.engine import db
 from anno_core.engine.reads import chunks
-from anno_core.engine.store import RowStore, stored_result
+from anno_core.engine.store import RowStore
+from anno_core.engine.upload_keys import frame_digest, records_digest, stored_result
 from anno_core.schemas import AXES, SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import (
@@ -43,6 +44,7 @@ class LocalBackend(RowStore):
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.resolved_database_url()
+        self.settings = settings
         super().__init__(db.make_engine(self.url), settings.user, settings.aligned_volume)
         self._write_lock = db.write_lock(self.url)  # kept: db.dispose() cannot take it away
         self.label = (
@@ -88,7 +90,8 @@ class LocalBackend(RowStore):
         """Validate a flat frame and store it as new rows; returns the ids in row order."""
         meta = self.meta(volume, table)
         self.require("write", meta)
-        if (done := self._done(upload_key, meta)) is not None:
+        digest = None if upload_key is None else frame_digest(frame)
+        if (done := self._done(upload_key, meta, digest)) is not None:
             return list(done.values()) if isinstance(done, dict) else list(done)
         _, spec = self.table_of(meta)
         checked = validate_frame(
@@ -97,12 +100,19 @@ class LocalBackend(RowStore):
             lines=lines,
             line_label=line_label,
             allow_position_strings=allow_position_strings,
+            max_text=self.settings.max_text_length,
         )
         if prior is not None:
             checked.report.merge(prior)
         checked.report.raise_if_failed()
         return self._store(
-            volume, table, checked, len(frame), progress=progress, upload_key=upload_key
+            volume,
+            table,
+            checked,
+            len(frame),
+            progress=progress,
+            upload_key=upload_key,
+            digest=digest,
         )
 
     def update_annotation(
@@ -111,7 +121,8 @@ class LocalBackend(RowStore):
         """Supersede the rows the records name; fields left out are inherited."""
         meta = self.meta(volume, table)
         self.require("write", meta)
-        if (done := self._done(upload_key, meta)) is not None:
+        digest = None if upload_key is None else records_digest(records)
+        if (done := self._done(upload_key, meta, digest)) is not None:
             # A retry of an update that was stored: the old rows are superseded by now.
             return {int(k): int(v) for k, v in done.items()}
         _, spec = self.table_of(meta)
@@ -129,10 +140,22 @@ class LocalBackend(RowStore):
                     base[key] = val
             merged.append(base)
         frame = records_to_frame(spec, merged)
-        checked = validate_frame(spec, frame, line_label="annotation", allow_position_strings=False)
+        checked = validate_frame(
+            spec,
+            frame,
+            line_label="annotation",
+            allow_position_strings=False,
+            max_text=self.settings.max_text_length,
+        )
         checked.report.raise_if_failed()
         new_ids = self._store(
-            volume, table, checked, len(frame), replace=old_ids, upload_key=upload_key
+            volume,
+            table,
+            checked,
+            len(frame),
+            replace=old_ids,
+            upload_key=upload_key,
+            digest=digest,
         )
         return dict(zip(old_ids, new_ids, strict=True))
 
@@ -149,7 +172,8 @@ class LocalBackend(RowStore):
         """Update rows named by the frame's ``id`` column; absent columns are inherited."""
         meta = self.meta(volume, table)
         self.require("write", meta)
-        if (done := self._done(upload_key, meta)) is not None:
+        digest = None if upload_key is None else frame_digest(frame)
+        if (done := self._done(upload_key, meta, digest)) is not None:
             # A retry of an update that was stored: the old rows are superseded by now.
             return {int(k): int(v) for k, v in done.items()}
         _, spec = self.table_of(meta)
@@ -174,7 +198,7 @@ class LocalBackend(RowStore):
             else:
                 for c in f.storage_columns:
                     merged[c] = pd.Series([old[i][c] for i in old_ids], dtype=object)
-        checked = validate_frame(spec, merged, lines=lines)
+        checked = validate_frame(spec, merged, lines=lines, max_text=self.settings.max_text_length)
         checked.report.raise_if_failed()
         new_ids = self._store(
             volume,
@@ -184,6 +208,7 @@ class LocalBackend(RowStore):
             replace=old_ids,
             progress=progress,
             upload_key=upload_key,
+            digest=digest,
         )
         return dict(zip(old_ids, new_ids, strict=True))
 
@@ -228,10 +253,14 @@ class LocalBackend(RowStore):
             return {int(k): int(v) for k, v in done.items()}
         return [int(i) for i in done]
 
-    def _done(self, upload_key: str | None, meta: dict) -> Any | None:
+    def _done(self, upload_key: str | None, meta: dict, digest: str | None) -> Any | None:
         """The stored result of this key's upload into this table (checked after the write
-        permission, so a key never answers for someone who may not write)."""
-        return None if upload_key is None else self.upload_key_result(upload_key, meta["id"])
+        permission, so a key never answers for someone who may not write); a key that
+        stored other content than ``digest`` is refused."""
+        if upload_key is None:
+            return None
+        with self.engine.connect() as conn:
+            return stored_result(conn, upload_key, meta["id"], digest)
 
 
 def _nested(spec: SchemaSpec, flat: dict[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,16 @@ def decode(
             ) from exc
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-        return _utf8(raw, label, "utf-8-sig"), "utf-8-sig"
+        try:
+            return _utf8(raw, label, "utf-8-sig"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise refuse(
+                "bad_encoding",
+                f"{label} starts with the mark of UTF-8 text but is not valid UTF-8 (line "
+                f"{line}); export it again as 'CSV UTF-8'.",
+                line=line,
+            ) from exc
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return _reencode(raw.decode("utf-16"), "utf-16")

@@ -67,6 +67,34 @@ def sniff(buf: bytes, starts: np.ndarray, ends: np.ndarray) -> str:
     return best
 
 
+def text_after_quote(buf: bytes, delim: str) -> tuple[int, str] | None:
+    """(line, snippet) of the first quoted cell with text after its closing quote, like
+    ``"x"y``: readers would silently give ``xy``, so such a file is refused.
+
+    Quotes pair up in order (an odd count is refused before), so every second quote either
+    closes a quoted cell or starts a doubled quote ``""``; it must be followed by a quote,
+    the delimiter, a line end or the end of the file. A quote inside a cell that did not
+    start with one (``5"2``) is read literally and is not this mistake."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    q = np.flatnonzero(arr == 34)
+    closing = q[1::2]
+    if closing.size == 0:
+        return None
+    nxt = np.minimum(closing + 1, len(arr) - 1)
+    ok = (closing + 1 >= len(arr)) | np.isin(arr[nxt], [34, ord(delim[:1] or ","), 10, 13])
+    for k in np.flatnonzero(~ok):  # the few suspects only
+        j = 2 * int(k)  # the quote this one pairs with; go back over doubled quotes ""
+        while j >= 2 and q[j] - 1 == q[j - 1]:
+            j -= 2
+        start = int(q[j])
+        if start == 0 or arr[start - 1] in (ord(delim[:1] or ","), 10, 13):
+            pos = int(closing[k])
+            line = int(np.count_nonzero(arr[:pos] == 10)) + 1
+            snippet = buf[start : pos + 12].split(b"\n")[0].decode("utf-8", "replace")
+            return line, snippet
+    return None
+
+
 def parse_one(text: str, delim: str, line: int) -> list[str]:
     try:
         rows = list(csv.reader([text], delimiter=delim, strict=True))

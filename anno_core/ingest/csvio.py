@@ -37,6 +37,7 @@ from anno_core.ingest.csv_rows import (
     python_read,
     records,
     sniff,
+    text_after_quote,
     unique_names,
 )
 from anno_core.validation.report import ValidationReport
@@ -121,6 +122,14 @@ def read_csv(
     delim = delimiter or sniff(text_bytes, starts, ends)
     if delim not in DELIMITERS and len(delim) != 1:
         raise refuse("bad_delimiter", f"The delimiter must be one character, not {delim!r}.")
+    if quotes and (after := text_after_quote(text_bytes, delim)) is not None:
+        raise refuse(
+            "bad_quotes",
+            f"Line {after[0]} has text right after a closing quote ({after[1]!r}), which "
+            'would be read as something else than written; quote the whole cell ("x""y" '
+            'stands for x"y) or remove the quotes.',
+            line=after[0],
+        )
     first = int(np.flatnonzero(ends > starts)[0])
     header_text = text_bytes[starts[first] : ends[first]].decode("utf-8")
     header = parse_one(header_text, delim, line_no[first])

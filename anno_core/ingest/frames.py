@@ -117,7 +117,12 @@ def frame_for_table(
         if str(c) in moved or str(c) in out:
             continue
         out[str(c)] = df[c].to_numpy()
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+    # Object columns stay objects: pandas would otherwise re-infer them (and fail on 10**400).
+    cols = {
+        k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) is np.dtype(object) else v
+        for k, v in out.items()
+    }
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(df)))
 
 
 def process_position_columns(df: pd.DataFrame, position_columns: PositionColumns) -> list[dict]:
@@ -227,8 +232,10 @@ def scale_points(spec: SchemaSpec, frame: pd.DataFrame, factor: np.ndarray | Non
                 continue
             out = out.drop(columns=[f.column])
         elif all(f"{f.column}_{a}" in out.columns for a in AXES):
-            split = [pd.to_numeric(out[f"{f.column}_{a}"], errors="coerce") for a in AXES]
             typed = [out[f"{f.column}_{a}"] for a in AXES]
+            if any(t.dtype.kind in "mM" for t in typed):
+                continue  # dates are no positions: left as they are for the validator to refuse
+            split = [pd.to_numeric(t, errors="coerce") for t in typed]
             if any((s.isna() & t.notna()).any() for s, t in zip(split, typed, strict=True)):
                 continue
             vals = np.column_stack([s.to_numpy(dtype=float) for s in split])
@@ -276,8 +283,11 @@ def csv_frame(
 
 
 def _number(col: pa.ChunkedArray, kind: str) -> Any:
-    """Text cells as numbers when every cell reads cleanly, else the text (for the report)."""
-    if kind != "float":
+    """Text cells as numbers when every cell reads cleanly and exactly, else the text (the
+    validator then decides, or reports, each cell as written)."""
+    text = pd.Series(col.to_pandas(), dtype=object).to_numpy
+    # Arrow reads "0x10" as 16 in a whole-number cast (never in a float one): text, then.
+    if kind != "float" and not pc.any(pc.match_substring(col, "x", ignore_case=True)).as_py():
         try:
             ints = pc.cast(col, pa.int64())
             if ints.null_count == 0:
@@ -288,10 +298,20 @@ def _number(col: pa.ChunkedArray, kind: str) -> Any:
     try:
         floats = pc.cast(col, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.Series(col.to_pandas(), dtype=object).to_numpy()
+        return text()
     if pc.any(pc.is_nan(floats)).as_py():  # "NaN" typed in a cell is a value, not a blank
-        return pd.Series(col.to_pandas(), dtype=object).to_numpy()
-    return floats.to_numpy()
+        return text()
+    values = floats.to_numpy()
+    with np.errstate(invalid="ignore"):
+        beyond = kind != "float" and bool((np.abs(values) >= 2.0**53).any())
+        zero = values == 0
+    if beyond:  # "9007199254740993.0": a float would round it; the validator reads it exactly
+        return text()
+    if zero.any():  # "1e-400" reads as 0 in a float: the validator refuses it by its text
+        cells = col.filter(pa.array(zero))
+        if pc.any(pc.match_substring_regex(cells, r"^\s*[+-]?[0-9]*\.?[0-9]*[1-9]")).as_py():
+            return text()
+    return values
 
 
 def _position_numbers(col: pa.ChunkedArray) -> np.ndarray | None:

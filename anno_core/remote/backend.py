@@ -306,8 +306,9 @@ class RemoteBackend(RemoteExtras):
         )
 
     def list_users(self) -> list[dict[str, Any]]:
-        """The users our server knows; a real CAVE does not list them (NotSupported)."""
-        return [u.to_dict() for u in self.dialect().list_users()]
+        """The users our server knows (to a non-admin: ids and names, groups and is_admin
+        None); a real CAVE does not list them (NotSupported)."""
+        return self.dialect().list_users()
 
     def upload_result(
         self, volume: str, table: str, upload_key: str

@@ -19,7 +19,6 @@ from typing import Any
 import pandas as pd
 
 from anno_core.errors import AnnoError, NotFound, NotSupported, RemoteError
-from anno_core.identity import User
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend, json_of
 from anno_core.remote.uploads import Progress, Upload, checked_here, records_from_checked
@@ -63,7 +62,7 @@ class RealCave(CaveProtocol):
             "is_admin": bool(me.get("admin")),
         }
 
-    def list_users(self) -> list[User]:
+    def list_users(self) -> list[dict[str, Any]]:
         raise NotSupported("A CAVE server does not list its users; ask its admins.")
 
     def table_details(self, vol: str) -> list[dict[str, Any]]:

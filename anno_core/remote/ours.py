@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from anno_core.identity import User
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend
 from anno_core.remote.uploads import Progress, Upload, checked_here, prepared
@@ -38,9 +37,16 @@ class OurServer(CaveProtocol):
     def whoami(self) -> dict[str, Any]:
         return dict(self.t.get(self.url(ep.WHOAMI)))
 
-    def list_users(self) -> list[User]:
+    def list_users(self) -> list[dict[str, Any]]:
+        # Our server shows a non-admin names only: groups and the admin flag stay None
+        # (unknown), never a guessed "no groups, not an admin".
         return [
-            User(int(u["id"]), u["name"], frozenset(u.get("groups", ())), bool(u.get("is_admin")))
+            {
+                "id": int(u["id"]),
+                "name": u["name"],
+                "groups": sorted(u["groups"]) if "groups" in u else None,
+                "is_admin": bool(u["is_admin"]) if "is_admin" in u else None,
+            }
             for u in self.t.get(self.url(ep.USERS))
         ]
 

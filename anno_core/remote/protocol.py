@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 
 from anno_core.errors import TableExists, TableNotFound
-from anno_core.identity import User
 from anno_core.remote.transport import Answered, Resend, Transport
 from anno_core.remote.uploads import Progress
 from anno_core.schemas import SchemaSpec, schema_spec
@@ -168,7 +167,8 @@ class CaveProtocol(ABC):
     def whoami(self) -> dict[str, Any]: ...
 
     @abstractmethod
-    def list_users(self) -> list[User]: ...
+    def list_users(self) -> list[dict[str, Any]]:
+        """id, name, groups, is_admin of every user (None where the server withholds them)."""
 
     @abstractmethod
     def table_details(self, vol: str) -> list[dict[str, Any]]: ...

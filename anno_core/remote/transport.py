@@ -20,6 +20,7 @@ and all of them share one connection pool (urllib3's pools are thread-safe).
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -115,6 +116,22 @@ def json_of(r: requests.Response) -> Any:
         ) from exc
 
 
+def _header_too_long(exc: BaseException) -> bool:
+    """Whether http.client refused the answer's headers as too long (wrapped by urllib3 and
+    requests in exceptions whose arguments hold the cause)."""
+    seen: list[BaseException] = [exc]
+    while seen:
+        e = seen.pop()
+        if isinstance(e, http.client.LineTooLong | http.client.HTTPException) and (
+            "header" in str(e)
+        ):
+            return True
+        seen.extend(a for a in e.args if isinstance(a, BaseException))
+        if isinstance(e.__cause__, BaseException):
+            seen.append(e.__cause__)
+    return False
+
+
 def _origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -178,6 +195,12 @@ class Transport:
                 method, url, timeout=self.timeout, allow_redirects=False, **kwargs
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if _header_too_long(exc):  # it answered, unreadably: sending again cannot help
+                raise RemoteError(
+                    f"The annotation server at {where} answered with a header line longer "
+                    "than HTTP clients read (64 KB; a very long table notice does that); ask "
+                    "its admins to shorten the notice."
+                ) from exc
             raise Lost(f"no answer from {where} ({type(exc).__name__})") from exc
         except requests.exceptions.ChunkedEncodingError as exc:  # cut off mid-answer
             raise Lost(f"an answer from {where} broke off ({type(exc).__name__})") from exc

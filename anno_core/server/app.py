@@ -1,8 +1,9 @@
 """Our REST server: the embedded engine over HTTP, wire-compatible with caveclient 8.2.1.
 
 ``python -m anno_core serve`` runs `create_app` on uvicorn. Every request names its user by
-an API token (``Authorization: Bearer <token>`` or the ``middle_auth_token`` cookie) and acts
-as that user through ``backend.as_user(user)``, so permissions are enforced by the engine.
+an API token (``Authorization: Bearer <token>`` or the ``middle_auth_token`` cookie, which
+may change something only from the server's own pages: `guard`) and acts as that user
+through ``backend.as_user(user)``, so permissions are enforced by the engine.
 Every refusal is a real HTTP status with the JSON body `AnnoError.to_body()` builds; an
 unexpected failure is a 500 with one plain sentence (the traceback goes to the server log).
 The server never redirects: caveclient takes any redirect for a login page.

@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from anno_core.errors import AlreadySuperseded, InvalidArgument
 from anno_core.names import check_volume_name
 from anno_core.schemas import json_schema, schema_names
+from anno_core.server.guard import check_cookie_write, header_text
 from anno_core.server.http import (
     Api,
     Routes,
@@ -147,9 +148,7 @@ async def get_table_metadata(api: Api, request: Request) -> Response:
     meta = await api.run(b.get_table_metadata, volume(request), table(request))
     headers = None
     if meta.get("notice_text"):
-        notice = " ".join(str(meta["notice_text"]).split())
-        safe = notice.encode("latin-1", "replace").decode("latin-1")
-        headers = {"Warning": f"Table Owner Notice: {safe}"}
+        headers = {"Warning": f"Table Owner Notice: {header_text(str(meta['notice_text']))}"}
     return reply(meta, headers=headers)
 
 
@@ -180,7 +179,7 @@ async def post_annotations(api: Api, request: Request) -> Response:
     vol, tbl = volume(request), table(request)
     records = _records(await api.json(request))
     key = upload_key(request, b.user.id, vol, tbl, "insert")
-    return reply(await api.run(b.post_annotation, vol, tbl, records, upload_key=key))
+    return reply(await api.keyed(request, b.post_annotation, vol, tbl, records, upload_key=key))
 
 
 async def put_annotations(api: Api, request: Request) -> Response:
@@ -189,7 +188,7 @@ async def put_annotations(api: Api, request: Request) -> Response:
     records = _records(await api.json(request))
     key = upload_key(request, b.user.id, vol, tbl, "update")
     try:
-        result = await api.run(b.update_annotation, vol, tbl, records, upload_key=key)
+        result = await api.keyed(request, b.update_annotation, vol, tbl, records, upload_key=key)
     except AlreadySuperseded as exc:
         return await api.repeated_update(b, key, exc)
     return reply(result)
@@ -237,12 +236,9 @@ async def datastack_info(api: Api, request: Request) -> Response:
     """Datastack X is aligned volume X (created on first use), served by this server."""
     b = await api.acting(request)
     name = check_volume_name(request.path_params["datastack"])
-
-    def ensure() -> int:
-        with b.write_conn() as conn, conn.begin():
-            return int(b.volume_id(conn, name, create=True))
-
-    vid = await api.run(ensure)
+    if request.state.cookie and name not in await api.run(b.volumes):
+        check_cookie_write(request, api.settings, has_body=False)  # this GET would create it
+    vid = await api.run(b.datastack_volume, name)
     base = str(request.base_url).rstrip("/")
     return reply(
         {

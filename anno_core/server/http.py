@@ -9,9 +9,9 @@ plain sentence, its traceback only in the server log.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,22 +19,24 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from anno_core.engine.upload_keys import key_reused
 from anno_core.engine.writes import LocalBackend
 from anno_core.errors import (
     AlreadySuperseded,
     AnnoError,
+    Conflict,
     InvalidArgument,
     NotAuthenticated,
     TooManyAnnotations,
 )
+from anno_core.ids import row_id
 from anno_core.names import check_volume_name
+from anno_core.server.guard import credential, guard_cookie, parse_json
+from anno_core.settings import Settings
 from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import dumps
 
 logger = logging.getLogger("anno_core.server")
-
-MAX_BODY = 256 * 1024 * 1024
-"""Largest request body accepted (a 10,000-row batch is a few MB)."""
 
 Handler = Callable[["Api", Request], Awaitable[Response]]
 Routes = Sequence[tuple[str, Handler, list[str]]]
@@ -114,13 +116,17 @@ def guarded(api: Api, fn: Handler) -> Callable[[Request], Awaitable[Response]]:
 class Api:
     """What every handler needs: the engine, the acting user, the parsed body."""
 
-    def __init__(self, backend: LocalBackend) -> None:
+    def __init__(self, backend: LocalBackend, settings: Settings | None = None) -> None:
         self.backend = backend
+        self.settings = settings or backend.settings
 
     async def acting(self, request: Request) -> LocalBackend:
-        """The engine acting as the user whose token came with the request (401 without)."""
-        token = _token(request)
+        """The engine acting as the user whose token came with the request (401 without);
+        a change whose credential is the cookie must come from this server's pages."""
+        token, from_cookie = credential(request)
         user = await run_in_threadpool(self.backend.users.authenticate, token)
+        guard_cookie(request, self.settings, from_cookie)
+        request.state.cookie = from_cookie
         return self.backend.as_user(user)
 
     @staticmethod
@@ -128,33 +134,45 @@ class Api:
         """Run a blocking engine call off the event loop."""
         return await run_in_threadpool(fn, *args, **kwargs)
 
-    @staticmethod
-    async def body(request: Request) -> bytes:
-        """The raw request body, refused above MAX_BODY."""
+    async def body(self, request: Request) -> bytes:
+        """The raw request body, refused above ANNO_MAX_BODY_MB. What comes beyond the cap is
+        read and dropped (memory stays bounded), so the client hears the refusal instead of a
+        connection closed while it was still sending."""
+        cap = self.settings.max_body_mb * 1024 * 1024
+        declared = request.headers.get("content-length", "")
+        too_big = declared.isascii() and declared.isdigit() and int(declared) > cap
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY:
-                raise TooManyAnnotations(
-                    f"The request body is larger than {MAX_BODY // (1024 * 1024)} MB; send "
-                    f"at most {ep.MAX_ANNOTATIONS:,} annotations per request."
-                )
-            chunks.append(chunk)
+            too_big = too_big or size > cap
+            if not too_big:
+                chunks.append(chunk)
+        if too_big:
+            raise TooManyAnnotations(
+                f"The request body is larger than {self.settings.max_body_mb} MB, the most this "
+                f"server takes (ANNO_MAX_BODY_MB); send at most {ep.MAX_ANNOTATIONS:,} "
+                "annotations per request, with shorter text. Nothing was stored."
+            )
         return b"".join(chunks)
 
-    @classmethod
-    async def json(cls, request: Request) -> Any:
+    async def json(self, request: Request) -> Any:
         """The request body parsed as JSON; a refusal sentence if it is not JSON."""
-        raw = await cls.body(request)
+        raw = await self.body(request)
         if not raw.strip():
             raise InvalidArgument("The request has no body; send a JSON object.")
+        return parse_json(raw)
+
+    async def keyed(self, request: Request, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """`run` a write carrying an idempotency key; a key reused for other content is
+        refused naming the key as the client sent it (the engine knows it only scoped)."""
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidArgument(
-                f"The request body is not valid JSON ({_first_line(exc)}); send a JSON object."
-            ) from exc
+            return await self.run(fn, *args, **kw)
+        except Conflict as exc:
+            if "used" not in exc.details:
+                raise
+            given = request.headers.get(ep.IDEMPOTENCY_HEADER, "")
+            raise key_reused(given, exc.details["used"]) from exc
 
     async def repeated_update(
         self, b: LocalBackend, key: str | None, exc: AlreadySuperseded
@@ -166,18 +184,6 @@ class Api:
         if stored is None:
             raise exc
         return reply(stored)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _token(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get("middle_auth_token") or None
 
 
 # -- path, query and body values --------------------------------------------------------
@@ -229,11 +235,13 @@ def ids_from(values: Any, key: str) -> list[int]:
     for v in values:
         if isinstance(v, dict):
             v = v.get("id")
-        if isinstance(v, str) and v.strip().isdigit():
-            v = int(v.strip())
+        if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit():
+            v = int(v.strip()) if len(v.strip()) < 40 else 2**64
+        if isinstance(v, Decimal) and v.is_finite() and v == v.to_integral_value():
+            v = int(v) if v.adjusted() < 40 else 2**64
         if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
-            raise InvalidArgument(f"'{key}' must hold whole-number ids; {v!r} is not one.")
-        out.append(int(v))
+            raise InvalidArgument(f"'{key}' must hold whole-number ids; {v!r:.60} is not one.")
+        out.append(row_id(int(v), f"'{key}': id"))
     return out
 
 

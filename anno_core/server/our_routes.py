@@ -15,6 +15,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
+from anno_core.backend import check_page, query_filters
 from anno_core.errors import AlreadySuperseded, InvalidArgument
 from anno_core.server.http import (
     Api,
@@ -74,7 +75,8 @@ async def insert_frame(api: Api, request: Request) -> Response:
     if not isinstance(allow, bool):
         raise InvalidArgument("'allow_position_strings' must be true or false.")
     key = upload_key(request, b.user.id, vol, tbl, "insert")
-    ids = await api.run(
+    ids = await api.keyed(
+        request,
         b.insert_frame,
         vol,
         tbl,
@@ -93,7 +95,9 @@ async def update_frame(api: Api, request: Request) -> Response:
     _, frame, lines = await _frame_request(api, request)
     key = upload_key(request, b.user.id, vol, tbl, "update")
     try:
-        mapping = await api.run(b.update_frame, vol, tbl, frame, lines=lines, upload_key=key)
+        mapping = await api.keyed(
+            request, b.update_frame, vol, tbl, frame, lines=lines, upload_key=key
+        )
     except AlreadySuperseded as exc:
         return await api.repeated_update(b, key, exc)
     return reply({str(k): v for k, v in mapping.items()})
@@ -114,9 +118,7 @@ async def upload_status(api: Api, request: Request) -> Response:
 
 def _view(body: dict[str, Any]) -> dict[str, Any]:
     """The rows a query (or its count) covers: include_invalid, filters, ids."""
-    filters = body.get("filters") or {}
-    if not isinstance(filters, dict):
-        raise InvalidArgument("'filters' must map column names to values.")
+    filters = query_filters(body.get("filters") or {})
     ids = body.get("ids")
     include_invalid = body.get("include_invalid", False)
     if not isinstance(include_invalid, bool):
@@ -131,10 +133,7 @@ def _view(body: dict[str, Any]) -> dict[str, Any]:
 async def query(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     body = body_object(await api.json(request), "with limit, offset, filters")
-    limit, offset = body.get("limit", 1000), body.get("offset", 0)
-    for name, value in (("limit", limit), ("offset", offset)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidArgument(f"'{name}' must be a whole number of rows, not {value!r}.")
+    limit, offset = check_page(body.get("limit", 1000), body.get("offset", 0))
     frame = await api.run(
         b.query, volume(request), table(request), limit=limit, offset=offset, **_view(body)
     )
@@ -185,8 +184,13 @@ async def volumes(api: Api, request: Request) -> Response:
 
 
 async def users(api: Api, request: Request) -> Response:
+    """Every user: all they are for an admin; for anyone else only ids and names (enough
+    to name owners and hand a table over), not who is admin or in which group."""
     b = await api.acting(request)
-    return reply([u.to_dict() for u in await api.run(b.users.list)])
+    everyone = await api.run(b.users.list)
+    if b.user.is_admin:
+        return reply([u.to_dict() for u in everyone])
+    return reply([{"id": u.id, "name": u.name} for u in everyone])
 
 
 async def activity(api: Api, request: Request) -> Response:

@@ -6,6 +6,9 @@ Python loop over rows except for the rare cells that need an exact Python int).
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 import numpy as np
 import pandas as pd
 
@@ -43,17 +46,44 @@ def types_mask(s: pd.Series, kinds: tuple[type, ...]) -> np.ndarray:
 
 
 def numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float values, bad mask) for a column that should hold numbers."""
+    """(float values, bad mask) for a column that should hold numbers. A whole number too
+    large for a float (``10**400``) is infinity here; `exact_big` keeps its exact value."""
     if s.dtype == bool or str(s.dtype) == "boolean":
         return np.full(len(s), np.nan), np.ones(len(s), dtype=bool)
-    if s.dtype != object:
+    if s.dtype.kind in "iuf":
         vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
         return vals, np.zeros(len(s), dtype=bool)
+    if s.dtype.kind in "mM":  # dates and durations: their nanoseconds are no number to store
+        return np.full(len(s), np.nan), ~pd.isna(s).to_numpy()
+    if s.dtype != object:
+        s = s.astype(object)
     bad = types_mask(s, (bool, np.bool_, list, tuple, dict, np.ndarray))
     txt = s.where(~bad, None)
-    vals = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=np.float64)
+    try:
+        vals = pd.to_numeric(txt, errors="coerce").to_numpy(dtype=np.float64)
+    except OverflowError:  # a Python int beyond float64: infinity with its sign
+        huge = txt.map(lambda v: isinstance(v, int) and abs(v) > _FLOAT_MAX).to_numpy(bool)
+        vals = pd.to_numeric(txt.where(~huge, None), errors="coerce").to_numpy(dtype=np.float64)
+        vals[huge] = [np.inf if v > 0 else -np.inf for v in txt[huge]]
     bad |= np.isnan(vals) & ~pd.isna(txt).to_numpy()
     return vals, bad
+
+
+_BEYOND = 2**100  # stands for any whole number far outside 64 bits
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+_MANTISSA = re.compile(r"\s*[+-]?[0-9]*\.?[0-9]*[1-9]")
+
+
+def underflow(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """True where text like ``1e-400`` read as 0: a number too close to 0 for a float."""
+    out = np.zeros(len(s), dtype=bool)
+    idx = np.flatnonzero(usable & (vals == 0))
+    if idx.size == 0 or s.dtype != object:
+        return out
+    for i in idx:  # cells reading as 0 only: rare
+        v = s.iloc[i]
+        out[i] = isinstance(v, str) and _MANTISSA.match(v) is not None
+    return out
 
 
 def as_int64(vals: np.ndarray, skip: np.ndarray) -> np.ndarray:
@@ -63,12 +93,13 @@ def as_int64(vals: np.ndarray, skip: np.ndarray) -> np.ndarray:
     return np.nan_to_num(out).astype(np.int64)
 
 
-def exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, int]:
-    """Exact Python ints for the few rows beyond float64's 53 bits (ints, or digit text like
-    "9007199254740993"): numbers there must not be rounded through a float."""
+def exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, int | None]:
+    """Exact Python ints for the few rows beyond float64's 53 bits (ints, or number text like
+    "9007199254740993" or "9007199254740993.0"): numbers there must not be rounded through a
+    float. None where the text is no whole number after all ("9007199254740993.5")."""
     with np.errstate(invalid="ignore"):
         idx = np.flatnonzero(usable & (np.abs(np.nan_to_num(vals)) >= EXACT_FLOAT))
-    out: dict[int, int] = {}
+    out: dict[int, int | None] = {}
     for i in idx:  # rare rows only: not a loop over the data
         v = s.iloc[i]
         if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
@@ -77,6 +108,18 @@ def exact_big(s: pd.Series, vals: np.ndarray, usable: np.ndarray) -> dict[int, i
         text = str(v).strip()
         try:
             out[int(i)] = int(text)
+            continue
         except ValueError:
-            out[int(i)] = int(vals[i])  # "1e19", "12.0e18": given as a float, kept as one
+            pass
+        try:
+            d = Decimal(text)  # "1e19", "12.0e18", a float's own digits: decided exactly
+        except InvalidOperation:
+            out[int(i)] = int(vals[i])
+            continue
+        if not d.is_finite() or d != d.to_integral_value():
+            out[int(i)] = None
+        elif d.adjusted() > 30:  # far beyond 64 bits: never build a huge int ("1e999999999")
+            out[int(i)] = _BEYOND if d > 0 else -_BEYOND
+        else:
+            out[int(i)] = int(d)
     return out

@@ -16,11 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anno_core.schemas import AXES
-from anno_core.validation.cells import null_mask, numbers, types_mask
+from anno_core.validation.cells import null_mask, numbers, types_mask, underflow
 
 BRACKETS = r"^[\[(]\s*|\s*[\])]$"  # one opening and one closing bracket, dropped
 SEPARATOR = r"\s*,\s*|\s+"  # a comma (with spaces around it) or spaces
 NAN_WORDS = ("nan", "+nan", "-nan")
+UNDERFLOW = r"^\s*[+-]?[0-9]*\.?[0-9]*[1-9]"  # a non-zero digit before any exponent
 Column = pd.Series | pa.Array | pa.ChunkedArray
 
 
@@ -67,9 +68,10 @@ def positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, 
     out = np.empty((n, 3), order="F")  # every column is assigned below
     bad = np.zeros(n, dtype=bool)
     for j, axis in enumerate(AXES):
-        vals, cbad = numbers(frame[f"{column}_{axis}"])
+        s = frame[f"{column}_{axis}"]
+        vals, cbad = numbers(s)
         out[:, j] = vals
-        bad |= cbad
+        bad |= cbad | underflow(s, vals, ~cbad)  # "1e-400" would be stored as 0
     return out, bad
 
 
@@ -90,6 +92,10 @@ def _parse_text(cells: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
         words = pd.Series(tokens.to_pandas(), dtype=object)
         nums = pd.to_numeric(words, errors="coerce").to_numpy(dtype=np.float64)
         fine = ~np.isnan(nums) | words.str.lower().isin(NAN_WORDS).to_numpy(dtype=bool)
+    zero = np.flatnonzero(nums == 0)
+    if zero.size:  # "1e-400" reads as 0 in a float: not the number written
+        cells = tokens.take(pa.array(zero))
+        fine[zero] &= ~pc.match_substring_regex(cells, UNDERFLOW).to_numpy(zero_copy_only=False)
     ok = fine.reshape(-1, 3).all(axis=1)
     out[rows[ok]] = nums.reshape(-1, 3)[ok]
     bad = present.copy()

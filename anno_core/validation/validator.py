@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anno_core.ids import GIVEN_RANGE, MAX_GIVEN_ID, ROW_RANGE
 from anno_core.schemas import AXES, FieldSpec, SchemaSpec
+from anno_core.settings import MAX_TEXT_LENGTH
 from anno_core.validation.booleans import FALSE_WORDS, TRUE_WORDS, bool_word
 from anno_core.validation.cells import (
     INT64_MAX,
@@ -30,10 +32,12 @@ from anno_core.validation.cells import (
     null_mask,
     numbers,
     types_mask,
+    underflow,
 )
 from anno_core.validation.positions import parse_positions, positions_from_split
 from anno_core.validation.records import BadShape, records_to_frame  # noqa: F401 - re-exported
 from anno_core.validation.report import ValidationReport, _short  # noqa: F401 - re-exported
+from anno_core.validation.text import check_text
 
 
 @dataclass
@@ -44,10 +48,6 @@ class Validated:
     report: ValidationReport
     ids: pd.Series | None = None
     lines: np.ndarray | None = None
-
-
-UNSTORABLE = "[\x00\ud800-\udfff]"
-"""Characters no backend can store in text: NUL and lone UTF-16 surrogates."""
 
 
 def has_column(frame: pd.DataFrame, spec: FieldSpec) -> bool:
@@ -116,7 +116,9 @@ def _check_null(spec: FieldSpec, null: np.ndarray, rep, lines) -> None:
         )
 
 
-def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
+def _check_scalar(
+    spec: FieldSpec, s: pd.Series, rep, lines, out, max_text: int = MAX_TEXT_LENGTH
+) -> None:
     null = null_mask(s)
     _check_null(spec, null, rep, lines)
     if spec.kind in ("float", "int", "ref", "user"):
@@ -133,10 +135,19 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 "NaN and infinity are not allowed; leave the cell empty instead",
                 lines,
             )
+            _check_underflow(spec, s, vals, ~bad & ~null & ~nonfinite, rep, lines)
             stored = vals
         else:
+            # Infinity is decided exactly below: 10**400 or "1e400" is a whole number too large.
             with np.errstate(invalid="ignore"):
-                frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals))
+                frac = ~bad & ~null & (np.isnan(vals) | (np.floor(vals) != vals))
+            exact = exact_big(s, vals, ~bad & ~null & ~frac)
+            big = np.zeros(len(s), dtype=bool)
+            for i, v in exact.items():
+                if v is None:
+                    frac[i] = True
+                else:
+                    big[i] = not INT64_MIN <= v <= INT64_MAX
             rep.add(
                 "not_an_integer",
                 spec.column,
@@ -145,10 +156,7 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
                 "this must be a whole number like 12 (12.0 is fine, 12.5 is not)",
                 lines,
             )
-            exact = exact_big(s, vals, ~bad & ~null & ~frac)
-            big = np.zeros(len(s), dtype=bool)
-            for i, v in exact.items():
-                big[i] = not INT64_MIN <= v <= INT64_MAX
+            _check_underflow(spec, s, vals, ~bad & ~null & ~frac, rep, lines)
             rep.add(
                 "integer_too_large",
                 spec.column,
@@ -198,33 +206,22 @@ def _check_scalar(spec: FieldSpec, s: pd.Series, rep, lines, out) -> None:
             bad = ~is_str & ~null
         rep.add("not_text", spec.column, bad, s, "this must be text", lines)
         if is_str.any():
-            text = s.where(is_str, "").astype(str)
-            # PostgreSQL cannot store NUL, and a lone surrogate is not text in any encoding:
-            # refuse both everywhere, so every backend keeps the same rows.
-            unstorable = is_str & text.str.contains(UNSTORABLE, regex=True).to_numpy()
-            rep.add(
-                "unstorable_character",
-                spec.column,
-                unstorable,
-                s,
-                "this text holds a character that cannot be stored (a NUL byte or a broken "
-                "UTF-16 surrogate); remove it and try again",
-                lines,
-            )
-            formula = is_str & s.where(is_str, "").astype(str).str.startswith("=").to_numpy()
-            rep.add(
-                "formula_text",
-                spec.column,
-                formula,
-                s,
-                "this looks like a spreadsheet formula; it is stored as the text shown, "
-                "not its result (export values, not formulas, if that is wrong)",
-                lines,
-                severity="warning",
-            )
+            check_text(spec.column, s, is_str, rep, lines, max_text)
         if spec.choices is not None:
             _not_allowed(spec, ~s.isin(spec.choices).to_numpy() & ~bad & ~null, s, rep, lines)
         out[spec.column] = s.where(~null, None).astype(object).to_numpy()
+
+
+def _check_underflow(spec: FieldSpec, s: pd.Series, vals, usable, rep, lines) -> None:
+    """Text like 1e-400 reads as 0 in a float: refused rather than stored as 0."""
+    rep.add(
+        "number_out_of_range",
+        spec.column,
+        underflow(s, vals, usable),
+        s,
+        "this number is too close to 0 to be stored (it would become 0); write 0 if you mean 0",
+        lines,
+    )
 
 
 def _not_allowed(spec: FieldSpec, mask: np.ndarray, s: pd.Series, rep, lines) -> None:
@@ -254,6 +251,7 @@ def validate_frame(
     line_label: str = "line",
     allow_position_strings: bool = True,
     ignored: Sequence[str] = (),
+    max_text: int = MAX_TEXT_LENGTH,
 ) -> Validated:
     """Validate ``frame`` against ``spec`` column by column; see the module docstring."""
     n = len(frame)
@@ -292,7 +290,7 @@ def validate_frame(
         if f.kind == "point":
             _check_point(f, frame, rep, line_arr, allow_position_strings, out)
         else:
-            _check_scalar(f, frame[f.column], rep, line_arr, out)
+            _check_scalar(f, frame[f.column], rep, line_arr, out, max_text)
     _vocabulary_warnings(spec, frame, rep, line_arr)
     ids = _check_ids(frame, update, rep, line_arr)
     known = {c for f in spec.fields for c in (f.column, *f.storage_columns)}
@@ -323,15 +321,18 @@ def _check_ids(frame, update, rep, lines) -> pd.Series | None:
     vals, bad = numbers(s)
     with np.errstate(invalid="ignore"):
         frac = ~bad & ~null & (~np.isfinite(vals) | (np.floor(vals) != vals) | (vals < 1))
+    # Every value beyond 2**53 is decided on its exact int (a float rounds 2**62 + 1 down).
+    top = INT64_MAX if update else MAX_GIVEN_ID
     exact = exact_big(s, vals, ~bad & ~null & ~frac)
     for i, v in exact.items():
-        frac[i] = v > INT64_MAX
+        frac[i] = v is None or not 1 <= v <= top
     rep.add(
         "bad_id",
         "id",
         bad | frac,
         s,
-        "an id must be a positive whole number of at most 19 digits",
+        f"an id must be a positive whole number {ROW_RANGE if update else GIVEN_RANGE}"
+        + ("" if update else "; the ids above are kept for the ids the engine assigns"),
         lines,
     )
     if update:

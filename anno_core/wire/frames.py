@@ -179,8 +179,8 @@ def decode_frame(payload: Any, blob: memoryview | None = None) -> pd.DataFrame:
             "anno_core's remote backend does."
         )
     n = payload.get("n")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise InvalidArgument(f"The frame's 'n' must be a row count, not {n!r}.")
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n < 2**63:
+        raise InvalidArgument(f"The frame's 'n' must be a row count, not {n!r:.40}.")
     data: dict[str, Any] = {}
     for col in payload["columns"]:
         name, series = _decode_column(col, n, blob)
@@ -231,6 +231,6 @@ def _decode_column(col: Any, n: int, blob: memoryview | None) -> tuple[str, pd.S
     if dtype in _EXTENSION:
         try:
             return name, pd.Series(pd.array(values, dtype=dtype))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise InvalidArgument(f"Column {name!r} does not hold {dtype} values.") from exc
     raise InvalidArgument(f"Column {name!r} has an unknown type {dtype!r}.")

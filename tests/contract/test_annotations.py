@@ -281,7 +281,7 @@ def test_whole_numbers_beyond_64_bits_are_refused_not_wrapped(client, given):
     client.create_table("coreg", "microns_func_coreg", "d", [4, 4, 40])
     with pytest.raises(ValidationFailed, match="too large"):
         client.post_annotation("coreg", [{"pt": {"position": [1, 2, 3]}, "func_id": given}])
-    with pytest.raises(ValidationFailed, match="at most 19 digits"):
+    with pytest.raises(ValidationFailed, match="from 1 to 4,611,686,018,427,387,904"):
         client.post_annotation(
             "coreg",
             [
