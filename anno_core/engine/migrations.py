@@ -60,7 +60,26 @@ def annotation_table_names(conn: Connection) -> list[str]:
     return sorted((n for n in names if ANNO_TABLE.fullmatch(n)), key=lambda n: int(n[5:]))
 
 
-STEPS: list[tuple[str, Step]] = []
+AS_OF_INDEX = "ix_{table}_created_deleted"
+"""The name of an annotation table's time travel index (db.as_of_index makes it)."""
+
+
+def as_of_indexes(conn: Connection) -> None:
+    """Every annotation table gets the time travel index (``db.as_of_index``)."""
+    for name in annotation_table_names(conn):
+        stub = sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("created", sa.DateTime),
+            sa.Column("deleted", sa.DateTime),
+        )
+        index = sa.Index(AS_OF_INDEX.format(table=name), stub.c.created, stub.c.deleted)
+        index.create(conn, checkfirst=True)
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("as_of_indexes", as_of_indexes),
+]
 """The steps, in the order they run. Append only."""
 
 

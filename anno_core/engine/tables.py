@@ -119,6 +119,7 @@ class LocalTables(LocalCatalogue):
                 table_name,
                 None,
                 {"schema": schema_name, "owner": owner.id},
+                at=stamp,
             )
         return table_name
 
@@ -185,7 +186,7 @@ class LocalTables(LocalCatalogue):
                 .where(db.tables_meta.c.id == meta["id"])
                 .values(deleted=stamp, valid=False, last_modified=stamp)
             )
-            self.audit(conn, "delete_table", volume, table, None, None)
+            self.audit(conn, "delete_table", volume, table, None, None, at=stamp)
         return True
 
 

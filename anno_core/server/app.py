@@ -24,7 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anno_core.engine.writes import LocalBackend
-from anno_core.server import cave_routes, our_routes
+from anno_core.server import cave_routes, data_routes, our_routes
 from anno_core.server.http import Api, guarded, http_error, logger, unexpected
 from anno_core.settings import Settings
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     api = Api(LocalBackend(settings or Settings()))
     routes = [
         Route(path, guarded(api, fn), methods=methods)
-        for path, fn, methods in (*cave_routes.ROUTES, *our_routes.ROUTES)
+        for path, fn, methods in (*cave_routes.ROUTES, *our_routes.ROUTES, *data_routes.ROUTES)
     ]
 
     @contextlib.asynccontextmanager

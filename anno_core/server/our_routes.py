@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from anno_core.errors import AlreadySuperseded, InvalidArgument
+from anno_core.moments import parse_moment
 from anno_core.server.http import (
     Api,
     Routes,
@@ -113,7 +114,7 @@ async def upload_status(api: Api, request: Request) -> Response:
 
 
 def _view(body: dict[str, Any]) -> dict[str, Any]:
-    """The rows a query (or its count) covers: include_invalid, filters, ids."""
+    """The rows a query (or its count) covers: include_invalid, filters, ids, timestamp."""
     filters = body.get("filters") or {}
     if not isinstance(filters, dict):
         raise InvalidArgument("'filters' must map column names to values.")
@@ -125,6 +126,7 @@ def _view(body: dict[str, Any]) -> dict[str, Any]:
         "include_invalid": include_invalid,
         "filters": filters,
         "ids": ids_from(ids, "ids") if ids is not None else None,
+        "timestamp": parse_moment(body.get("timestamp")),
     }
 
 
@@ -138,7 +140,7 @@ async def query(api: Api, request: Request) -> Response:
     frame = await api.run(
         b.query, volume(request), table(request), limit=limit, offset=offset, **_view(body)
     )
-    return reply(encode_frame(frame))
+    return reply({**encode_frame(frame), "notice": frame.attrs.get("notice")})
 
 
 async def count_rows(api: Api, request: Request) -> Response:
