@@ -9,7 +9,8 @@ The class hierarchy, one responsibility each: `reads.LocalReads` and `audit.Audi
 `catalogue.LocalCatalogue` (who acts, volumes, metadata) -> `tables.LocalTables` (table
 writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row writes of
 the `Backend` contract), with `versions.LocalVersions` (named moments) and
-`export.LocalExport` (files and download links) mixed in.
+`export.LocalExport` (files and download links) and `frozen.LocalFrozen` (reads as CAVE's
+materialization service answers them) mixed in.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.engine import db
 from anno_core.engine.export import LocalExport
+from anno_core.engine.frozen import LocalFrozen
 from anno_core.engine.reads import chunks
 from anno_core.engine.store import RowStore, stored_result
 from anno_core.engine.versions import LocalVersions
@@ -39,7 +41,7 @@ from anno_core.validation.validator import (
 )
 
 
-class LocalBackend(RowStore, LocalVersions, LocalExport):
+class LocalBackend(RowStore, LocalVersions, LocalExport, LocalFrozen):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 
     kind = "embedded"

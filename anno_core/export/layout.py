@@ -90,10 +90,10 @@ class ExportLayout:
         out: list[pa.Array] = [pa.array(columns["id"], type=pa.int64())]
         if self.options.include_history:
             out += [
-                _times(columns["created"]),
-                _times(columns["deleted"]),
+                times(columns["created"]),
+                times(columns["deleted"]),
                 pa.array(columns["superceded_id"], type=pa.int64()),
-                _bools(columns["valid"]),
+                bools(columns["valid"]),
             ]
         for f in self.spec.data_fields:
             if f.kind == "point":
@@ -108,7 +108,7 @@ class ExportLayout:
                 else:
                     out.append(_point_list(xyz))
             elif f.kind == "bool":
-                out.append(_bools(columns[f.column]))
+                out.append(bools(columns[f.column]))
             elif f.kind == "str":
                 text = pa.array(columns[f.column], type=pa.string())
                 out.append(guard_formulas(text) if self.csv else text)
@@ -130,7 +130,7 @@ def guard_formulas(text: pa.Array) -> pa.Array:
     return pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
 
 
-def _times(values: Sequence[Any]) -> pa.Array:
+def times(values: Sequence[Any]) -> pa.Array:
     """Stored times as timestamps: SQLite gives ISO text, PostgreSQL datetimes."""
     arr = pa.array(values)
     if pa.types.is_timestamp(arr.type):
@@ -138,7 +138,7 @@ def _times(values: Sequence[Any]) -> pa.Array:
     return arr.cast(pa.string()).cast(pa.timestamp("us"))
 
 
-def _bools(values: Sequence[Any]) -> pa.Array:
+def bools(values: Sequence[Any]) -> pa.Array:
     """Stored booleans (SQLite gives 0 and 1) as booleans."""
     return pa.array(values).cast(pa.bool_())
 
