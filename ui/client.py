@@ -29,6 +29,7 @@ and adds one ``st.Page`` line to app.py.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -40,7 +41,7 @@ import streamlit as st
 import anno_core
 from anno_core import AnnoError, AnnotationClient
 from anno_core.common import CHUNK
-from anno_core.errors import NotSupported
+from anno_core.errors import AnnoWarning, NotSupported
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
@@ -350,8 +351,15 @@ def colorable(detail: dict) -> bool:
     return (detail.get("live_count") or 0) <= COLOR_ROW_LIMIT
 
 
-def sample_rows(table: str, limit: int = 20) -> pd.DataFrame:
-    """The first live rows of a table, with the columns people read."""
-    frame = client().query_annotations(table, limit=limit)
+def sample_rows(
+    table: str, limit: int = 20, timestamp: Any = None, version: Any = None
+) -> pd.DataFrame:
+    """The first live rows of a table (as they were at a moment, if one is given), with
+    the columns people read; ``attrs["notice"]`` says when the table did not exist yet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnnoWarning)  # the page shows attrs["notice"]
+        frame = client().query_annotations(table, limit=limit, timestamp=timestamp, version=version)
     hidden = {"deleted", "superceded_id", "valid", "deleted_by", "created_by"}
-    return frame[[c for c in frame.columns if c not in hidden]]
+    shown = frame[[c for c in frame.columns if c not in hidden]]
+    shown.attrs = dict(frame.attrs)
+    return shown
