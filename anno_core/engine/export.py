@@ -114,7 +114,7 @@ class LocalExport:
 
     def _chunks(
         self, conn: Connection, t: sa.Table, table: str, layout: ExportLayout, at: Any
-    ) -> Iterator[dict[str, list]]:
+    ) -> Iterator[dict[str, tuple]]:
         """The rows in chunks of CHUNK_ROWS, as columns of the driver's own values."""
         wanted = set(layout.sql_columns)
         cols = [c for c in columns_at(t, at) if c.name in wanted]
@@ -130,7 +130,7 @@ class LocalExport:
             rows = conn.execute(q, {"after_id": after}).cursor.fetchall()
             if not rows:
                 return
-            columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+            columns = dict(zip(names, zip(*rows, strict=True), strict=True))
             yield columns
             if len(rows) < CHUNK_ROWS:
                 return
