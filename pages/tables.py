@@ -134,7 +134,11 @@ live = w.rows_of(detail)
 if not live and not detail.get("total_count"):
     st.info("This table has no annotations yet.", icon=":material/inbox:")
     st.stop()
-moment = ex.moment_picker("tables_moment")
+pick, new = st.columns([5, 1], vertical_alignment="bottom")
+with pick:
+    moment = ex.moment_picker("tables_moment")
+with new:
+    ex.version_form("tables_version")
 at = {"timestamp": moment["timestamp"], "version": moment["version"]}
 past = moment["label"] != "now"
 with api.errors_shown():

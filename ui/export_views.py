@@ -67,6 +67,25 @@ def moment_picker(key: str) -> dict[str, Any]:
     return {"timestamp": None, "version": None, "label": "now"}
 
 
+def version_form(key: str) -> None:
+    """Name this moment of the volume as a version, saying why (any user may)."""
+    with st.popover("New version", icon=":material/bookmark_add:"):
+        with st.form(f"{key}_form", border=False):
+            name = st.text_input("Name", key=f"{key}_name", placeholder="e.g. paper-2024")
+            why = st.text_input(
+                "Why", key=f"{key}_why", placeholder="e.g. the rows of Smith et al. 2024"
+            )
+            st.caption("A version names this moment of every table of the aligned volume.")
+            if st.form_submit_button(
+                "Name this moment", icon=":material/bookmark:", key=f"{key}_make"
+            ):
+                ok, made = api.attempt(api.client().create_version, name.strip(), why)
+                if ok:
+                    api.flash(f"Version {made['name']} names {made['timestamp']} UTC.")
+                    st.rerun()
+                st.error(md(made), icon=":material/error:")
+
+
 def _link(table: str, options: dict[str, Any]) -> dict[str, Any]:
     """A signed link for these options, issued again only when they change or it expires."""
     store = st.session_state.setdefault("export_links", {})

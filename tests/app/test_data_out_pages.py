@@ -86,3 +86,18 @@ def test_edit_page_downloads_every_row_of_the_filtered_view(app, client, history
     url, _ = _link(app)
     frame = pq.read_table(io.BytesIO(_download(url))).to_pandas()
     assert "valid" in frame.columns and frame["id"].tolist() == [4, 6, 7]
+
+
+def test_a_version_is_made_from_the_tables_page(app, client, history):
+    open_page(app, "tables")
+    app.text_input(key="tables_version_name").input("june")  # in a form: sent on submit
+    app.text_input(key="tables_version_why").input("after the fixes")
+    app.button(key="tables_version_make").click().run()
+    made = client.get_version("june")
+    assert made["description"] == "after the fixes" and made["number"] == 2
+    app.radio(key="tables_moment_kind").set_value("A version").run()
+    assert app.selectbox(key="tables_moment_version").options[1].startswith("june \\(")
+    app.text_input(key="tables_version_name").input("june")
+    app.text_input(key="tables_version_why").input("again")
+    app.button(key="tables_version_make").click().run()  # the same name again
+    assert any("already has a version called 'june'" in a for a in alerts(app))
