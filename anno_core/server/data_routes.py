@@ -173,7 +173,10 @@ async def _stream(prepared: PreparedExport, link_id: str | None) -> AsyncIterato
     failed: str | None = "The download was interrupted before its end."
     try:
         while True:
-            item = await run_in_threadpool(sink.blocks.get)
+            try:  # a bounded wait: a dropped download never leaves a thread waiting forever
+                item = await run_in_threadpool(sink.blocks.get, True, 1.0)
+            except queue.Empty:
+                continue
             if item is None:
                 failed = None
                 return

@@ -112,3 +112,27 @@ def test_versions_over_http(server, volume):
     r = requests.post(base, json={"name": "v2"}, headers=_auth(server), timeout=30)
     assert r.status_code == 400 and "needs a description" in r.json()["message"]
     assert requests.delete(base + "/1", headers=_auth(server, "ada"), timeout=30).json() is True
+
+
+def test_a_download_the_browser_drops_stops_the_export(server, client):
+    import numpy as np
+    import pandas as pd
+
+    client.create_table("syn", "synapse", "d [pytest]", [4, 4, 40])
+    n = 150_000  # ~18 MB of CSV: more than the queue and the socket buffers hold
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"size": rng.random(n)})
+    for p in ("pre_pt", "post_pt", "ctr_pt"):
+        for a in "xyz":
+            frame[f"{p}_position_{a}"] = rng.random(n) * 1000
+    client.backend.insert_frame(client.aligned_volume_name, "syn", frame)
+    link = client.export_link("syn", format="csv")
+    with requests.get(link["url"], stream=True, timeout=30) as r:
+        assert r.status_code == 200
+        next(r.iter_content(1 << 16))  # the first bytes, then the tab is closed
+    deadline = time.monotonic() + 30
+    while (got := client.export_progress(link["link_id"]))["state"] == "running":
+        assert time.monotonic() < deadline, got
+        time.sleep(0.2)
+    assert got["state"] == "failed" and "interrupted" in got["message"]
+    assert got["rows"] < n == got["total"]
