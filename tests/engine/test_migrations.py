@@ -32,7 +32,7 @@ def test_a_step_runs_once_on_an_old_database_and_is_recorded(
         (name,) = migrations.annotation_table_names(conn)
         assert "note" in migrations.columns_of(conn, name)
         recorded = conn.execute(sa.select(migrations.migrations.c.name)).scalars().all()
-    assert sorted(recorded) == ["add_note", "as_of_indexes"]  # the real step ran on creation
+    assert recorded.count("add_note") == 1  # beside the real steps, run when it was made
     assert again.get_annotation_count(synapse_table) == 2  # rows untouched
 
     _reopen(make_client, url)

@@ -63,7 +63,7 @@ def test_an_expired_link_says_so(server, client):
     try:
         admin = storage.as_user(storage.users.get("admin"))
         vol = client.aligned_volume_name
-        link = admin.export_link(vol, "syn", ExportOptions.make(), seconds=-1)
+        link = admin.signed_link(vol, "syn", ExportOptions.make(), seconds=-1)
     finally:
         db.dispose(storage.url)
     r = requests.get(server.url + link["url"], timeout=30)
