@@ -150,7 +150,7 @@ with api.errors_shown():
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
     when = f" at {moment['label']}" if past else ""
     st.caption(
-        f"The first {len(sample):,} of {live or 0:,} rows live{when}; positions in the "
+        f"The first {len(sample):,} of {live or 0:,} live rows{when}; positions in the "
         "table's voxels."
     )
 if st.toggle("Download", key="tables_dl_on", help="Export the whole table to a file"):

@@ -43,7 +43,7 @@ def test_tables_page_shows_a_table_at_a_version_or_a_date(app, client, history):
     app.radio(key="tables_moment_kind").set_value("A version").run()
     app.selectbox(key="tables_moment_version").set_value("v1").run()
     assert app.dataframe[1].value["id"].tolist() == history
-    assert any("The first 5 of 5 rows live at version v1" in c for c in app.caption.values)
+    assert any("The first 5 of 5 live rows at version v1" in c for c in app.caption.values)
     app.radio(key="tables_moment_kind").set_value("A date and time (UTC)").run()
     app.date_input(key="tables_moment_day").set_value("2001-02-03").run()
     assert app.dataframe[1].value.empty
