@@ -15,7 +15,14 @@ from anno_core.errors import AnnoError
 from anno_core.settings import Settings
 from anno_core.version import __version__
 
-__all__ = ["connect", "AnnotationClient", "AnnoError", "Settings", "__version__"]
+__all__ = [
+    "connect",
+    "local_server_url",
+    "AnnotationClient",
+    "AnnoError",
+    "Settings",
+    "__version__",
+]
 
 
 def connect(**overrides: Any) -> AnnotationClient:
@@ -30,3 +37,12 @@ def connect(**overrides: Any) -> AnnotationClient:
 
         backend = LocalBackend(settings)
     return AnnotationClient(backend, settings)
+
+
+def local_server_url(**overrides: Any) -> str:
+    """The address of our server running in this process over the embedded engine the
+    settings name (started on first need, on 127.0.0.1): browsers download exports from
+    it with signed links, so the dashboard never holds a whole file."""
+    from anno_core.server.background import serve_in_background
+
+    return serve_in_background(Settings(**overrides))

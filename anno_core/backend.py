@@ -19,8 +19,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -208,8 +209,11 @@ class Backend(Protocol):
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order."""
+        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order; with
+        ``timestamp``, the rows as they were then (``attrs["notice"]`` says when the table
+        did not exist yet; a moment in the future is refused)."""
         ...
 
     def count_rows(
@@ -220,6 +224,7 @@ class Backend(Protocol):
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
         ...
@@ -232,6 +237,50 @@ class Backend(Protocol):
         self, volume: str, table: str, include_invalid: bool = False
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         """(id and point columns of the rows, schema spec, metadata), for a 3D view."""
+        ...
+
+    # -- versions: named moments of an aligned volume ------------------------------------
+    def create_version(
+        self, volume: str, name: str, description: str, timestamp: datetime | None = None
+    ) -> dict[str, Any]:
+        """Name a moment (now by default) with why; the version (name, number, timestamp,
+        description, created, created_by, created_by_name). NotSupported on a real CAVE."""
+        ...
+
+    def list_versions(self, volume: str) -> list[dict[str, Any]]:
+        """The versions of ``volume`` that are not deleted, by number."""
+        ...
+
+    def get_version(self, volume: str, version: str | int) -> dict[str, Any]:
+        """One version by name or number; VersionNotFound otherwise."""
+        ...
+
+    def delete_version(self, volume: str, version: str | int) -> bool:
+        """Delete a version (admins only; stamped, never removed)."""
+        ...
+
+    # -- export ------------------------------------------------------------------------
+    def export_table(
+        self,
+        volume: str,
+        table: str,
+        sink: BinaryIO,
+        options: Any,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Stream the rows ``options`` (an `anno_core.export.options.ExportOptions`) ask for
+        into ``sink`` as a file; a summary (rows, moment, notice). Progress is rows written
+        of the total on the embedded engine, bytes received (total 0: unknown) over HTTP."""
+        ...
+
+    def export_link(self, volume: str, table: str, options: Any) -> dict[str, Any]:
+        """A signed, expiring link a browser downloads this export with (``url``: absolute
+        on a server, a path on the embedded engine), its ``link_id``, ``expires``, ``filename``."""
+        ...
+
+    def export_progress(self, volume: str, link_id: str) -> dict[str, Any] | None:
+        """How far the download of a link this user issued has got (rows, total, state);
+        None before it starts."""
         ...
 
 

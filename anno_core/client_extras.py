@@ -27,6 +27,8 @@ class ClientExtras:
     aligned_volume_name: str
     _vol: Callable[[str | None], str]
     get_table_metadata: Callable[..., dict]
+    moment: Callable[..., Any]
+    _said: Callable[[pd.DataFrame], pd.DataFrame]
 
     # -- what the dashboard and power users need ----------------------------------------
     def get_history(
@@ -82,17 +84,23 @@ class ClientExtras:
         filters: dict | None = None,
         ids: list[int] | None = None,
         aligned_volume_name: str | None = None,
+        timestamp: Any = None,
+        version: Any = None,
     ) -> pd.DataFrame:
-        """One page of a table's rows as a flat frame (points as _x/_y/_z columns)."""
+        """One page of a table's rows as a flat frame (points as _x/_y/_z columns); with
+        ``timestamp`` or ``version``, the rows as they were at that moment."""
         limit, offset = check_page(limit, offset)
-        return self.backend.query(
-            self._vol(aligned_volume_name),
-            table_name,
-            limit=limit,
-            offset=offset,
-            include_invalid=include_invalid,
-            filters=query_filters(filters),
-            ids=ids,
+        return self._said(
+            self.backend.query(
+                self._vol(aligned_volume_name),
+                table_name,
+                limit=limit,
+                offset=offset,
+                include_invalid=include_invalid,
+                filters=query_filters(filters),
+                ids=ids,
+                timestamp=self.moment(timestamp, version, aligned_volume_name),
+            )
         )
 
     def get_point_frame(self, table_name: str, aligned_volume_name: str | None = None):
@@ -200,6 +208,8 @@ class ClientExtras:
         filters: dict | None = None,
         ids: list[int] | None = None,
         aligned_volume_name: str | None = None,
+        timestamp: Any = None,
+        version: Any = None,
     ) -> int:
         """How many rows ``query_annotations`` pages through with the same arguments."""
         return self.backend.count_rows(
@@ -208,6 +218,7 @@ class ClientExtras:
             include_invalid=include_invalid,
             filters=query_filters(filters),
             ids=ids,
+            timestamp=self.moment(timestamp, version, aligned_volume_name),
         )
 
     @staticmethod

@@ -9,6 +9,7 @@
      |    +-- SchemaNotFound
      |    +-- AnnotationNotFound
      |    +-- UserNotFound
+     |    +-- VersionNotFound
      +-- ValidationFailed           422  carries a row-level ValidationReport
      +-- NotAuthenticated           401
      +-- PermissionDenied           403
@@ -19,6 +20,9 @@
      +-- RemoteError                502  what a server said, when it fits nothing above
      +-- NotSupported               501  this backend cannot do that (a real CAVE cannot
                                          page rows, count a filtered view, list users...)
+
+    AnnoWarning (a UserWarning)     what a read says beside its answer (a moment before the
+                                    table existed: no rows, and why)
 
 Every message is one plain sentence saying what is wrong and how to fix it. Outside
 exceptions (sqlite3, SQLAlchemy, marshmallow, requests) are translated at the boundary
@@ -82,6 +86,10 @@ class AnnotationNotFound(NotFound):
 
 class UserNotFound(NotFound):
     kind = "user_not_found"
+
+
+class VersionNotFound(NotFound):
+    kind = "version_not_found"
 
 
 class ValidationFailed(AnnoError):
@@ -148,6 +156,7 @@ ERROR_KINDS: dict[str, type[AnnoError]] = {
         SchemaNotFound,
         AnnotationNotFound,
         UserNotFound,
+        VersionNotFound,
         ValidationFailed,
         NotAuthenticated,
         PermissionDenied,
@@ -159,3 +168,8 @@ ERROR_KINDS: dict[str, type[AnnoError]] = {
         NotSupported,
     )
 }
+
+
+class AnnoWarning(UserWarning):
+    """A sentence a read says beside its answer (``warnings.warn``), e.g. that a table did
+    not exist yet at the moment asked, so it had no rows."""

@@ -44,6 +44,25 @@ def check_volume_name(name: object) -> str:
     return name
 
 
+VERSION_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def check_version_name(name: object) -> str:
+    """Return ``name`` if it is a valid version name, else raise InvalidName."""
+    if (
+        not isinstance(name, str)
+        or not VERSION_NAME_RE.match(name)
+        or len(name) > MAX_NAME
+        or name.isdigit()
+    ):
+        raise InvalidName(
+            f"The version name {name!r} is not allowed: use letters, digits, '_', '.' and "
+            f"'-' (at most {MAX_NAME} characters), with at least one character that is not a "
+            "digit (numbers name versions by their number), like 'v1' or '2024-paper'."
+        )
+    return name
+
+
 def check_user_name(name: object) -> str:
     """Return ``name`` if it is a valid user name, else raise InvalidName."""
     if (

@@ -10,6 +10,7 @@ import streamlit as st
 from ui import client as api
 from ui import edit_history
 from ui import edit_state as es
+from ui import export_views as ex
 from ui import widgets as w
 
 
@@ -281,6 +282,16 @@ def _rows(detail: dict, writable: bool) -> None:
         es.to_page(pages)
         st.rerun()
     _pager(v, total, len(frame), has_next, dirty)
+    if st.toggle("Download these rows", key="ed_dl_on", help="Every page of this view, to a file"):
+        ex.download_panel(
+            name,
+            "ed_dl",
+            filters=dict(v.filters) or None,
+            ids=list(v.ids) or None,
+            include_history=v.include_invalid,
+            what="every row of this view",
+            pick_moment=True,
+        )
     if frame.empty:
         _nothing_shown(detail, v)
         return

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import export_views as ex
 from ui import widgets as w
 
 details = w.page_of_tables("Tables")
@@ -130,13 +131,30 @@ if detail.get("can_read") is False:
     )
     st.stop()
 live = w.rows_of(detail)
-if not live:
+if not live and not detail.get("total_count"):
     st.info("This table has no annotations yet.", icon=":material/inbox:")
     st.stop()
+pick, new = st.columns([5, 1], vertical_alignment="bottom")
+with pick:
+    moment = ex.moment_picker("tables_moment")
+with new:
+    ex.version_form("tables_version")
+at = {"timestamp": moment["timestamp"], "version": moment["version"]}
+past = moment["label"] != "now"
 with api.errors_shown():
-    sample = api.sample_rows(name, limit=20)
+    if past:
+        live = api.client().count_annotations(name, **at)
+    sample = api.sample_rows(name, limit=20, **at)
+    if sample.attrs.get("notice"):
+        st.info(w.md(sample.attrs["notice"]), icon=":material/history:")
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
-    st.caption(f"The first {len(sample):,} of {live:,} live rows; positions in the table's voxels.")
+    when = f" at {moment['label']}" if past else ""
+    st.caption(
+        f"The first {len(sample):,} of {live or 0:,} live rows{when}; positions in the "
+        "table's voxels."
+    )
+if st.toggle("Download", key="tables_dl_on", help="Export the whole table to a file"):
+    ex.download_panel(name, "tables_dl", moment=moment)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])
@@ -165,6 +183,8 @@ if api.colorable(detail):
     color_by = None if picked == scalars[0] else picked
 else:
     c2.caption(f"Colouring by a column is offered for tables up to {api.COLOR_ROW_LIMIT:,} rows.")
+if past:
+    st.caption("The 3D view shows the table's live rows now.")
 with api.errors_shown():
     deck, preview = api.table_deck(detail, point, color_by)
     st.pydeck_chart(deck, height=520, key="tables_deck")

@@ -26,6 +26,7 @@ A new page (upload, edit) does::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -38,7 +39,7 @@ import anno_core
 from anno_core import AnnoError, AnnotationClient
 from anno_core.activity import KINDS, sentence
 from anno_core.common import CHUNK
-from anno_core.errors import NotAuthenticated, NotSupported, PermissionDenied
+from anno_core.errors import AnnoWarning, NotAuthenticated, NotSupported, PermissionDenied
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
@@ -388,8 +389,15 @@ def colorable(detail: dict) -> bool:
     return (detail.get("live_count") or 0) <= COLOR_ROW_LIMIT
 
 
-def sample_rows(table: str, limit: int = 20) -> pd.DataFrame:
-    """The first live rows of a table, with the columns people read."""
-    frame = client().query_annotations(table, limit=limit)
+def sample_rows(
+    table: str, limit: int = 20, timestamp: Any = None, version: Any = None
+) -> pd.DataFrame:
+    """The first live rows of a table (as they were at a moment, if one is given), with
+    the columns people read; ``attrs["notice"]`` says when the table did not exist yet."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AnnoWarning)  # the page shows attrs["notice"]
+        frame = client().query_annotations(table, limit=limit, timestamp=timestamp, version=version)
     hidden = {"deleted", "superceded_id", "valid", "deleted_by", "created_by"}
-    return frame[[c for c in frame.columns if c not in hidden]]
+    shown = frame[[c for c in frame.columns if c not in hidden]]
+    shown.attrs = dict(frame.attrs)
+    return shown

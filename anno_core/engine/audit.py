@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -57,11 +58,12 @@ class Audit(ActivityLog):
         table: str | None,
         ids: Iterable[int] | None,
         detail: Any,
+        at: datetime | None = None,
     ) -> None:
-        """Append one entry, in the caller's transaction."""
+        """Append one entry, in the caller's transaction (``at``: the change's own stamp)."""
         conn.execute(
             db.audit_log.insert().values(
-                at=db.now(),
+                at=at or db.now(),
                 user_id=str(self.user.id),
                 action=action,
                 aligned_volume=volume,

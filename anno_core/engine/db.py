@@ -7,6 +7,7 @@ becomes part of SQL text. Dialect-specific set-up lives in `make_engine` only.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +114,34 @@ upload_keys = sa.Table(
     sa.Column("digest", sa.String(64), nullable=True),
 )
 
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("aligned_volume_id", sa.Integer, sa.ForeignKey("aligned_volumes.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),  # 1, 2, ... per volume (caveclient's)
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("timestamp", sa.DateTime, nullable=False),  # the moment it names
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("deleted", sa.DateTime, nullable=True),
+    sa.Column("deleted_by", sa.String(100), nullable=True),
+    sa.UniqueConstraint("aligned_volume_id", "name", name="uq_volume_version_name"),
+    sa.UniqueConstraint("aligned_volume_id", "number", name="uq_volume_version_number"),
+)
+"""Named moments of an aligned volume. A deleted version is stamped, never removed, and
+keeps its name and number (a paper may cite them)."""
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+"""Random keys made on first need (the HMAC key of signed download links)."""
+
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
 
 
@@ -123,6 +152,33 @@ def now() -> datetime:
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def from_unix(seconds: float) -> datetime:
+    """Unix seconds as a naive UTC datetime (as stamps are stored)."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+def server_secret(engine: Engine, name: str) -> str:
+    """The random key called ``name`` (64 hex digits), made on first need and kept."""
+    q = sa.select(server_secrets.c.secret).where(server_secrets.c.name == name)
+    with engine.connect() as conn:
+        found = conn.execute(q).scalar()
+    if found is not None:
+        return str(found)
+    with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
+        found = conn.execute(q).scalar()  # another process may have made it meanwhile
+        if found is None:
+            try:
+                with conn.begin_nested():
+                    made = secrets.token_hex(32)
+                    conn.execute(
+                        server_secrets.insert().values(name=name, secret=made, created=now())
+                    )
+                    found = made
+            except sa.exc.IntegrityError:  # PostgreSQL: another process made it first
+                found = conn.execute(q).scalar()
+    return str(found)
 
 
 _SQL_TYPES = {
@@ -171,7 +227,15 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sqlite_where=table.c.superceded_id.isnot(None),
         postgresql_where=table.c.superceded_id.isnot(None),
     )
+    as_of_index(table)
     return table
+
+
+def as_of_index(table: sa.Table) -> sa.Index:
+    """The index of time travel: "created <= T and (deleted is null or deleted > T)" (and a
+    count at T) is answered from it without reading the rows."""
+    name = migrations.AS_OF_INDEX.format(table=table.name)
+    return sa.Index(name, table.c.created, table.c.deleted)
 
 
 _engines: dict[str, Engine] = {}

@@ -62,6 +62,17 @@ def lock_table_row(conn: Connection, meta_table: sa.Table, meta_id: int) -> None
         conn.execute(sa.select(meta_table.c.id).where(meta_table.c.id == meta_id).with_for_update())
 
 
+def lock_volume_tables(conn: Connection, meta_table: sa.Table, volume_id: int) -> None:
+    """Wait for every writer of a volume's tables to commit, and keep new ones out until
+    this transaction ends (a version taken now must not see a write land in its past)."""
+    if conn.dialect.name != "sqlite":  # SQLite's BEGIN IMMEDIATE already holds the lock
+        conn.execute(
+            sa.select(meta_table.c.id)
+            .where(meta_table.c.aligned_volume_id == volume_id)
+            .with_for_update()
+        )
+
+
 def bulk_insert(
     conn: Connection,
     table: sa.Table,

@@ -94,11 +94,29 @@ def _upload_key_digest(conn: Connection) -> None:
     add_column(conn, "upload_keys", sa.Column("digest", sa.String(64), nullable=True))
 
 
+AS_OF_INDEX = "ix_{table}_created_deleted"
+"""The name of an annotation table's time travel index (db.as_of_index makes it)."""
+
+
+def as_of_indexes(conn: Connection) -> None:
+    """Every annotation table gets the time travel index (``db.as_of_index``)."""
+    for name in annotation_table_names(conn):
+        stub = sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("created", sa.DateTime),
+            sa.Column("deleted", sa.DateTime),
+        )
+        index = sa.Index(AS_OF_INDEX.format(table=name), stub.c.created, stub.c.deleted)
+        index.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
     ("audit_log_volume_index", _audit_log_index),
     ("upload_keys_digest", _upload_key_digest),
+    ("as_of_indexes", as_of_indexes),
 ]
 """The steps, in the order they run. Append only."""
 

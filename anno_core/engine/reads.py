@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from anno_core.backend import query_ids
 from anno_core.common import CHUNK
 from anno_core.engine import db
 from anno_core.errors import AnnotationNotFound, InvalidArgument
+from anno_core.moments import parse_moment, shown
 from anno_core.schemas import SchemaSpec
 
 
@@ -32,6 +34,46 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield values[i : i + size]
 
 
+def as_of(t: sa.Table, at: datetime | None, include_invalid: bool = False) -> list[Any]:
+    """The one condition of "the rows as they were at ``at``" (None: now).
+
+    A row existed at ``at`` if it was created at or before it; it was live then unless it
+    was deleted or superseded at or before it (an update stamps the old row's ``deleted``
+    and the new row's ``created`` with the same instant, so exactly one of them is live at
+    any moment). ``include_invalid`` keeps the rows deleted or superseded by then."""
+    if at is None:
+        return [] if include_invalid else [t.c.valid]
+    cond = [t.c.created <= at]
+    if not include_invalid:
+        cond.append(sa.or_(t.c.deleted.is_(None), t.c.deleted > at))
+    return cond
+
+
+def columns_at(t: sa.Table, at: datetime | None) -> list[Any]:
+    """Every column of ``t`` as it read at ``at``: a row deleted or superseded later shows
+    as it was then (live, no ``deleted``, no ``superceded_id``)."""
+    if at is None:
+        return list(t.c)
+    gone = sa.and_(t.c.deleted.isnot(None), t.c.deleted <= at)
+    then = {
+        "deleted": sa.case((gone, t.c.deleted), else_=sa.null()),
+        "superceded_id": sa.case((gone, t.c.superceded_id), else_=sa.null()),
+        "deleted_by": sa.case((gone, t.c.deleted_by), else_=sa.null()),
+        "valid": sa.case((gone, sa.false()), else_=sa.true()),
+    }
+    return [then[c.name].label(c.name) if c.name in then else c for c in t.c]
+
+
+def before_created(meta: dict[str, Any], table: str, at: datetime | None) -> str | None:
+    """The sentence saying a table did not exist yet at ``at`` (its rows are none), or None."""
+    if at is None or at >= meta["created"]:
+        return None
+    return (
+        f"Table {table!r} was created at {shown(meta['created'])}, after {shown(at)}: "
+        "it had no rows at that moment."
+    )
+
+
 class LocalReads:
     """Row reads of the embedded engine (mixed into LocalTables)."""
 
@@ -42,6 +84,19 @@ class LocalReads:
     require: Any
     table_of: Any
     public_meta: Any
+
+    @staticmethod
+    def check_moment(timestamp: Any) -> datetime | None:
+        """A moment to read at (naive UTC), refused when it has not come yet."""
+        at = parse_moment(timestamp)
+        if at is not None:
+            now = db.now()
+            if at > now:
+                raise InvalidArgument(
+                    f"The moment {shown(at)} is in the future (it is {shown(now)} now); "
+                    "give a moment that has passed, or none for the live rows."
+                )
+        return at
 
     def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
         meta = self.meta(volume, table)
@@ -103,10 +158,12 @@ class LocalReads:
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> Any:
-        """``q`` narrowed to the rows a query or a count of the same view covers."""
-        if not include_invalid:
-            q = q.where(t.c.valid)
+        """``q`` narrowed to the rows a query or a count of the same view covers (as they
+        were at ``timestamp``, if one is given)."""
+        for cond in as_of(t, timestamp, include_invalid):
+            q = q.where(cond)
         wanted = query_ids(ids)
         if wanted is not None:
             q = q.where(t.c.id.in_(wanted))
@@ -133,18 +190,25 @@ class LocalReads:
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last."""
+        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last;
+        with ``timestamp``, the rows as they were then (``attrs["notice"]`` says when the
+        table did not exist yet)."""
         meta = self.meta(volume, table)
         self.require("read", meta)
+        at = self.check_moment(timestamp)
         t, spec = self.table_of(meta)
-        q = self._where(sa.select(t), t, table, include_invalid, filters, ids)
+        q = self._where(sa.select(*columns_at(t, at)), t, table, include_invalid, filters, ids, at)
         q = q.order_by(t.c.id).limit(int(limit)).offset(int(offset))
         with self.engine.connect() as conn:
             res = conn.execute(q)
             frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
         for c in ("created", "deleted"):
             frame[c] = pd.to_datetime(frame[c])
+        notice = before_created(meta, table, at)
+        if notice:
+            frame.attrs["notice"] = notice
         return frame
 
     def count_rows(
@@ -155,13 +219,15 @@ class LocalReads:
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
         meta = self.meta(volume, table)
         self.require("read", meta)
+        at = self.check_moment(timestamp)
         t, _ = self.table_of(meta)
         q = self._where(
-            sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids
+            sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids, at
         )
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())

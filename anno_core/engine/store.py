@@ -9,6 +9,7 @@ tracking reference tables and writes the audit entry and the upload key, all at 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,10 @@ class RowStore(LocalTables):
             meta = self._meta_row(conn, volume, table)
             self.require("write", meta)
             db.lock_table_row(conn, meta["id"])
+            # One instant for the whole change, taken once the lock is held: the new rows'
+            # ``created``, the old rows' ``deleted`` (so time travel never sees both or
+            # neither), the rows tracking tables add and the audit entry all carry it.
+            stamp = db.now()
             t, spec = self.table_of(meta)
             if upload_key is not None:  # re-checked inside the lock: a twin may have won
                 stored = stored_result(conn, upload_key, meta["id"], digest)
@@ -75,8 +80,7 @@ class RowStore(LocalTables):
                 for f in spec.data_fields:
                     if f.kind == "user":
                         cols[f.column] = np.full(n, self.user.id, dtype=np.int64)
-            self._insert(conn, t, ids, cols, progress)
-            stamp = db.now()
+            self._insert(conn, t, ids, cols, progress, stamp)
             if replace is not None:
                 conn.execute(
                     t.update()
@@ -90,7 +94,7 @@ class RowStore(LocalTables):
                     [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
                 )
                 self._follow_targets(
-                    conn, volume, table, dict(zip(replace, ids.tolist(), strict=True))
+                    conn, volume, table, dict(zip(replace, ids.tolist(), strict=True)), stamp
                 )
             self.audit(
                 conn,
@@ -99,6 +103,7 @@ class RowStore(LocalTables):
                 table,
                 ids.tolist(),
                 {"replaced": compact(replace)} if replace is not None else None,
+                at=stamp,
             )
             if upload_key is not None:
                 result = (
@@ -116,12 +121,13 @@ class RowStore(LocalTables):
         ids: np.ndarray,
         cols: dict[str, Any],
         progress: Progress | None,
+        stamp: datetime,
     ) -> None:
         n = len(ids)
         # Values shared by every row go as constants (bound once, not per row), and the
         # columns always empty on insert (deleted, superceded_id, deleted_by) are left to
         # their default: binding them per row cost a third of a million-row insert.
-        constants = {"created": db.now(), "valid": True, "created_by": str(self.user.id)}
+        constants = {"created": stamp, "valid": True, "created_by": str(self.user.id)}
         data: dict[str, Any] = {"id": ids}
         for name, values in cols.items():
             if name in t.c:
@@ -203,7 +209,12 @@ class RowStore(LocalTables):
             )
 
     def _follow_targets(
-        self, conn: Connection, volume: str, table: str, mapping: dict[int, int]
+        self,
+        conn: Connection,
+        volume: str,
+        table: str,
+        mapping: dict[int, int],
+        stamp: datetime,
     ) -> None:
         """Reference tables that track this one get new versions pointing at the new ids."""
         vid = self.volume_id(conn, volume, create=False)
@@ -241,8 +252,7 @@ class RowStore(LocalTables):
             new = np.arange(start, start + len(rows), dtype=np.int64)
             cols = {c: [r[c] for r in rows] for c in rspec.storage_columns}
             cols["target_id"] = [mapping[int(r["target_id"])] for r in rows]
-            self._insert(conn, rt, new, cols, None)
-            stamp = db.now()
+            self._insert(conn, rt, new, cols, None, stamp)
             conn.execute(
                 rt.update()
                 .where(rt.c.id == sa.bindparam("old_id"))
@@ -261,9 +271,14 @@ class RowStore(LocalTables):
                 tracker["table_name"],
                 new.tolist(),
                 {"replaced": compact(old), "because_of": table},
+                at=stamp,
             )
             self._follow_targets(
-                conn, volume, tracker["table_name"], dict(zip(old, new.tolist(), strict=True))
+                conn,
+                volume,
+                tracker["table_name"],
+                dict(zip(old, new.tolist(), strict=True)),
+                stamp,
             )
 
 

@@ -131,6 +131,7 @@ class LocalTables(LocalCatalogue):
                 table_name,
                 None,
                 {"schema": schema_name, "owner": owner.id},
+                at=stamp,
             )
         return table_name
 
@@ -199,7 +200,7 @@ class LocalTables(LocalCatalogue):
                 .where(db.tables_meta.c.id == meta["id"])
                 .values(deleted=stamp, valid=False, last_modified=stamp)
             )
-            self.audit(conn, "delete_table", volume, table, None, None)
+            self.audit(conn, "delete_table", volume, table, None, None, at=stamp)
         return True
 
 

@@ -8,7 +8,9 @@ elsewhere), so ids taken from the current maximum can never collide.
 The class hierarchy, one responsibility each: `reads.LocalReads` and `audit.Audit` ->
 `catalogue.LocalCatalogue` (who acts, volumes, metadata) -> `tables.LocalTables` (table
 writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row writes of
-the `Backend` contract).
+the `Backend` contract), with `versions.LocalVersions` (named moments) and
+`export.LocalExport` (files and download links) and `frozen.LocalFrozen` (reads as CAVE's
+materialization service answers them) mixed in.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import sqlalchemy as sa
 from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.engine import db
+from anno_core.engine.export import LocalExport
+from anno_core.engine.frozen import LocalFrozen
 from anno_core.engine.reads import chunks
 from anno_core.engine.store import RowStore
 from anno_core.engine.upload_keys import frame_digest, records_digest, stored_result
+from anno_core.engine.versions import LocalVersions
 from anno_core.schemas import AXES, SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import (
@@ -37,7 +42,7 @@ from anno_core.validation.validator import (
 )
 
 
-class LocalBackend(RowStore):
+class LocalBackend(RowStore, LocalVersions, LocalExport, LocalFrozen):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 
     kind = "embedded"
@@ -229,7 +234,7 @@ class LocalBackend(RowStore):
                     .values(deleted=stamp, valid=False, deleted_by=str(self.user.id))
                 )
             existing = [i for i in ids if i in found]
-            self.audit(conn, "delete_annotation", volume, table, existing, None)
+            self.audit(conn, "delete_annotation", volume, table, existing, None, at=stamp)
         return existing
 
     def upload_key_result(self, key: str, table_meta_id: int | None = None) -> Any | None:

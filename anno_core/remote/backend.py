@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
@@ -29,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
+from anno_core.remote.data_out import RemoteDataOut
 from anno_core.remote.extras import RemoteExtras
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
@@ -61,7 +63,7 @@ class Lazy(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-class RemoteBackend(RemoteExtras):
+class RemoteBackend(RemoteExtras, RemoteDataOut):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"
@@ -285,10 +287,18 @@ class RemoteBackend(RemoteExtras):
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
         return self.dialect().query(
-            self.vol(volume), table, limit, offset, include_invalid, filters, query_ids(ids)
+            self.vol(volume),
+            table,
+            limit,
+            offset,
+            include_invalid,
+            filters,
+            query_ids(ids),
+            timestamp,
         )
 
     def count_rows(
@@ -299,10 +309,11 @@ class RemoteBackend(RemoteExtras):
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        timestamp: datetime | None = None,
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
         return self.dialect().count_rows(
-            self.vol(volume), table, include_invalid, filters, query_ids(ids)
+            self.vol(volume), table, include_invalid, filters, query_ids(ids), timestamp
         )
 
     def list_users(self) -> list[dict[str, Any]]:

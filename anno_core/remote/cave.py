@@ -14,7 +14,8 @@ table's points, list users) is refused with one sentence naming the CAVE service
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -28,6 +29,18 @@ from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import dumps
 
 _JSON = {"Content-Type": "application/json"}
+_NO_TIME_TRAVEL = (
+    "A CAVE annotation server only has the rows as they are now; read a past moment with "
+    "CAVE's materialization service (caveclient's client.materialize.query_table)."
+)
+_NO_VERSIONS = (
+    "A CAVE annotation server has no versions; CAVE's materialization service has its own "
+    "(caveclient's client.materialize.get_versions)."
+)
+_NO_EXPORT = (
+    "A CAVE annotation server cannot send a whole table; export it with CAVE's "
+    "materialization service (caveclient's client.materialize.query_table) instead."
+)
 
 
 class RealCave(CaveProtocol):
@@ -107,7 +120,10 @@ class RealCave(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame:
+        if timestamp is not None:
+            raise NotSupported(_NO_TIME_TRAVEL)
         if not ids or filters:
             raise NotSupported(
                 "A CAVE annotation server only fetches rows by id; give ids=[...] (browse "
@@ -138,8 +154,35 @@ class RealCave(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> int:
         raise NotSupported("This annotation server cannot count the rows that match a filter.")
+
+    # -- versions and export: CAVE's materialization service does these its own way --------
+    def create_version(
+        self, vol: str, name: str, description: str, timestamp: datetime | None
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_VERSIONS)
+
+    def list_versions(self, vol: str) -> list[dict[str, Any]]:
+        raise NotSupported(_NO_VERSIONS)
+
+    def get_version(self, vol: str, version: str | int) -> dict[str, Any]:
+        raise NotSupported(_NO_VERSIONS)
+
+    def delete_version(self, vol: str, version: str | int) -> bool:
+        raise NotSupported(_NO_VERSIONS)
+
+    def export_table(
+        self, vol: str, table: str, sink: BinaryIO, options: Any, progress: Progress
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_EXPORT)
+
+    def export_link(self, vol: str, table: str, options: Any) -> dict[str, Any]:
+        raise NotSupported(_NO_EXPORT)
+
+    def export_progress(self, vol: str, link_id: str) -> dict[str, Any] | None:
+        raise NotSupported(_NO_EXPORT)
 
     def point_frame(
         self, vol: str, table: str, include_invalid: bool

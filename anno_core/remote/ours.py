@@ -9,11 +9,16 @@ interrupted upload: stored batches return their ids without being written again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, BinaryIO
 
 import pandas as pd
+import requests
 
+from anno_core.errors import Conflict, NotFound, RemoteError
+from anno_core.moments import wire
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend
 from anno_core.remote.uploads import Progress, Upload, checked_here, prepared
@@ -72,14 +77,19 @@ class OurServer(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame:
         body = {
             "limit": int(limit),
             "offset": int(offset),
-            **_view(include_invalid, filters, ids),
+            **_view(include_invalid, filters, ids, timestamp),
         }
         url = self.url(ep.QUERY, aligned_volume=vol, table_name=table)
-        return decode_frame(self.t.call("POST", url, json=body))  # a read: safe to repeat
+        got = self.t.call("POST", url, json=body)  # a read: safe to repeat
+        frame = decode_frame(got)
+        if got.get("notice"):
+            frame.attrs["notice"] = got["notice"]
+        return frame
 
     def count_rows(
         self,
@@ -88,9 +98,11 @@ class OurServer(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> int:
         url = self.url(ep.QUERY_COUNT, aligned_volume=vol, table_name=table)
-        return int(self.t.call("POST", url, json=_view(include_invalid, filters, ids)))
+        body = _view(include_invalid, filters, ids, timestamp)
+        return int(self.t.call("POST", url, json=body))
 
     def point_frame(
         self, vol: str, table: str, include_invalid: bool
@@ -101,6 +113,74 @@ class OurServer(CaveProtocol):
         )
         meta = got["metadata"]
         return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
+
+    # -- versions and export -----------------------------------------------------------------
+    def create_version(
+        self, vol: str, name: str, description: str, timestamp: datetime | None
+    ) -> dict[str, Any]:
+        body = {"name": name, "description": description, "timestamp": wire(timestamp)}
+        url = self.url(ep.VERSIONS, aligned_volume=vol)
+
+        def after_lost() -> Answered | Resend:
+            named = self.url(ep.VERSION_NAMED, aligned_volume=vol, version=name)
+            try:
+                found = self.t.get_once(named)
+            except NotFound:
+                return Resend()  # not made: send it again
+            if found.get("description") != description:
+                raise Conflict(f"Someone else made a version called {name!r} meanwhile.")
+            return Answered(found)  # made by the request whose answer was lost
+
+        return dict(self.t.call("POST", url, json=body, after_lost=after_lost))
+
+    def list_versions(self, vol: str) -> list[dict[str, Any]]:
+        return list(self.t.get(self.url(ep.VERSIONS, aligned_volume=vol)))
+
+    def get_version(self, vol: str, version: str | int) -> dict[str, Any]:
+        return dict(self.t.get(self.url(ep.VERSION_NAMED, aligned_volume=vol, version=version)))
+
+    def delete_version(self, vol: str, version: str | int) -> bool:
+        url = self.url(ep.VERSION_NAMED, aligned_volume=vol, version=version)
+        return bool(self.t.call("DELETE", url))
+
+    def export_table(
+        self, vol: str, table: str, sink: BinaryIO, options: Any, progress: Progress
+    ) -> dict[str, Any]:
+        """The server writes the file; its bytes are streamed into ``sink`` as they come
+        (progress: bytes received, total 0 as it is not known in bytes)."""
+        url = self.url(ep.EXPORT, aligned_volume=vol, table_name=table)
+
+        def receive(r: Any) -> dict[str, Any]:
+            summary = json.loads(r.headers.get(ep.EXPORT_HEADER) or "{}")
+            done = 0
+            try:
+                for block in r.iter_content(1 << 20):
+                    sink.write(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, 0)
+            except requests.RequestException as exc:
+                raise RemoteError(
+                    f"The export of {table!r} broke off after {done:,} bytes; the file is "
+                    "incomplete, so export again."
+                ) from exc
+            finally:
+                r.close()
+            return summary
+
+        # Nothing reaches the sink before the server answers, so an answer lost before that
+        # is simply asked again; once bytes flow, a break is an error (never a retry).
+        return dict(self.t.call("POST", url, json=options.to_wire(), stream=True, finish=receive))
+
+    def export_link(self, vol: str, table: str, options: Any) -> dict[str, Any]:
+        url = self.url(ep.EXPORT_LINK, aligned_volume=vol, table_name=table)
+        got = dict(self.t.call("POST", url, json=options.to_wire()))
+        got["url"] = self.base.rstrip("/") + got["url"]  # the browser goes to the server
+        return got
+
+    def export_progress(self, vol: str, link_id: str) -> dict[str, Any] | None:
+        got = self.t.get(self.url(ep.EXPORT_PROGRESS, aligned_volume=vol, link_id=link_id))
+        return got or None
 
     # -- uploads -----------------------------------------------------------------------------
     def send_batch(
@@ -243,11 +323,15 @@ class OurServer(CaveProtocol):
 
 
 def _view(
-    include_invalid: bool, filters: dict[str, Any] | None, ids: Sequence[int] | None
+    include_invalid: bool,
+    filters: dict[str, Any] | None,
+    ids: Sequence[int] | None,
+    timestamp: datetime | None,
 ) -> dict[str, Any]:
     """The rows a query (or its count) covers, as our query routes take them."""
     return {
         "include_invalid": include_invalid,
         "filters": filters or {},
         "ids": None if ids is None else [int(i) for i in ids],
+        "timestamp": wire(timestamp),
     }

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -189,6 +190,7 @@ class CaveProtocol(ABC):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> pd.DataFrame: ...
 
     @abstractmethod
@@ -199,6 +201,7 @@ class CaveProtocol(ABC):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        timestamp: datetime | None = None,
     ) -> int: ...
 
     @abstractmethod
@@ -237,3 +240,29 @@ class CaveProtocol(ABC):
     def update_records(
         self, vol: str, table: str, records: list[dict], upload_key: str | None
     ) -> dict[int, int]: ...
+
+    # -- versions and export (ours only; a real CAVE refuses them) -------------------------
+    @abstractmethod
+    def create_version(
+        self, vol: str, name: str, description: str, timestamp: datetime | None
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def list_versions(self, vol: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def get_version(self, vol: str, version: str | int) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def delete_version(self, vol: str, version: str | int) -> bool: ...
+
+    @abstractmethod
+    def export_table(
+        self, vol: str, table: str, sink: BinaryIO, options: Any, progress: Progress
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def export_link(self, vol: str, table: str, options: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def export_progress(self, vol: str, link_id: str) -> dict[str, Any] | None: ...

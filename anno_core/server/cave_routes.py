@@ -251,7 +251,10 @@ async def datastack_info(api: Api, request: Request) -> Response:
                 "description": f"aligned volume {name} of the anno_core server",
                 "image_source": None,
             },
-            "segmentation_source": None,
+            # No segmentation is bound; caveclient's live_query still builds a chunkedgraph
+            # client from this (its table name is the text after the last "/"), and our
+            # segmentation routes answer it for tables without root ids.
+            "segmentation_source": f"anno://no-segmentation/{name}",
             "synapse_table": None,
             "soma_table": None,
             "viewer_site": None,

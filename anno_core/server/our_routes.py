@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from anno_core.backend import check_page, query_filters
 from anno_core.errors import AlreadySuperseded, InvalidArgument
+from anno_core.moments import parse_moment
 from anno_core.server.http import (
     Api,
     Routes,
@@ -117,7 +118,7 @@ async def upload_status(api: Api, request: Request) -> Response:
 
 
 def _view(body: dict[str, Any]) -> dict[str, Any]:
-    """The rows a query (or its count) covers: include_invalid, filters, ids."""
+    """The rows a query (or its count) covers: include_invalid, filters, ids, timestamp."""
     filters = query_filters(body.get("filters") or {})
     ids = body.get("ids")
     include_invalid = body.get("include_invalid", False)
@@ -127,6 +128,7 @@ def _view(body: dict[str, Any]) -> dict[str, Any]:
         "include_invalid": include_invalid,
         "filters": filters,
         "ids": ids_from(ids, "ids") if ids is not None else None,
+        "timestamp": parse_moment(body.get("timestamp")),
     }
 
 
@@ -137,7 +139,7 @@ async def query(api: Api, request: Request) -> Response:
     frame = await api.run(
         b.query, volume(request), table(request), limit=limit, offset=offset, **_view(body)
     )
-    return reply(encode_frame(frame))
+    return reply({**encode_frame(frame), "notice": frame.attrs.get("notice")})
 
 
 async def count_rows(api: Api, request: Request) -> Response:

@@ -44,6 +44,40 @@ HISTORY = TABLE + "/history/{annotation_id}"  # GET: every version of one annota
 TAKEN = TABLE + "/taken"  # GET: whether the name is used (deleted tables included)
 ACTIVITY = VOLUME + "/activity"  # GET ?table&user&kind&since&until&limit&before: audit page
 
+VERSIONS = VOLUME + "/versions"  # GET list, POST create (named moments of the volume)
+VERSION_NAMED = VERSIONS + "/{version}"  # GET one (name or number), DELETE (admins)
+EXPORT = TABLE + "/export"  # POST options (bearer) or GET a signed link: the file, streamed
+EXPORT_LINK = TABLE + "/export/link"  # POST options: a signed, expiring download link
+EXPORT_PROGRESS = VOLUME + "/exports/{link_id}"  # GET: how far a link's download has got
+
+# -- MaterializationEngine (what caveclient's client.materialize calls; API 3) -------------
+MAT_API_VERSIONS = "/materialize/api/versions"
+MAT_VERSION = "/materialize/version"
+M2 = "/materialize/api/v2/datastack/{datastack}"
+M3 = "/materialize/api/v3/datastack/{datastack}"
+MAT_VERSIONS = M3 + "/versions"
+MAT_VERSIONS_META = M3 + "/metadata"
+MAT_VERSION_META = M3 + "/version/{version}"
+MAT_TABLES = M2 + "/version/{version}/tables"
+MAT_TABLES_META = M3 + "/version/{version}/tables/metadata"
+MAT_TABLE_META = M3 + "/version/{version}/table/{table_name}/metadata"
+MAT_COUNT = M2 + "/version/{version}/table/{table_name}/count"
+MAT_QUERY = M3 + "/version/{version}/table/{table_name}/query"
+MAT_JOIN = M3 + "/version/{version}/query"
+MAT_UNIQUE = M3 + "/table/{table_name}/unique_string_values"
+
+# -- the chunkedgraph routes caveclient's live_query calls (tables with no root ids) -------
+SEG_API_VERSIONS = "/segmentation/api/versions"
+SEG_VERSION = "/segmentation/api/version"
+SEG_TABLE = "/segmentation/api/v1/table/{pcg_table}"
+SEG_IS_LATEST = SEG_TABLE + "/is_latest_roots"
+SEG_ROOTS = SEG_TABLE + "/roots_binary"
+SEG_ROOT_TIMESTAMPS = SEG_TABLE + "/root_timestamps"
+SEG_PAST_IDS = SEG_TABLE + "/past_id_mapping"
+
+EXPORT_HEADER = "X-Anno-Export"
+"""An export's summary (rows, moment, notice) as JSON, sent before its first byte."""
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """A write carrying this header is stored at most once: a repeat returns the first answer."""
 

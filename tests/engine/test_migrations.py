@@ -55,3 +55,24 @@ def test_annotation_tables_are_found_by_their_numeric_names_only(client):
     with client.backend.engine.connect() as conn:
         names = migrations.annotation_table_names(conn)
     assert names == ["anno_1", "anno_2", "anno_3"]
+
+
+def test_the_time_travel_index_is_added_to_tables_made_before_it(
+    make_client, client, synapse_table
+):
+    client.post_annotation(synapse_table, [synapse(0)])
+    url = client.backend.url
+    with client.backend.engine.begin() as conn:
+        (name,) = migrations.annotation_table_names(conn)
+        index = migrations.AS_OF_INDEX.format(table=name)
+        conn.exec_driver_sql(f"DROP INDEX {index}")  # the layout before time travel
+        conn.execute(
+            migrations.migrations.delete().where(migrations.migrations.c.name == "as_of_indexes")
+        )
+    again = _reopen(make_client, url)
+    with again.backend.engine.connect() as conn:
+        found = {i["name"] for i in sa.inspect(conn).get_indexes(name)}
+    assert index in found
+    with again.backend.engine.begin() as conn:
+        migrations.as_of_indexes(conn)  # idempotent: finds it there and does nothing
+    assert again.get_annotation_count(synapse_table) == 1

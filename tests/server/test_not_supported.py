@@ -1,8 +1,11 @@
 """What a backend cannot do is a Backend method that raises NotSupported with a sentence, never
 a missing method: a real CAVE (reproduced by `fakes.FakeCave`) cannot page through rows,
-count a filtered view or the live rows, send a whole table or list its users."""
+count a filtered view or the live rows, send a whole table or list its users, read a past
+moment, keep our versions or export a table."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 
@@ -36,6 +39,14 @@ def cave_client():
         (lambda c: c.backend.upload_result("vol", "syn", "k"), "does not say"),
         (lambda c: c.get_activity(), "does not show its audit log"),
         (lambda c: c.people(), "server's own machine"),
+        (lambda c: c.query_annotations("syn", ids=[1], timestamp="2024-01-01"), "as they are now"),
+        (lambda c: c.create_version("v1", "why"), "has no versions"),
+        (lambda c: c.list_versions(), "has no versions"),
+        (lambda c: c.query_annotations("syn", ids=[1], version="v1"), "has no versions"),
+        (lambda c: c.delete_version("v1"), "has no versions"),
+        (lambda c: c.export_table("syn", io.BytesIO()), "cannot send a whole table"),
+        (lambda c: c.export_link("syn"), "cannot send a whole table"),
+        (lambda c: c.export_progress("x"), "cannot send a whole table"),
     ],
 )
 def test_what_a_cave_cannot_do_is_refused_in_a_sentence(cave_client, call, words):
