@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from anno_core.common import Progress
+from anno_core.common import MAX_SAMPLE, Progress
 from anno_core.errors import InvalidArgument
 from anno_core.permissions import PERMISSIONS
 
@@ -181,8 +181,10 @@ class Backend(Protocol):
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order."""
+        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order: those
+        after id ``after_id`` (keyset: as fast at any depth), then ``offset`` skipped."""
         ...
 
     def count_rows(
@@ -194,7 +196,20 @@ class Backend(Protocol):
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
     ) -> int:
-        """How many rows `query` pages through with the same arguments."""
+        """How many rows `query` pages through with the same arguments (exactly)."""
+        ...
+
+    def estimate_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """The same count, exact when cheap, else estimated from the table's sample:
+        {"count", "exact", "sampled", "matched"} (see `anno_core.common.ViewCount`)."""
         ...
 
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
@@ -202,9 +217,11 @@ class Backend(Protocol):
         ...
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False
+        self, volume: str, table: str, include_invalid: bool = False, limit: int = MAX_SAMPLE
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """(id and point columns of the rows, schema spec, metadata), for a 3D view."""
+        """(id and point columns of at most ``limit`` rows, schema spec, metadata), for a
+        3D view: the live rows with the smallest sample keys, in key order, chosen by the
+        database (the same rows every time, spread uniformly over the table)."""
         ...
 
 
@@ -261,6 +278,21 @@ def query_ids(ids: Sequence[Any] | None) -> list[int] | None:
             "get_annotation, which takes any number)."
         )
     return [_whole(v, "Annotation id") for v in ids]
+
+
+def page_anchor(after_id: Any) -> int | None:
+    """The id a keyset page starts after (None: from the first row), or a refusal."""
+    if after_id is None:
+        return None
+    return _whole(after_id, "after_id")
+
+
+def sample_size(limit: Any) -> int:
+    """How many rows a sample may hold: a whole number of at least 1, or a refusal."""
+    n = _whole(limit, "The number of points")
+    if n < 1:
+        raise InvalidArgument(f"Ask for at least 1 point, not {n}.")
+    return n
 
 
 def _whole(value: Any, what: str) -> int:

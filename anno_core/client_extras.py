@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from anno_core.backend import Backend
+from anno_core.common import MAX_SAMPLE, ViewCount
 from anno_core.names import table_name_problem
 from anno_core.schemas import schema_names, schema_spec
 
@@ -79,8 +80,12 @@ class ClientExtras:
         filters: dict | None = None,
         ids: list[int] | None = None,
         aligned_volume_name: str | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
-        """One page of a table's rows as a flat frame (points as _x/_y/_z columns)."""
+        """One page of a table's rows as a flat frame (points as _x/_y/_z columns), in id
+        order. ``after_id`` starts after that id (a keyset page: give the last id of the
+        page before, and any page of any table comes as fast as the first); ``offset``
+        then skips rows (slow deep into a big table)."""
         return self.backend.query(
             self._vol(aligned_volume_name),
             table_name,
@@ -89,11 +94,16 @@ class ClientExtras:
             include_invalid=include_invalid,
             filters=filters,
             ids=ids,
+            after_id=after_id,
         )
 
-    def get_point_frame(self, table_name: str, aligned_volume_name: str | None = None):
-        """(points frame, schema spec, metadata) of a table's live rows, for a 3D view."""
-        return self.backend.point_frame(self._vol(aligned_volume_name), table_name)
+    def get_point_frame(
+        self, table_name: str, aligned_volume_name: str | None = None, *, limit: int = MAX_SAMPLE
+    ):
+        """(points frame, schema spec, metadata) of at most ``limit`` live rows, for a 3D
+        view: a fixed uniform sample chosen by the database (the rows with the smallest
+        sample keys, in key order; the same rows every time), id and point columns only."""
+        return self.backend.point_frame(self._vol(aligned_volume_name), table_name, limit=limit)
 
     @staticmethod
     def schema_names() -> list[str]:
@@ -192,6 +202,31 @@ class ClientExtras:
             include_invalid=include_invalid,
             filters=filters,
             ids=ids,
+        )
+
+    def estimate_annotation_count(
+        self,
+        table_name: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict | None = None,
+        ids: list[int] | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> ViewCount:
+        """The count ``count_annotations`` gives, exact when cheap (at most 100,000 rows
+        read), else estimated from the table's sample and marked ``exact=False``."""
+        got = self.backend.estimate_rows(
+            self._vol(aligned_volume_name),
+            table_name,
+            include_invalid=include_invalid,
+            filters=filters,
+            ids=ids,
+        )
+        return ViewCount(
+            count=int(got["count"]),
+            exact=bool(got["exact"]),
+            sampled=got.get("sampled"),
+            matched=got.get("matched"),
         )
 
     @staticmethod

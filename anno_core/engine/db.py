@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from anno_core.engine import dialect, migrations
+from anno_core.engine import dialect, indexes, migrations
 from anno_core.schemas import SchemaSpec
 
 metadata = sa.MetaData()
@@ -49,6 +49,9 @@ tables_meta = sa.Table(
     sa.Column("voxel_resolution_z", sa.Float, nullable=False),
     sa.Column("read_permission", sa.String(10), nullable=False),
     sa.Column("write_permission", sa.String(10), nullable=False),
+    # Kept by every write in its own transaction (engine/counts.py), so reading them costs
+    # nothing and they are exact; `python -m anno_core repair-counts` recomputes them.
+    *indexes.count_columns(),
     sa.UniqueConstraint("aligned_volume_id", "table_name", name="uq_volume_table"),
 )
 
@@ -92,6 +95,7 @@ upload_keys = sa.Table(
 )
 
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
+SAMPLE_COLUMN = indexes.SAMPLE_COLUMN  # engine/sampling.py: the level of the row's sample key
 
 
 def now() -> datetime:
@@ -132,6 +136,8 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sa.Column("valid", sa.Boolean, nullable=False),
         sa.Column("created_by", sa.String(100), nullable=True),
         sa.Column("deleted_by", sa.String(100), nullable=True),
+        # Set at insert from the id (never null after migration 'sample_and_view_indexes').
+        indexes.sample_column(),
     ]
     for f in spec.data_fields:
         if f.kind == "point":
@@ -149,6 +155,7 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sqlite_where=table.c.superceded_id.isnot(None),
         postgresql_where=table.c.superceded_id.isnot(None),
     )
+    indexes.add_view_indexes(table, spec)
     return table
 
 

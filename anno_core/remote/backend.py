@@ -18,17 +18,25 @@ out once under a lock, and the transport gives each thread its own HTTP session.
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
+from anno_core.backend import (
+    check_permission,
+    check_resolution,
+    page_anchor,
+    query_ids,
+    sample_size,
+    update_ids,
+)
+from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
+from anno_core.remote.lazy import Lazy
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
@@ -37,27 +45,6 @@ from anno_core.schemas import SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
-
-T = TypeVar("T")
-
-
-class Lazy(Generic[T]):
-    """A value worked out on first need by one thread while the others wait; a failure is
-    not remembered (the next call tries again)."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make = make
-        self._lock = threading.Lock()
-        self._done = False
-        self._value: T | None = None
-
-    def get(self) -> T:
-        if not self._done:
-            with self._lock:
-                if not self._done:
-                    self._value = self._make()
-                    self._done = True
-        return self._value  # type: ignore[return-value]
 
 
 class RemoteBackend:
@@ -284,10 +271,18 @@ class RemoteBackend:
         include_invalid: bool = False,
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
         return self.dialect().query(
-            self.vol(volume), table, limit, offset, include_invalid, filters, query_ids(ids)
+            self.vol(volume),
+            table,
+            limit,
+            offset,
+            include_invalid,
+            filters,
+            query_ids(ids),
+            page_anchor(after_id),
         )
 
     def count_rows(
@@ -301,6 +296,20 @@ class RemoteBackend:
     ) -> int:
         """How many rows `query` pages through with the same arguments."""
         return self.dialect().count_rows(
+            self.vol(volume), table, include_invalid, filters, query_ids(ids)
+        )
+
+    def estimate_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """The count, exact when cheap for the server, else its estimate from the sample."""
+        return self.dialect().estimate_rows(
             self.vol(volume), table, include_invalid, filters, query_ids(ids)
         )
 
@@ -319,10 +328,13 @@ class RemoteBackend:
         )
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False
+        self, volume: str, table: str, include_invalid: bool = False, limit: int = MAX_SAMPLE
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The point columns (and id) of a table's rows, for a 3D view."""
-        return self.dialect().point_frame(self.vol(volume), table, include_invalid)
+        """The id and point columns of a sample of at most ``limit`` rows (the server
+        picks it, so only those rows travel), for a 3D view."""
+        return self.dialect().point_frame(
+            self.vol(volume), table, include_invalid, sample_size(limit)
+        )
 
     # -- writes (batches of at most 10,000 rows; see uploads, ours and cave) -------------
     def post_annotation(

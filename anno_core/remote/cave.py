@@ -103,6 +103,7 @@ class RealCave(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        after_id: int | None,
     ) -> pd.DataFrame:
         if not ids or filters:
             raise NotSupported(
@@ -110,6 +111,8 @@ class RealCave(CaveProtocol):
                 "whole tables with CAVE's materialization service)."
             )
         rows = self.get_annotation(vol, table, [int(i) for i in ids])
+        if after_id is not None:
+            rows = [r for r in rows if int(r["id"]) > after_id]
         if not include_invalid:
             rows = [r for r in rows if r.get("valid")]
         flat = []
@@ -137,8 +140,18 @@ class RealCave(CaveProtocol):
     ) -> int:
         raise NotSupported("This annotation server cannot count the rows that match a filter.")
 
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]:
+        raise NotSupported("This annotation server cannot count the rows that match a filter.")
+
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         raise NotSupported(
             "A CAVE annotation server cannot send a whole table; view its points "

@@ -62,12 +62,15 @@ class OurServer(CaveProtocol):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        after_id: int | None,
     ) -> pd.DataFrame:
         body = {
             "limit": int(limit),
             "offset": int(offset),
             **_view(include_invalid, filters, ids),
         }
+        if after_id is not None:  # sent only when given: older servers refuse nothing
+            body["after_id"] = int(after_id)
         url = self.url(ep.QUERY, aligned_volume=vol, table_name=table)
         return decode_frame(self.t.call("POST", url, json=body))  # a read: safe to repeat
 
@@ -82,12 +85,23 @@ class OurServer(CaveProtocol):
         url = self.url(ep.QUERY_COUNT, aligned_volume=vol, table_name=table)
         return int(self.t.call("POST", url, json=_view(include_invalid, filters, ids)))
 
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]:
+        url = self.url(ep.QUERY_ESTIMATE, aligned_volume=vol, table_name=table)
+        return dict(self.t.call("POST", url, json=_view(include_invalid, filters, ids)))
+
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         got = self.t.get(
             self.url(ep.POINTS, aligned_volume=vol, table_name=table),
-            params={"include_invalid": "true" if include_invalid else "false"},
+            params={"include_invalid": "true" if include_invalid else "false", "limit": limit},
         )
         meta = got["metadata"]
         return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta

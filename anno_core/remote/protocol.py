@@ -186,6 +186,7 @@ class CaveProtocol(ABC):
         include_invalid: bool,
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
+        after_id: int | None,
     ) -> pd.DataFrame: ...
 
     @abstractmethod
@@ -199,8 +200,18 @@ class CaveProtocol(ABC):
     ) -> int: ...
 
     @abstractmethod
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]: ...
 
     @abstractmethod
