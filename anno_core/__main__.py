@@ -1,5 +1,5 @@
 """Command line: ``python -m anno_core users add NAME [--group G ...] [--admin]``,
-``users list``, and ``serve`` (the REST server)."""
+``users list``, ``serve [--workers N]`` (the REST server) and ``repair-counts``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,22 @@ def _store():  # type: ignore[no-untyped-def]
     return UserStore(db.make_engine(Settings().resolved_database_url()))
 
 
+def _repair_counts() -> None:
+    from anno_core.engine import counts, db
+
+    checked, fixed = counts.repair(db.make_engine(Settings().resolved_database_url()))
+    for f in fixed:
+        (live0, all0), (live1, all1) = f["before"], f["after"]
+        print(
+            f"{f['table_name']} (table id {f['id']}): live rows {live0} -> {live1}, "
+            f"all rows {all0} -> {all1}"
+        )
+    print(
+        f"Checked the counts of {checked} tables; "
+        + (f"{len(fixed)} were wrong and are fixed." if fixed else "all were right.")
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m anno_core")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -30,6 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the engine over HTTP (CAVE protocol)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving requests (more than 1 needs PostgreSQL)",
+    )
+    sub.add_parser(
+        "repair-counts",
+        help="recount every table's live and total rows (the writes keep them; this fixes "
+        "a database changed by hand)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "users" and args.users_command == "add":
@@ -47,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "serve":
             from anno_core.server.app import run
 
-            run(args.host, args.port)
+            run(args.host, args.port, workers=args.workers)
+        elif args.command == "repair-counts":
+            _repair_counts()
     except AnnoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -60,19 +60,20 @@ def recount(
     return {"before": (int(row[0]), int(row[1])), "after": (live, total)}
 
 
-def repair(engine: Engine, tables_of: Any) -> list[dict[str, Any]]:
+def repair(engine: Engine) -> tuple[int, list[dict[str, Any]]]:
     """Recompute the counts of every table (deleted ones too), one writer transaction per
-    table; what was wrong: table id, name, before and after. ``tables_of(meta row)`` gives
-    the stored SQL table of a metadata row."""
+    table; (tables checked, what was wrong: id, table_name, before, after)."""
+    from anno_core.schemas import schema_spec
+
     m = db.tables_meta
     with engine.connect() as conn:
         metas = [dict(r) for r in conn.execute(sa.select(m).order_by(m.c.id)).mappings()]
     fixed = []
     for meta in metas:
-        table = tables_of(meta)
+        table = db.annotation_table(meta["id"], schema_spec(meta["schema_type"]))
         with engine.connect().execution_options(anno_write=True) as conn, conn.begin():
             db.lock_table_row(conn, meta["id"])  # no writer of this table meanwhile
             change = recount(conn, meta["id"], table, stamp_too=True)
         if change is not None:
             fixed.append({"id": meta["id"], "table_name": meta["table_name"], **change})
-    return fixed
+    return len(metas), fixed
