@@ -217,11 +217,16 @@ class Backend(Protocol):
         ...
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False, limit: int = MAX_SAMPLE
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """(id and point columns of at most ``limit`` rows, schema spec, metadata), for a
-        3D view: the live rows with the smallest sample keys, in key order, chosen by the
-        database (the same rows every time, spread uniformly over the table)."""
+        """(id and point columns, and ``columns``, of at most ``limit`` rows, schema spec,
+        metadata), for a 3D view: the live rows with the smallest sample keys, in key
+        order, chosen by the database (the same rows every time, spread uniformly)."""
         ...
 
 

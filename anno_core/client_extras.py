@@ -98,12 +98,20 @@ class ClientExtras:
         )
 
     def get_point_frame(
-        self, table_name: str, aligned_volume_name: str | None = None, *, limit: int = MAX_SAMPLE
+        self,
+        table_name: str,
+        aligned_volume_name: str | None = None,
+        *,
+        limit: int = MAX_SAMPLE,
+        columns: list[str] | None = None,
     ):
         """(points frame, schema spec, metadata) of at most ``limit`` live rows, for a 3D
         view: a fixed uniform sample chosen by the database (the rows with the smallest
-        sample keys, in key order; the same rows every time), id and point columns only."""
-        return self.backend.point_frame(self._vol(aligned_volume_name), table_name, limit=limit)
+        sample keys, in key order; the same rows every time): the id, the point columns and
+        ``columns`` (e.g. one to colour by)."""
+        return self.backend.point_frame(
+            self._vol(aligned_volume_name), table_name, limit=limit, columns=columns
+        )
 
     @staticmethod
     def schema_names() -> list[str]:

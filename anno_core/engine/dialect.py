@@ -145,52 +145,6 @@ def set_by_id(conn: Connection, table: sa.Table, column: str, ids: list[int], va
     )
 
 
-def fetch_columns(conn: Connection, query: Any, kinds: dict[str, str]) -> pd.DataFrame:
-    """The rows of ``query`` as a frame of columns (``kinds``: name -> "int" or "float"),
-    without a Python object per row where the driver allows: PostgreSQL sends the rows
-    as CSV through ``COPY (query) TO STDOUT``, which Arrow parses in C++ (PostgreSQL prints
-    every float8 so it reads back exactly). sqlite3 can only hand over rows: they are taken
-    10,000 at a time straight into numpy columns."""
-    names = list(kinds)
-    if conn.dialect.name == "postgresql":
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-
-        compiled = query.compile(dialect=conn.dialect)
-        cursor = conn.connection.cursor()
-        try:  # the driver quotes the parameters into the text COPY needs
-            sql = cursor.mogrify(str(compiled), compiled.params).decode()
-            sink = io.BytesIO()
-            cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", sink)
-        finally:
-            cursor.close()
-        types = {n: pa.int64() if k == "int" else pa.float64() for n, k in kinds.items()}
-        if not sink.getvalue():
-            return pd.DataFrame({n: np.empty(0, _NUMPY[kinds[n]]) for n in names})
-        got = pacsv.read_csv(
-            io.BytesIO(sink.getvalue()),
-            read_options=pacsv.ReadOptions(column_names=names),
-            convert_options=pacsv.ConvertOptions(column_types=types),
-        )
-        return pd.DataFrame(
-            {n: got.column(n).to_numpy(zero_copy_only=False) for n in names}
-        ).astype({n: _NUMPY[k] for n, k in kinds.items() if k == "float"})
-    parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    result = conn.execute(query)
-    while rows := result.fetchmany(10_000):
-        for i, n in enumerate(names):
-            if kinds[n] == "int":
-                parts[n].append(np.fromiter((r[i] for r in rows), np.int64, len(rows)))
-            else:  # None becomes NaN
-                parts[n].append(np.array([r[i] for r in rows], dtype=np.float64))
-    return pd.DataFrame(
-        {n: np.concatenate(parts[n]) if parts[n] else np.empty(0, _NUMPY[kinds[n]]) for n in names}
-    )
-
-
-_NUMPY = {"int": np.int64, "float": np.float64}
-
-
 def column_values(values: Any) -> list:
     """A numpy/pandas column as a Python list with None for every blank (for the driver)."""
     if isinstance(values, list):

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.common import MAX_SAMPLE
-from anno_core.engine import db, dialect
+from anno_core.engine import db
+from anno_core.engine.columnar import fetch_columns
 from anno_core.engine.sampling import smallest_keys
 
 
@@ -56,11 +57,11 @@ def read_sample(
     n: int = MAX_SAMPLE,
     live_only: bool = True,
 ) -> pd.DataFrame:
-    """The columns ``kinds`` (name -> "int"/"float"; "id" first) of the ``n`` live rows
+    """The columns ``kinds`` (name -> kind, see `columnar`; "id" first) of the ``n`` live rows
     (or rows, without ``live_only``) with the smallest sample keys, in key order."""
     if n <= 0:
         return pd.DataFrame({c: np.empty(0) for c in kinds})
     q = sample_query(conn, table, [table.c[c] for c in kinds], n, live_only)
-    frame = dialect.fetch_columns(conn, q, kinds)
+    frame = fetch_columns(conn, q, kinds)
     keep = smallest_keys(frame["id"].to_numpy(np.int64), n)
     return frame.iloc[keep].reset_index(drop=True)

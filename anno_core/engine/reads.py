@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from anno_core.backend import page_anchor, query_ids, sample_size
 from anno_core.common import CHUNK
 from anno_core.engine import db
+from anno_core.engine.columnar import kind_of
 from anno_core.engine.points import MAX_SAMPLE, read_sample
 from anno_core.engine.view_counts import count_view
 from anno_core.errors import AnnotationNotFound, InvalidArgument
@@ -240,15 +241,28 @@ class LocalReads:
         return out
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False, limit: int = MAX_SAMPLE
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The id and point columns of the ``limit`` live rows (or rows) with the smallest
-        sample keys, in key order: a fixed uniform sample, read by the database alone."""
+        """The id and point columns (and ``columns``) of the ``limit`` live rows (or rows)
+        with the smallest sample keys, in key order: a fixed uniform sample, read by the
+        database alone."""
         n = sample_size(limit)
         meta = self.meta(volume, table)
         self.require("read", meta)
         t, spec = self.table_of(meta)
         kinds = {"id": "int", **{c: "float" for f in spec.point_fields for c in f.storage_columns}}
+        for c in columns or ():
+            if c not in spec.storage_columns:
+                raise InvalidArgument(
+                    f"Table {table!r} has no column {c!r} to send with its points; choose "
+                    f"from {', '.join(spec.storage_columns)}."
+                )
+            kinds.setdefault(c, kind_of(t.c[c]))
         with self.engine.connect() as conn:
             frame = read_sample(conn, t, kinds, n, live_only=not include_invalid)
         return frame, spec, self.public_meta(meta)

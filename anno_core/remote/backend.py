@@ -274,16 +274,8 @@ class RemoteBackend:
         after_id: int | None = None,
     ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
-        return self.dialect().query(
-            self.vol(volume),
-            table,
-            limit,
-            offset,
-            include_invalid,
-            filters,
-            query_ids(ids),
-            page_anchor(after_id),
-        )
+        view = (include_invalid, filters, query_ids(ids), page_anchor(after_id))
+        return self.dialect().query(self.vol(volume), table, limit, offset, *view)
 
     def count_rows(
         self,
@@ -328,13 +320,17 @@ class RemoteBackend:
         )
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False, limit: int = MAX_SAMPLE
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The id and point columns of a sample of at most ``limit`` rows (the server
-        picks it, so only those rows travel), for a 3D view."""
-        return self.dialect().point_frame(
-            self.vol(volume), table, include_invalid, sample_size(limit)
-        )
+        """A sample of at most ``limit`` rows' points (the server picks it: only those
+        rows travel), for a 3D view."""
+        n, cols = sample_size(limit), list(columns or ())
+        return self.dialect().point_frame(self.vol(volume), table, include_invalid, n, cols)
 
     # -- writes (batches of at most 10,000 rows; see uploads, ours and cave) -------------
     def post_annotation(

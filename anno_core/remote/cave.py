@@ -151,7 +151,7 @@ class RealCave(CaveProtocol):
         raise NotSupported("This annotation server cannot count the rows that match a filter.")
 
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool, limit: int
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         raise NotSupported(
             "A CAVE annotation server cannot send a whole table; view its points "

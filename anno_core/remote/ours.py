@@ -97,12 +97,13 @@ class OurServer(CaveProtocol):
         return dict(self.t.call("POST", url, json=_view(include_invalid, filters, ids)))
 
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool, limit: int
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        got = self.t.get(
-            self.url(ep.POINTS, aligned_volume=vol, table_name=table),
-            params={"include_invalid": "true" if include_invalid else "false", "limit": limit},
-        )
+        params: dict[str, Any] = {"include_invalid": "true" if include_invalid else "false"}
+        params["limit"] = limit
+        if columns:
+            params["columns"] = ",".join(columns)
+        got = self.t.get(self.url(ep.POINTS, aligned_volume=vol, table_name=table), params=params)
         meta = got["metadata"]
         return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
 

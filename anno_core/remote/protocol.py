@@ -211,7 +211,7 @@ class CaveProtocol(ABC):
 
     @abstractmethod
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool, limit: int
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]: ...
 
     @abstractmethod

@@ -188,6 +188,7 @@ async def points(api: Api, request: Request) -> Response:
         table(request),
         include_invalid=flag(request, "include_invalid"),
         limit=_points_limit(request),
+        columns=[c for c in request.query_params.get("columns", "").split(",") if c] or None,
     )
     return reply({"frame": encode_frame(frame), "metadata": meta})
 
