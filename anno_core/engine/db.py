@@ -155,7 +155,7 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sqlite_where=table.c.superceded_id.isnot(None),
         postgresql_where=table.c.superceded_id.isnot(None),
     )
-    indexes.add_view_indexes(table, spec)
+    indexes.view_indexes(table, spec)
     return table
 
 

@@ -101,9 +101,9 @@ def sample_and_view_indexes(conn: Connection) -> None:
             dialect.set_by_id(conn, table, indexes.SAMPLE_COLUMN, ids, sample_level(ids))
             last = ids[-1]
         have = index_names(conn, name)
-        for index_name, columns in indexes.view_indexes(name, schema_spec(schema)):
-            if index_name not in have:
-                sa.Index(index_name, *(table.c[c] for c in columns)).create(conn)
+        for index in indexes.view_indexes(table, schema_spec(schema)):
+            if index.name not in have:
+                index.create(conn)
 
 
 def row_counts(conn: Connection, table: sa.Table) -> tuple[int, int, datetime | None]:

@@ -264,5 +264,6 @@ class LocalReads:
                 )
             kinds.setdefault(c, kind_of(t.c[c]))
         with self.engine.connect() as conn:
-            frame = read_sample(conn, t, kinds, n, live_only=not include_invalid)
+            counts = (int(meta["live_count"]), int(meta["total_count"]))
+            frame = read_sample(conn, t, kinds, counts, n, live_only=not include_invalid)
         return frame, spec, self.public_meta(meta)

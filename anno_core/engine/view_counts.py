@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.engine import db
+from anno_core.engine.indexes import in_sample_index
 from anno_core.engine.points import cut_level
 
 COUNT_BUDGET = 100_000
@@ -130,10 +131,11 @@ def _estimate(
         if rows <= 0:
             continue
         cut = cut_level(conn, table, valid, ESTIMATE_SAMPLE)
-        seen = sa.select(sa.func.count()).where(table.c.valid == valid, level >= cut)
-        hits = narrow(sa.select(sa.func.count()).select_from(table), filters).where(
-            table.c.valid == valid, level >= cut
-        )
+        # None: the index holds fewer rows than the sample wants; all it holds, then
+        where = [table.c.valid == valid, in_sample_index(table)]
+        where += [] if cut is None else [level >= cut]
+        seen = sa.select(sa.func.count()).select_from(table).where(*where)
+        hits = narrow(sa.select(sa.func.count()).select_from(table), filters).where(*where)
         n, m = int(conn.execute(seen).scalar()), int(conn.execute(hits).scalar())
         if n:
             estimate += m / n * rows

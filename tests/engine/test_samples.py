@@ -74,13 +74,13 @@ def test_the_database_finds_the_sample_in_its_index(client, db_kind):
     _fill(client, 3_000)
     b = client.backend
     t, _ = b.table_of(b.meta(client.aligned_volume_name, "tags"))
-    from anno_core.engine.points import cut_level, sample_query
+    from anno_core.engine.points import cut_level, sample_queries
 
     with b.engine.connect() as conn:
         cut = cut_level(conn, t, True, 100)
-        rows = conn.execute(sample_query(conn, t, [t.c.id], 100, True)).scalars().all()
+        (q,) = sample_queries(conn, t, [t.c.id], 100, [(True, 3_000)], 3_000)
+        rows = conn.execute(q).scalars().all()
         if db_kind == "sqlite":
-            q = sample_query(conn, t, [t.c.id], 100, True)
             plan = " ".join(
                 str(r[3])
                 for r in conn.exec_driver_sql(
@@ -100,8 +100,8 @@ def test_an_old_database_gets_keys_counts_and_indexes_when_opened(make_client, c
     url = client.backend.url
     t, spec = client.backend.table_of(client.backend.meta(client.aligned_volume_name, "tags"))
     with client.backend.engine.begin() as conn:  # imitate the layout before this change
-        for name, _ in indexes.view_indexes(t.name, spec):
-            conn.exec_driver_sql(f"DROP INDEX {name}")
+        for index in indexes.view_indexes(t, spec):
+            conn.exec_driver_sql(f"DROP INDEX {index.name}")
         conn.exec_driver_sql(f"ALTER TABLE {t.name} DROP COLUMN sample_level")
         for col in ("live_count", "total_count", "last_data_change"):
             conn.exec_driver_sql(f"ALTER TABLE annotation_table_metadata DROP COLUMN {col}")
