@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import anno_core  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
-LAYOUT = 1  # bump when the built data must change
+LAYOUT = 2  # bump when the built data must change
 TAGS = ["bc", "pyc", "mc", "sst", "vip", "ndnf", "l5p", "l6p", "l4p", "l23p"]
 BATCH = 1_000_000
 

@@ -2,13 +2,13 @@
 
 The sample of size N is the N rows with the smallest sample keys (`sampling`). The database
 finds them from the index on (valid, sample_level): one look in the index for the level
-that holds the N-th row, then the rows of that level and above (about 2N at most), of which
-the N with the smallest keys are kept. Nothing else of the table is read, so the cost is
-the same for a million rows or ten million. The index holds the levels of a quarter of
-the rows (`indexes.SAMPLE_FLOOR`): a table of at most 4N rows is read whole (at most 4N
-rows, fewer than the sample's own reads of a big table would allow), and one of more rows
-whose indexed quarter holds fewer than N rows of the asked validity (most of its rows
-dead) gives those.
+that holds the N-th row, then the rows of that level and above (at most about 4N/3), of which
+the N with the smallest keys are kept. The index carries the point columns, so those rows
+are a stretch of the index: nothing else of the table is read, and the cost is the same
+for a million rows or ten million. The index holds an eighth of the rows
+(`indexes.INDEXED_SHARE`): a table of at most 8N rows is read whole, and one of more rows
+whose indexed eighth holds fewer than N rows of the asked validity (most of its rows dead)
+gives those.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from anno_core.common import MAX_SAMPLE
 from anno_core.engine import db
 from anno_core.engine.columnar import fetch_columns
-from anno_core.engine.indexes import SAMPLE_FLOOR, in_sample_index
+from anno_core.engine.indexes import INDEXED_SHARE, in_sample_index
 from anno_core.engine.sampling import smallest_keys
 
 
@@ -52,7 +52,7 @@ def sample_queries(
     """Queries of ``columns`` over rows that hold the ``n`` smallest sample keys of each
     validity in ``parts`` ((valid, rows of that validity)), and at most about as many more:
     the highest sample levels, from the sample index. A table of at most ``n`` times
-    2**SAMPLE_FLOOR rows in all (``total``) is read whole: the sample is most of it anyway."""
+    INDEXED_SHARE rows in all (``total``) is read whole."""
     level = table.c[db.SAMPLE_COLUMN]
     out = []
     for valid, rows in parts:
@@ -62,7 +62,7 @@ def sample_queries(
         where = [table.c.valid == valid]
         if cut is not None:
             where += [in_sample_index(table), level >= cut]
-        elif total > n * 2**SAMPLE_FLOOR:  # big, but few indexed rows of this validity:
+        elif total > n * INDEXED_SHARE:  # big, but few indexed rows of this validity:
             where.append(in_sample_index(table))  # those (fewer than n), not the table
         out.append(sa.select(*columns).where(*where))
     return out

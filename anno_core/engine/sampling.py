@@ -6,18 +6,20 @@ rows came in, and the same every time. The sample of size N of a table is the N 
 with the smallest keys: the same rows every time, spread uniformly over the table, and a
 larger sample always contains a smaller one.
 
-What is stored is the key's *level*, ``sample_level(id)``: the number of leading zero bits of
-the key (level 0 holds half the rows, level 1 a quarter, ...; level >= k holds a 2**-k
-share). It is set at insert and indexed (partial on live rows). Ordering by level,
-highest first, is ordering by key at a coarse grain, so the database finds the N smallest
-keys by reading the few highest levels only (at most about 2N rows; `sample_cut` picks the
-level from the index alone). A random key's index would take every insert at a random
-place (on SQLite that tripled the index's cost per row); a level's index takes each new row
-at the end of its level, as an id index does. The exact order inside the last level is the
-key, computed here from the ids read.
+What is stored is the key's *level*, ``sample_level(id)``, a coarse grain of the key in
+quarter octaves: 4 x (leading zero bits) + (3 - the two bits after the leading one). Level
+0..3 hold half the rows, 4..7 a quarter, ...; levels >= 4k hold a 2**-k share, and each
+level a quarter of its octave. Ordering by level, highest first, is ordering by key at
+that grain, so the database finds the N smallest keys by reading the few highest levels
+(N rows and at most a third more: the share of the last level read), and which level
+holds the N-th row from the index alone. A random key's index would take every insert at
+a random place (on SQLite that tripled the index's cost per row); a level's index takes
+each new row at the end of its level, as an id index does. The exact order inside the
+last level is the key, computed here from the ids read.
 
 The same key suits any level-of-detail structure (a spatial index's coarse levels show the
-rows of the highest sample levels first): use `sample_key` / `sample_level` from here.
+rows with the smallest keys first): use `sample_key` (and `sample_level`) from here, the
+one place they are computed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import numpy as np
 
 SAMPLE_SEED = 0x616E6E6F5F73616D  # "anno_sam": fixed, so a row's key never changes
-MAX_LEVEL = 62
+MAX_LEVEL = 4 * 62 + 3  # key 0 and 1 (62 leading zeros)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -46,7 +48,8 @@ def sample_key(ids: Any) -> np.ndarray:
 
 
 def level_of_key(keys: Any) -> np.ndarray:
-    """Leading zero bits of 63-bit keys (0..62): level k holds a 2**-(k+1) share of rows."""
+    """The level of 63-bit keys (int16, 0..251): 4 x leading zero bits + 3 - the two bits
+    after the leading one, so a higher level always means a smaller key."""
     x = np.asarray(keys, dtype=np.int64).copy()
     bits = np.zeros(x.shape, dtype=np.int64)
     for shift in (32, 16, 8, 4, 2, 1):  # the bit length, exactly, by halving
@@ -54,7 +57,18 @@ def level_of_key(keys: Any) -> np.ndarray:
         bits += high * shift
         x = np.where(high, x >> np.int64(shift), x)
     bits += x > 0
-    return np.clip(63 - bits, 0, MAX_LEVEL).astype(np.int16)
+    keys = np.asarray(keys, dtype=np.int64)
+    # the two bits below the leading one (keys under 4 have fewer: shifted up instead)
+    below = (
+        np.where(
+            bits >= 3,
+            keys >> np.maximum(bits - 3, 0),
+            keys << np.maximum(3 - bits, 0),
+        )
+        & 3
+    )
+    level = 4 * (63 - bits) + 3 - below
+    return np.clip(level, 0, MAX_LEVEL).astype(np.int16)
 
 
 def sample_level(ids: Any) -> np.ndarray:

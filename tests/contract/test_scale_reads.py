@@ -88,11 +88,11 @@ def test_counts_are_exact_when_cheap(client, tags):
 @pytest.mark.only_embedded(reason="the row budget of a count is the server's own setting")
 def test_a_dear_count_is_an_estimate_from_the_sample(client, tags, monkeypatch):
     monkeypatch.setattr(view_counts, "COUNT_BUDGET", 100)
-    monkeypatch.setattr(view_counts, "ESTIMATE_SAMPLE", 200)
+    monkeypatch.setattr(view_counts, "ESTIMATE_SAMPLE", 100)
     exact = client.count_annotations("tags", filters={"pt_position_z": 1.0})
     got = client.estimate_annotation_count("tags", filters={"pt_position_z": 1.0})
-    assert not got.exact and 200 <= got.sampled <= 600 and got.matched <= got.sampled
-    assert abs(got.count - exact) < 0.2 * exact
+    assert not got.exact and 100 <= got.sampled <= 200 and got.matched <= got.sampled
+    assert abs(got.count - exact) < 0.3 * exact  # a sample of about 130 rows
     assert got == client.estimate_annotation_count("tags", filters={"pt_position_z": 1.0})
     # a tag-like field: its few values are looked up in its index and counted exactly
     tagged = client.estimate_annotation_count("tags", filters={"tag": "chand"})
