@@ -7,9 +7,9 @@ the dead ones) from the index alone (3D views, estimates; see sampling.py). It h
 the rows of level SAMPLE_FLOOR and above (an eighth of them): every row it holds costs the
 insert that adds it, and a sample of N rows from a table of more than 8N rows lies in that
 eighth; a smaller table is read whole (engine/points.py). It carries the point columns
-too (and, on PostgreSQL, the id, which SQLite's entries hold anyway), so a sample is a
-stretch of the index, not one table page per row (which, for 100,000 rows scattered over
-ten million, took twice as long on SQLite). Each tag-like text field people filter on gets
+too, after the id, so a sample is a stretch of the index, not one table page per row
+(which, for 100,000 rows scattered over ten million, took twice as long on SQLite), and
+a new row still lands at the end of its level. Each tag-like text field people filter on gets
 (value, valid), which counts the live rows with a value from the index alone and lists a
 field's distinct values one index step at a time.
 """
@@ -58,10 +58,12 @@ def view_indexes(table: sa.Table, spec: SchemaSpec) -> list[sa.Index]:
             f"ix_{name}_sample",
             table.c.valid,
             table.c[SAMPLE_COLUMN],
+            # the id next: inside a level new rows come last (an append, as in an id index);
+            # the points after it only ride along (SQLite has no INCLUDE)
+            table.c.id,
             *points,
             sqlite_where=partial,
             postgresql_where=partial,
-            postgresql_include=["id"],  # SQLite's entries hold the row's id already
         )
     ]
     for f in spec.data_fields:
