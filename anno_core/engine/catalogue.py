@@ -255,23 +255,32 @@ class LocalCatalogue(LocalReads, Audit):
             .order_by(m.c.table_name)
         )
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(q).mappings()]
+            result = conn.execute(q)
+            keys = list(result.keys())
+            rows = result.fetchall()
+        user = self.user
+        me = str(user.id)
         out = []
-        for meta in rows:
-            shared = self.user.groups if meta.pop("owner_shares_group") else frozenset()
+        for row in rows:
+            meta = dict(zip(keys, row, strict=True))
+            shared = user.groups if meta.pop("owner_shares_group") else frozenset()
             owner_name = meta.pop("owner_name")
-
-            def allowed(action: str, meta: dict[str, Any] = meta, shared=shared) -> bool:
-                return permissions.can(action, self.user, meta, lambda _owner: shared)
-
+            owner = str(meta["user_id"])
             info = self.public_meta(meta)
-            info["can_read"] = allowed("read")
-            info["can_write"] = allowed("write")
-            info["can_edit_metadata"] = allowed("metadata")
-            info["can_delete"] = allowed("delete")
+            # permissions.can, with the owner's shared groups known from the query
+            for right, action in (("can_read", "read"), ("can_write", "write")):
+                level = meta[f"{action}_permission"]
+                info[right] = (
+                    level == "PUBLIC"
+                    or user.is_admin
+                    or me == owner
+                    or permissions.can(action, user, meta, lambda _o, s=shared: s)
+                )
+            info["can_edit_metadata"] = user.is_admin or me == owner
+            info["can_delete"] = user.is_admin
             readable = info["can_read"]
             info["total_count"] = int(meta["total_count"]) if readable else None
             info["live_count"] = int(meta["live_count"]) if readable else None
-            info["owner_name"] = owner_name if owner_name is not None else str(meta["user_id"])
+            info["owner_name"] = owner_name if owner_name is not None else owner
             out.append(info)
         return out
