@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from anno_core.common import Progress
+from anno_core.common import MAX_SAMPLE, Progress
 from anno_core.errors import InvalidArgument
 from anno_core.ids import INT64_MAX, row_id
 from anno_core.permissions import PERMISSIONS
@@ -210,8 +210,10 @@ class Backend(Protocol):
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order; with
+        """One page of rows as a flat frame (points as _x/_y/_z columns), in id order: those
+        after id ``after_id`` (keyset: as fast at any depth), then ``offset`` skipped; with
         ``timestamp``, the rows as they were then (``attrs["notice"]`` says when the table
         did not exist yet; a moment in the future is refused)."""
         ...
@@ -226,7 +228,20 @@ class Backend(Protocol):
         ids: Sequence[int] | None = None,
         timestamp: datetime | None = None,
     ) -> int:
-        """How many rows `query` pages through with the same arguments."""
+        """How many rows `query` pages through with the same arguments (exactly)."""
+        ...
+
+    def estimate_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """The same count, exact when cheap, else estimated from the table's sample:
+        {"count", "exact", "sampled", "matched"} (see `anno_core.common.ViewCount`)."""
         ...
 
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
@@ -234,9 +249,16 @@ class Backend(Protocol):
         ...
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """(id and point columns of the rows, schema spec, metadata), for a 3D view."""
+        """(id and point columns, and ``columns``, of at most ``limit`` rows, schema spec,
+        metadata), for a 3D view: the live rows with the smallest sample keys, in key
+        order, chosen by the database (the same rows every time, spread uniformly)."""
         ...
 
     # -- versions: named moments of an aligned volume ------------------------------------
@@ -405,6 +427,24 @@ def annotation_id(value: Any, what: str = "Annotation id") -> int:
     """An id naming a stored row, given as an int, an integral float or text (1 to
     2**63 - 1), or a refusal naming ``what``."""
     return row_id(_whole_number(value, what), what)
+
+
+def page_anchor(after_id: Any) -> int | None:
+    """The id a keyset page starts after (None: from the first row), or a refusal."""
+    if after_id is None:
+        return None
+    n = _whole_number(after_id, "after_id")
+    if not 0 <= n <= INT64_MAX:
+        raise InvalidArgument(f"'after_id' must be an id from 0 to 2**63 - 1, not {n}.")
+    return n
+
+
+def sample_size(limit: Any) -> int:
+    """How many rows a sample may hold: a whole number of at least 1, or a refusal."""
+    n = _whole_number(limit, "The number of points")
+    if not 1 <= n <= INT64_MAX:
+        raise InvalidArgument(f"Ask for at least 1 point (and fewer than 2**63), not {n}.")
+    return n
 
 
 def _whole_number(value: Any, what: str) -> int:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from anno_core.backend import Backend, check_page, query_filters
 from anno_core.backend import annotation_id as annotation_id_of
+from anno_core.common import MAX_SAMPLE, ViewCount
 from anno_core.names import table_name_problem
 from anno_core.schemas import schema_names, schema_spec
 
@@ -86,9 +87,13 @@ class ClientExtras:
         aligned_volume_name: str | None = None,
         timestamp: Any = None,
         version: Any = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
-        """One page of a table's rows as a flat frame (points as _x/_y/_z columns); with
-        ``timestamp`` or ``version``, the rows as they were at that moment."""
+        """One page of a table's rows as a flat frame (points as _x/_y/_z columns), in id
+        order. ``after_id`` starts after that id (a keyset page: give the last id of the
+        page before, and any page of any table comes as fast as the first); ``offset``
+        then skips rows (slow deep into a big table). With ``timestamp`` or ``version``,
+        the rows as they were at that moment."""
         limit, offset = check_page(limit, offset)
         return self._said(
             self.backend.query(
@@ -100,12 +105,25 @@ class ClientExtras:
                 filters=query_filters(filters),
                 ids=ids,
                 timestamp=self.moment(timestamp, version, aligned_volume_name),
+                after_id=after_id,
             )
         )
 
-    def get_point_frame(self, table_name: str, aligned_volume_name: str | None = None):
-        """(points frame, schema spec, metadata) of a table's live rows, for a 3D view."""
-        return self.backend.point_frame(self._vol(aligned_volume_name), table_name)
+    def get_point_frame(
+        self,
+        table_name: str,
+        aligned_volume_name: str | None = None,
+        *,
+        limit: int = MAX_SAMPLE,
+        columns: list[str] | None = None,
+    ):
+        """(points frame, schema spec, metadata) of at most ``limit`` live rows, for a 3D
+        view: a fixed uniform sample chosen by the database (the rows with the smallest
+        sample keys, in key order; the same rows every time): the id, the point columns and
+        ``columns`` (e.g. one to colour by)."""
+        return self.backend.point_frame(
+            self._vol(aligned_volume_name), table_name, limit=limit, columns=columns
+        )
 
     @staticmethod
     def schema_names() -> list[str]:
@@ -219,6 +237,31 @@ class ClientExtras:
             filters=query_filters(filters),
             ids=ids,
             timestamp=self.moment(timestamp, version, aligned_volume_name),
+        )
+
+    def estimate_annotation_count(
+        self,
+        table_name: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict | None = None,
+        ids: list[int] | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> ViewCount:
+        """The count ``count_annotations`` gives, exact when cheap (at most 100,000 rows
+        read), else estimated from the table's sample and marked ``exact=False``."""
+        got = self.backend.estimate_rows(
+            self._vol(aligned_volume_name),
+            table_name,
+            include_invalid=include_invalid,
+            filters=query_filters(filters),
+            ids=ids,
+        )
+        return ViewCount(
+            count=int(got["count"]),
+            exact=bool(got["exact"]),
+            sampled=got.get("sampled"),
+            matched=got.get("matched"),
         )
 
     @staticmethod

@@ -152,16 +152,13 @@ def _controls(detail: dict, columns: list, dirty: bool, ids_problem: str | None)
 
 
 def _total(detail: dict, v: es.View) -> int | None:
-    """Rows in the view: from the table's counts, or counted (None where a server can't)."""
+    """Rows in the view: from the table's counts, or counted (exactly when cheap or asked
+    for, else estimated: es.estimated says so), None where a server can't count."""
+    es.estimated(v, None)
     if not v.narrowed:
         return detail.get("total_count") if v.include_invalid else w.rows_of(detail)
     try:
-        return api.client().count_annotations(
-            v.table,
-            include_invalid=v.include_invalid,
-            filters=dict(v.filters) or None,
-            ids=list(v.ids) or None,
-        )
+        return es.count_view(v)
     except api.NotSupported:
         return None  # the pager says that this server cannot count the matching rows
     except api.AnnoError as refusal:  # any other refusal: its sentence, and no total
@@ -171,6 +168,7 @@ def _total(detail: dict, v: es.View) -> int | None:
 
 def _pager(v: es.View, total: int | None, shown: int, has_next: bool, dirty: bool) -> None:
     pages = max(1, math.ceil(total / v.size)) if total is not None else None
+    pages = None if es.estimated(v) else pages
     p1, p2, p3, p4, p5 = st.columns([1.1, 1, 1, 4, 1.4], vertical_alignment="center")
     p1.button(
         "Previous",
@@ -200,7 +198,14 @@ def _pager(v: es.View, total: int | None, shown: int, has_next: bool, dirty: boo
     what = "rows" if v.include_invalid else "live rows"
     what += " that match" if v.narrowed else ""
     first = v.offset + 1 if shown else 0
-    if total is None:
+    guess = es.estimated(v)
+    if guess is not None:  # an estimate: say so, and offer the exact count
+        p4.caption(
+            f"Rows {first:,} to {v.offset + shown:,} of about {total:,} {what} (page "
+            f"{v.page:,}; estimated from a sample of {guess.sampled:,} rows)."
+        )
+        p4.button("Count exactly", key="ed_exact", on_click=es.ask_exact_count, args=(v,))
+    elif total is None:
         p4.caption(
             f"Rows {first:,} to {v.offset + shown:,} (page {v.page}). This server "
             "cannot count the matching rows."
@@ -258,13 +263,15 @@ def _rows(detail: dict, writable: bool) -> None:
     dirty = es.pending(key)
     _controls(detail, columns, dirty, None if ok_ids else ids)
 
+    after_id, skip = es.page_start(v)  # keyset: Next/Previous read only their rows
     try:
         got = es.rows(
             key,
             lambda: api.client().query_annotations(
                 name,
                 limit=v.size + 1,
-                offset=v.offset,
+                offset=skip,
+                after_id=after_id,
                 include_invalid=v.include_invalid,
                 filters=dict(v.filters) or None,
                 ids=list(v.ids) or None,
@@ -276,8 +283,10 @@ def _rows(detail: dict, writable: bool) -> None:
             st.caption("Type annotation ids above to look at those rows.")
         return
     frame, has_next = got.iloc[: v.size], len(got) > v.size
+    es.remember_page(v, frame, has_next)
     total = _total(detail, v)
     pages = max(1, math.ceil(total / v.size)) if total is not None else None
+    pages = None if es.estimated(v) else pages  # an estimate: no last page to hold on to
     if pages is not None and v.page > pages:  # rows went away (a save, someone else)
         es.to_page(pages)
         st.rerun()

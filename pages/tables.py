@@ -19,6 +19,7 @@ query = left.text_input(
     "Filter by text",
     key="tables_filter",
     placeholder="part of a name, description, owner or notice",
+    live=True,  # filters as you type (a pause of a quarter second reruns the page)
 )
 wanted = right.multiselect("Schema", schemas, key="tables_schemas", placeholder="all schemas")
 
@@ -48,6 +49,7 @@ listing = pd.DataFrame(
         "write": [d["write_permission"] for d in shown],
         "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
         "last modified": pd.to_datetime([d.get("last_modified") for d in shown], errors="coerce"),
+        "rows changed": pd.to_datetime([d.get("last_data_change") for d in shown], errors="coerce"),
         "notice": [d["notice_text"] or "" for d in shown],
     }
 )
@@ -66,7 +68,13 @@ st.dataframe(
         "read": st.column_config.TextColumn(help="Who can read the annotations"),
         "write": st.column_config.TextColumn(help="Who can add, change or delete them"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "last modified": st.column_config.DatetimeColumn(
+            format="YYYY-MM-DD HH:mm", help="When the metadata last changed"
+        ),
+        "rows changed": st.column_config.DatetimeColumn(
+            format="YYYY-MM-DD HH:mm",
+            help="When annotations were last added, changed or deleted",
+        ),
     },
 )
 hidden = any(d.get("can_read") is False for d in shown)
@@ -112,8 +120,11 @@ with side:
         w.plain_block("Annotates rows of table", detail["reference_table"])
     if detail["flat_segmentation_source"]:
         w.plain_block("Flat segmentation source", detail["flat_segmentation_source"])
+    changed = detail.get("last_data_change")
     st.caption(
-        f"Created {w.when(detail['created'])}, last modified {w.when(detail['last_modified'])}."
+        f"Created {w.when(detail['created'])}, metadata last modified "
+        f"{w.when(detail['last_modified'])}"
+        + (f", annotations last changed {w.when(changed)}." if changed else ".")
     )
 if w.allowed(detail, "can_edit_metadata"):
     st.page_link(
@@ -174,21 +185,28 @@ c1, c2 = st.columns(2)
 point = c1.selectbox(
     "Position", points, key="tables_point", help="Which point of each annotation to draw"
 )
-color_by = None
-if api.colorable(detail):
-    scalars = ["(one colour)"] + sorted(
-        f["name"] for f in fields if not f["type"].startswith("position")
-    )
-    picked = c2.selectbox("Colour by", scalars, key="tables_color")
-    color_by = None if picked == scalars[0] else picked
-else:
-    c2.caption(f"Colouring by a column is offered for tables up to {api.COLOR_ROW_LIMIT:,} rows.")
+scalars = ["(one colour)"] + sorted(
+    f["name"] for f in fields if not f["type"].startswith("position")
+)
+picked = c2.selectbox("Colour by", scalars, key="tables_color")
+color_by = None if picked == scalars[0] else picked
 if past:
     st.caption("The 3D view shows the table's live rows now.")
 with api.errors_shown():
     deck, preview = api.table_deck(detail, point, color_by)
     st.pydeck_chart(deck, height=520, key="tables_deck")
-    st.caption(preview.summary() + " Drag to turn, scroll to zoom; positions in nm.")
+    sampled = preview.total < live
+    st.caption(
+        preview.summary()
+        + (
+            f" They are a fixed random sample of the {live:,} live rows, chosen by the "
+            "database (the same every time)"
+            + ("; the legend counts the sample." if preview.legend else ".")
+            if sampled
+            else ""
+        )
+        + " Drag to turn, scroll to zoom; positions in nm."
+    )
     if preview.legend:
         legend = pd.DataFrame(
             {

@@ -88,7 +88,6 @@ _VOLUME = "anno_volume"
 _NEW_VOLUMES = "anno_new_volumes"
 _TABLE = "anno_table"
 _FLASH = "anno_flash"
-COLOR_ROW_LIMIT = 200_000  # above this, the table view reads positions only
 
 
 @dataclass(frozen=True)
@@ -341,7 +340,12 @@ def table_details() -> list[dict]:
 
 
 def _version(detail: dict) -> tuple:
-    return (detail.get("total_count"), detail.get("live_count"), detail.get("last_modified"))
+    return (
+        detail.get("total_count"),
+        detail.get("live_count"),
+        detail.get("last_modified"),
+        detail.get("last_data_change"),
+    )
 
 
 @st.cache_resource(show_spinner="Reading the table's points...", max_entries=6, ttl=3600)
@@ -351,14 +355,14 @@ def _deck(
     point_field: str,
     color_by: str | None,
     resolution: tuple[float, float, float],
-    small: bool,
 ) -> tuple[Any, PreviewInfo]:
     conn, vol = key[0], key[1]
     c = _build(Connection(*conn), vol)
-    if small:
-        frame = c.query_annotations(table, limit=COLOR_ROW_LIMIT + 1)
-    else:
-        frame, _, _ = c.get_point_frame(table)
+    # At most MAX_POINTS rows, chosen by the database (the same every time): the deck draws
+    # them all, whatever the size of the table.
+    frame, _, _ = c.get_point_frame(
+        table, limit=MAX_POINTS, columns=[color_by] if color_by else None
+    )
     return points_deck(
         frame,
         position=point_field,
@@ -371,22 +375,15 @@ def _deck(
 def table_deck(
     detail: dict, point_field: str, color_by: str | None = None
 ) -> tuple[Any, PreviewInfo]:
-    """The 3D view of a table's live points (cached until the table changes)."""
+    """The 3D view of a table's live points: a fixed sample of at most MAX_POINTS rows the
+    database picks (cached until the table changes)."""
     resolution = (
         float(detail["voxel_resolution_x"]),
         float(detail["voxel_resolution_y"]),
         float(detail["voxel_resolution_z"]),
     )
-    small = (detail.get("live_count") or 0) <= COLOR_ROW_LIMIT
     key = (connection().key(), st.session_state.get(_VOLUME), _version(detail))
-    return _deck(
-        key, detail["table_name"], point_field, color_by if small else None, resolution, small
-    )
-
-
-def colorable(detail: dict) -> bool:
-    """Whether the table view can colour by a column (tables up to COLOR_ROW_LIMIT rows)."""
-    return (detail.get("live_count") or 0) <= COLOR_ROW_LIMIT
+    return _deck(key, detail["table_name"], point_field, color_by, resolution)
 
 
 def sample_rows(

@@ -31,6 +31,7 @@ _FRAMES = "ed_frames"
 _SAVED = "ed_saved"
 _LAST_GRID = "ed_last_grid"
 _CONFIRM = "ed_confirm"
+_ANCHORS = "ed_anchors"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,70 @@ def view(table: str, ids: list[int]) -> View:
         page=int(ss.get("ed_page") or 1),
         size=int(ss.get("ed_size", 50)),
     )
+
+
+# -- where a page starts: keyset anchors -----------------------------------------------------
+def _anchor_key(v: View) -> tuple:
+    # A save moves rows (an update's new version gets a new id), so anchors start afresh.
+    return (v.table, v.filters, v.ids, v.include_invalid, v.size, st.session_state.get(_GEN, 0))
+
+
+def page_start(v: View) -> tuple[int | None, int]:
+    """(after_id, offset) that read page ``v.page``: from the nearest page at or before it
+    whose start is known, so Next and Previous read only their own rows, at any depth (a
+    jump to a page never seen skips rows from the nearest known one)."""
+    anchors = st.session_state.get(_ANCHORS, {}).get(_anchor_key(v), {})
+    known = max((p for p in anchors if p <= v.page), default=None)
+    if known is None:
+        return None, v.offset
+    return anchors[known], (v.page - known) * v.size
+
+
+def remember_page(v: View, frame: pd.DataFrame, has_next: bool) -> None:
+    """Keep where page ``v.page`` and the next one start (ids of the page just read)."""
+    if frame.empty:
+        return
+    key = _anchor_key(v)
+    store = st.session_state.setdefault(_ANCHORS, {})
+    anchors = store.get(key, {})
+    store.clear()  # only the view on screen keeps its anchors
+    anchors[v.page] = int(frame["id"].iloc[0]) - 1  # ids are whole: "after first - 1"
+    if has_next:
+        anchors[v.page + 1] = int(frame["id"].iloc[-1])
+    store[key] = anchors
+
+
+_ESTIMATE = "ed_estimate"
+_EXACT = "ed_exact_for"
+_UNSET = object()
+
+
+def estimated(v: View, got: Any = _UNSET) -> Any:
+    """The estimate the view's count is (a ViewCount), or None if exact; with ``got``, set."""
+    if got is not _UNSET:
+        st.session_state[_ESTIMATE] = (_anchor_key(v), got)
+    held = st.session_state.get(_ESTIMATE)
+    return held[1] if held and held[0] == _anchor_key(v) else None
+
+
+def ask_exact_count(v: View) -> None:
+    """Callback of 'Count exactly': count this view exactly (however long it takes)."""
+    st.session_state[_EXACT] = _anchor_key(v)
+
+
+def count_view(v: View) -> int:
+    """Rows in a narrowed view: exact when cheap or asked for, else an estimate (which
+    `estimated` then returns). Refusals are raised (AnnoError, NotSupported)."""
+    view = {
+        "include_invalid": v.include_invalid,
+        "filters": dict(v.filters) or None,
+        "ids": list(v.ids) or None,
+    }
+    if st.session_state.get(_EXACT) == _anchor_key(v):
+        return api.client().count_annotations(v.table, **view)
+    got = api.client().estimate_annotation_count(v.table, **view)
+    estimated(v, None if got.exact else got)
+    return got.count
 
 
 # -- the grid and its edits ----------------------------------------------------------------

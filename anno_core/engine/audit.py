@@ -21,7 +21,9 @@ from anno_core.engine.activity import ActivityLog
 
 def compact_ids(ids: Iterable[int]) -> str:
     """Ids as a compact JSON list of [first, last] runs (an audit entry stays small)."""
-    arr = np.unique(np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64))
+    arr = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
+    if arr.size > 1 and not (np.diff(arr) > 0).all():  # new ids come sorted: no sort then
+        arr = np.unique(arr)
     if arr.size == 0:
         return "[]"
     breaks = np.flatnonzero(np.diff(arr) != 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from anno_core.engine import dialect, migrations
+from anno_core.engine import dialect, indexes, migrations
 from anno_core.schemas import SchemaSpec
 
 metadata = sa.MetaData()
@@ -50,6 +50,9 @@ tables_meta = sa.Table(
     sa.Column("voxel_resolution_z", sa.Float, nullable=False),
     sa.Column("read_permission", sa.String(10), nullable=False),
     sa.Column("write_permission", sa.String(10), nullable=False),
+    # Kept by every write in its own transaction (engine/counts.py), so reading them costs
+    # nothing and they are exact; `python -m anno_core repair-counts` recomputes them.
+    *indexes.count_columns(),
     sa.UniqueConstraint("aligned_volume_id", "table_name", name="uq_volume_table"),
 )
 
@@ -143,6 +146,7 @@ server_secrets = sa.Table(
 """Random keys made on first need (the HMAC key of signed download links)."""
 
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
+SAMPLE_COLUMN = indexes.SAMPLE_COLUMN  # engine/sampling.py: the level of the row's sample key
 
 
 def now() -> datetime:
@@ -210,6 +214,8 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sa.Column("valid", sa.Boolean, nullable=False),
         sa.Column("created_by", sa.String(100), nullable=True),
         sa.Column("deleted_by", sa.String(100), nullable=True),
+        # Set at insert from the id (never null after migration 'sample_and_view_indexes').
+        indexes.sample_column(),
     ]
     for f in spec.data_fields:
         if f.kind == "point":
@@ -228,6 +234,7 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         postgresql_where=table.c.superceded_id.isnot(None),
     )
     as_of_index(table)
+    indexes.view_indexes(table, spec)
     return table
 
 

@@ -131,6 +131,31 @@ def bulk_insert(
             progress(stop, n)
 
 
+def set_by_id(conn: Connection, table: sa.Table, column: str, ids: list[int], values: Any) -> None:
+    """Set ``column`` of the rows ``ids`` to ``values`` (one each), in one statement per
+    batch: PostgreSQL joins two arrays, SQLite runs one prepared update per row."""
+    vals = column_values(values)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        kind = table.c[column].type
+        given = sa.select(
+            sa.func.unnest(sa.cast(sa.bindparam("ids"), ARRAY(sa.BigInteger))).label("id"),
+            sa.func.unnest(sa.cast(sa.bindparam("vals"), ARRAY(kind))).label("value"),
+        ).subquery()
+        conn.execute(
+            table.update().where(table.c.id == given.c.id).values({column: given.c.value}),
+            {"ids": [int(i) for i in ids], "vals": vals},
+        )
+        return
+    conn.execute(
+        table.update()
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values({column: sa.bindparam("v")}),
+        [{"row_id": int(i), "v": v} for i, v in zip(ids, vals, strict=True)],
+    )
+
+
 def column_values(values: Any) -> list:
     """A numpy/pandas column as a Python list with None for every blank (for the driver)."""
     if isinstance(values, list):
@@ -178,13 +203,37 @@ def _copy(
     progress: Progress | None,
     batch: int,
 ) -> None:
-    """One COPY of CSV written by Arrow (C++) batch by batch: text always quoted, null an
-    unquoted empty field, so an empty text stays empty and a blank stays NULL."""
+    """One streaming COPY, batch by batch: binary (`pgcopy`: numpy writes the rows) when
+    every value has a fixed width and none is blank, else CSV written by Arrow (C++): text
+    always quoted, null an unquoted empty field, so an empty text stays empty and a blank
+    stays NULL."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from anno_core.engine import pgcopy
+
     prep = conn.dialect.identifier_preparer
     target = f"{prep.quote(table.name)} ({', '.join(prep.quote(c) for c in names)})"
+    fixed = pgcopy.prepare(table, names, data, constants)
+    if fixed is not None:
+        step = min(batch, 50_000)
+
+        def binary() -> Any:
+            yield pgcopy.HEADER
+            for start in range(0, n, step):
+                if progress and start:
+                    progress(start, n)  # the rows before this batch have been sent
+                yield pgcopy.rows(fixed, start, min(n, start + step))
+            yield pgcopy.TRAILER
+
+        cursor = conn.connection.cursor()
+        try:
+            cursor.copy_expert(f"COPY {target} FROM STDIN WITH (FORMAT binary)", _Stream(binary()))
+        finally:
+            cursor.close()
+        if progress:
+            progress(n, n)
+        return
     sql = f"COPY {target} FROM STDIN WITH (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 

@@ -23,7 +23,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.engine import dialect
+from anno_core.engine import dialect, indexes
+from anno_core.engine.sampling import sample_level
+from anno_core.schemas import schema_spec
 
 migrations = sa.Table(
     "schema_migrations",
@@ -34,6 +36,7 @@ migrations = sa.Table(
 
 Step = Callable[[Connection], None]
 ANNO_TABLE = re.compile(r"anno_[0-9]+")
+META = "annotation_table_metadata"
 
 
 def columns_of(conn: Connection, table_name: str) -> set[str]:
@@ -42,7 +45,9 @@ def columns_of(conn: Connection, table_name: str) -> set[str]:
 
 
 def add_column(conn: Connection, table_name: str, column: sa.Column) -> bool:
-    """Add ``column`` (name, type, nullable, no default) to a stored table unless it has it."""
+    """Add ``column`` to a stored table unless it has it: its name and type, and, when it
+    has a plain server default (a number), that default and NOT NULL (existing rows take
+    the default). Otherwise nullable, no default."""
     if column.name in columns_of(conn, table_name):
         return False
     prep = conn.dialect.identifier_preparer
@@ -50,8 +55,16 @@ def add_column(conn: Connection, table_name: str, column: sa.Column) -> bool:
         f"ALTER TABLE {prep.quote(table_name)} ADD COLUMN {prep.quote(column.name)} "
         f"{column.type.compile(dialect=conn.dialect)}"
     )
+    default = getattr(column.server_default, "arg", None)
+    if isinstance(default, str) and default.lstrip("-").isdigit():
+        ddl += f" DEFAULT {int(default)}" + ("" if column.nullable else " NOT NULL")
     conn.exec_driver_sql(ddl)
     return True
+
+
+def index_names(conn: Connection, table_name: str) -> set[str]:
+    """The names of a stored table's indexes."""
+    return {ix["name"] for ix in sa.inspect(conn).get_indexes(table_name)}
 
 
 def annotation_table_names(conn: Connection) -> list[str]:
@@ -111,12 +124,85 @@ def as_of_indexes(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _metas(conn: Connection) -> dict[int, str]:
+    """Metadata id -> schema name of every annotation table (deleted ones too)."""
+    meta = sa.Table(META, sa.MetaData(), autoload_with=conn)
+    return {int(i): s for i, s in conn.execute(sa.select(meta.c.id, meta.c.schema_type))}
+
+
+def sample_and_view_indexes(conn: Connection) -> None:
+    """Every annotation table gets its rows' sample level (computed from the ids, in chunks
+    of ids) and the indexes views read: the sample's and each text field's."""
+    schemas = _metas(conn)
+    for name in annotation_table_names(conn):
+        schema = schemas.get(int(name[5:]))
+        if schema is None:  # no metadata row: nothing can read it, nothing to index
+            continue
+        add_column(conn, name, indexes.sample_column())
+        table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+        level = table.c[indexes.SAMPLE_COLUMN]
+        last = None
+        while True:  # keyset over the ids still without a level
+            q = sa.select(table.c.id).where(level.is_(None)).order_by(table.c.id).limit(50_000)
+            if last is not None:
+                q = q.where(table.c.id > last)
+            ids = [int(i) for i in conn.execute(q).scalars()]
+            if not ids:
+                break
+            dialect.set_by_id(conn, table, indexes.SAMPLE_COLUMN, ids, sample_level(ids))
+            last = ids[-1]
+        have = index_names(conn, name)
+        for index in indexes.view_indexes(table, schema_spec(schema)):
+            if index.name not in have:
+                index.create(conn)
+
+
+def row_counts(conn: Connection, table: sa.Table) -> tuple[int, int, datetime | None]:
+    """(live rows, all rows, latest creation or deletion) of a stored table, counted."""
+    live, total, created, deleted = conn.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((table.c.valid, 1), else_=0)), 0),
+            sa.func.count(),
+            sa.func.max(table.c.created),
+            sa.func.max(table.c.deleted),
+        ).select_from(table)
+    ).one()
+    # SQLite hands back text from an aggregate of a DateTime column.
+    times = [
+        t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
+        for t in (created, deleted)
+        if t is not None
+    ]
+    return int(live), int(total), max(times) if times else None
+
+
+def counts_and_last_data_change(conn: Connection) -> None:
+    """Tables' metadata gets live and total counts and the time of the last data change,
+    counted from the rows once here and kept by every write from now on."""
+    for column in indexes.count_columns():
+        add_column(conn, META, column)
+    meta = sa.Table(META, sa.MetaData(), autoload_with=conn)
+    stored = set(annotation_table_names(conn))
+    for meta_id in sorted(_metas(conn)):
+        if f"anno_{meta_id}" not in stored:
+            continue
+        table = sa.Table(f"anno_{meta_id}", sa.MetaData(), autoload_with=conn)
+        live, total, when = row_counts(conn, table)
+        conn.execute(
+            meta.update()
+            .where(meta.c.id == meta_id)
+            .values(live_count=live, total_count=total, last_data_change=when)
+        )
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
     ("audit_log_volume_index", _audit_log_index),
     ("upload_keys_digest", _upload_key_digest),
     ("as_of_indexes", as_of_indexes),
+    ("sample_and_view_indexes", sample_and_view_indexes),
+    ("counts_and_last_data_change", counts_and_last_data_change),
 ]
 """The steps, in the order they run. Append only."""
 

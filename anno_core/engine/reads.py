@@ -15,9 +15,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.backend import query_ids
+from anno_core.backend import page_anchor, query_ids, sample_size
 from anno_core.common import CHUNK
 from anno_core.engine import db
+from anno_core.engine.columnar import kind_of
+from anno_core.engine.points import MAX_SAMPLE, read_sample
+from anno_core.engine.view_counts import count_view
 from anno_core.errors import AnnotationNotFound, InvalidArgument
 from anno_core.moments import parse_moment, shown
 from anno_core.schemas import SchemaSpec
@@ -99,14 +102,10 @@ class LocalReads:
         return at
 
     def get_annotation_count(self, volume: str, table: str, live_only: bool = False) -> int:
+        """Rows of a table (live ones with ``live_only``): the counts the writes keep."""
         meta = self.meta(volume, table)
         self.require("read", meta)
-        t, _ = self.table_of(meta)
-        q = sa.select(sa.func.count()).select_from(t)
-        if live_only:
-            q = q.where(t.c.valid)
-        with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar())
+        return int(meta["live_count"] if live_only else meta["total_count"])
 
     def _fetch(self, conn: Connection, t: sa.Table, ids: Sequence[int]) -> list[dict]:
         rows: list[dict] = []
@@ -191,15 +190,20 @@ class LocalReads:
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last;
-        with ``timestamp``, the rows as they were then (``attrs["notice"]`` says when the
-        table did not exist yet)."""
+        """One page of rows as a flat frame (points as _x/_y/_z columns), newest id last:
+        the rows after id ``after_id`` (found in the key's index, at any depth), then
+        ``offset`` more skipped; with ``timestamp``, the rows as they were then
+        (``attrs["notice"]`` says when the table did not exist yet)."""
         meta = self.meta(volume, table)
         self.require("read", meta)
         at = self.check_moment(timestamp)
         t, spec = self.table_of(meta)
         q = self._where(sa.select(*columns_at(t, at)), t, table, include_invalid, filters, ids, at)
+        after = page_anchor(after_id)
+        if after is not None:
+            q = q.where(t.c.id > after)
         q = q.order_by(t.c.id).limit(int(limit)).offset(int(offset))
         with self.engine.connect() as conn:
             res = conn.execute(q)
@@ -221,16 +225,49 @@ class LocalReads:
         ids: Sequence[int] | None = None,
         timestamp: datetime | None = None,
     ) -> int:
-        """How many rows `query` pages through with the same arguments."""
+        """How many rows `query` pages through with the same arguments (exactly)."""
         meta = self.meta(volume, table)
         self.require("read", meta)
         at = self.check_moment(timestamp)
         t, _ = self.table_of(meta)
+        if not filters and not ids and at is None:  # the whole table: the writes' counts
+            return int(meta["total_count"] if include_invalid else meta["live_count"])
         q = self._where(
             sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids, at
         )
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())
+
+    def estimate_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """How many rows `query` pages through: exact when cheap, else an estimate from the
+        sample (engine/view_counts.py): {"count", "exact", "sampled", "matched"}."""
+        meta = self.meta(volume, table)
+        self.require("read", meta)
+        t, _ = self.table_of(meta)
+        wanted = query_ids(ids)
+
+        def narrow(q: Any, only: dict[str, Any] | None) -> Any:
+            return self._where(q, t, table, include_invalid, only, wanted)
+
+        self._where(sa.select(t.c.id), t, table, include_invalid, filters, wanted)  # checks
+        with self.engine.connect() as conn:
+            return count_view(
+                conn,
+                t,
+                meta,
+                narrow,
+                include_invalid=include_invalid,
+                filters=filters,
+                ids=wanted,
+            )
 
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
         """Every version of one annotation, oldest first, following superceded_id."""
@@ -269,17 +306,29 @@ class LocalReads:
         return out
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The point columns (and id) of a table's rows, for a 3D view."""
+        """The id and point columns (and ``columns``) of the ``limit`` live rows (or rows)
+        with the smallest sample keys, in key order: a fixed uniform sample, read by the
+        database alone."""
+        n = sample_size(limit)
         meta = self.meta(volume, table)
         self.require("read", meta)
         t, spec = self.table_of(meta)
-        cols = [t.c.id] + [t.c[c] for f in spec.point_fields for c in f.storage_columns]
-        q = sa.select(*cols)
-        if not include_invalid:
-            q = q.where(t.c.valid)
+        kinds = {"id": "int", **{c: "float" for f in spec.point_fields for c in f.storage_columns}}
+        for c in columns or ():
+            if c not in spec.storage_columns:
+                raise InvalidArgument(
+                    f"Table {table!r} has no column {c!r} to send with its points; choose "
+                    f"from {', '.join(spec.storage_columns)}."
+                )
+            kinds.setdefault(c, kind_of(t.c[c]))
         with self.engine.connect() as conn:
-            res = conn.execute(q)
-            frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+            counts = (int(meta["live_count"]), int(meta["total_count"]))
+            frame = read_sample(conn, t, kinds, counts, n, live_only=not include_invalid)
         return frame, spec, self.public_meta(meta)

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.common import Progress
-from anno_core.engine import db
+from anno_core.engine import counts, db
 from anno_core.engine.audit import compact
 from anno_core.engine.reads import chunks
+from anno_core.engine.sampling import sample_level
 from anno_core.engine.tables import LocalTables
 from anno_core.engine.upload_keys import record, stored_result
 from anno_core.errors import AlreadySuperseded, AnnotationNotFound, Conflict, ValidationFailed
@@ -69,9 +70,11 @@ class RowStore(LocalTables):
                 stored = stored_result(conn, upload_key, meta["id"], digest)
                 if stored is not None:
                     return list(stored.values()) if isinstance(stored, dict) else stored
+            revived = 0  # replaced rows that were not live (deleted): their new versions are
             if replace is not None:  # re-check inside the lock: another writer may have won
                 rows = {int(r["id"]): r for r in self._fetch(conn, t, replace)}
                 _check_replaceable(table, replace, rows)
+                revived = sum(1 for r in rows.values() if not r["valid"])
             self._check_targets(conn, volume, meta, spec, checked)
             user_ids = None if replace is not None else checked.ids
             ids = self._assign_ids(conn, t, table, user_ids, n, checked)
@@ -81,6 +84,8 @@ class RowStore(LocalTables):
                     if f.kind == "user":
                         cols[f.column] = np.full(n, self.user.id, dtype=np.int64)
             self._insert(conn, t, ids, cols, progress, stamp)
+            live = n if replace is None else revived
+            counts.bump(conn, meta["id"], live=live, total=n, stamp=stamp)
             if replace is not None:
                 conn.execute(
                     t.update()
@@ -128,7 +133,7 @@ class RowStore(LocalTables):
         # columns always empty on insert (deleted, superceded_id, deleted_by) are left to
         # their default: binding them per row cost a third of a million-row insert.
         constants = {"created": stamp, "valid": True, "created_by": str(self.user.id)}
-        data: dict[str, Any] = {"id": ids}
+        data: dict[str, Any] = {"id": ids, db.SAMPLE_COLUMN: sample_level(ids)}
         for name, values in cols.items():
             if name in t.c:
                 data[name] = values  # the dialect converts columns to what its driver wants
@@ -253,6 +258,8 @@ class RowStore(LocalTables):
             cols = {c: [r[c] for r in rows] for c in rspec.storage_columns}
             cols["target_id"] = [mapping[int(r["target_id"])] for r in rows]
             self._insert(conn, rt, new, cols, None, stamp)
+            # New versions of live rows: more rows in all, as many live ones as before.
+            counts.bump(conn, tracker["id"], live=0, total=len(new), stamp=stamp)
             conn.execute(
                 rt.update()
                 .where(rt.c.id == sa.bindparam("old_id"))

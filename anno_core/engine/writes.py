@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from anno_core.backend import update_ids
 from anno_core.common import Progress
-from anno_core.engine import db
+from anno_core.engine import counts, db
 from anno_core.engine.export import LocalExport
 from anno_core.engine.frozen import LocalFrozen
 from anno_core.engine.reads import chunks
@@ -227,12 +227,15 @@ class LocalBackend(RowStore, LocalVersions, LocalExport, LocalFrozen):
             db.lock_table_row(conn, meta["id"])
             found = {int(r["id"]) for r in self._fetch(conn, t, ids)}
             stamp = db.now()
+            gone = 0  # rows this call marked (a row deleted before is not counted twice)
             for part in chunks([i for i in ids if i in found]):
-                conn.execute(
+                gone += conn.execute(
                     t.update()
                     .where(t.c.id.in_(part), t.c.deleted.is_(None))
                     .values(deleted=stamp, valid=False, deleted_by=str(self.user.id))
-                )
+                ).rowcount
+            if gone:
+                counts.bump(conn, meta["id"], live=-gone, total=0, stamp=stamp)
             existing = [i for i in ids if i in found]
             self.audit(conn, "delete_annotation", volume, table, existing, None, at=stamp)
         return existing

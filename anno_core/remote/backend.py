@@ -18,20 +18,28 @@ out once under a lock, and the transport gives each thread its own HTTP session.
 
 from __future__ import annotations
 
-import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
+from anno_core.backend import (
+    check_permission,
+    check_resolution,
+    page_anchor,
+    query_ids,
+    sample_size,
+    update_ids,
+)
+from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
 from anno_core.remote.data_out import RemoteDataOut
 from anno_core.remote.extras import RemoteExtras
+from anno_core.remote.lazy import Lazy
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
@@ -40,27 +48,6 @@ from anno_core.schemas import SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
-
-T = TypeVar("T")
-
-
-class Lazy(Generic[T]):
-    """A value worked out on first need by one thread while the others wait; a failure is
-    not remembered (the next call tries again)."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make = make
-        self._lock = threading.Lock()
-        self._done = False
-        self._value: T | None = None
-
-    def get(self) -> T:
-        if not self._done:
-            with self._lock:
-                if not self._done:
-                    self._value = self._make()
-                    self._done = True
-        return self._value  # type: ignore[return-value]
 
 
 class RemoteBackend(RemoteExtras, RemoteDataOut):
@@ -288,6 +275,7 @@ class RemoteBackend(RemoteExtras, RemoteDataOut):
         filters: dict[str, Any] | None = None,
         ids: Sequence[int] | None = None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
         """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
         return self.dialect().query(
@@ -298,7 +286,8 @@ class RemoteBackend(RemoteExtras, RemoteDataOut):
             include_invalid,
             filters,
             query_ids(ids),
-            timestamp,
+            timestamp=timestamp,
+            after_id=page_anchor(after_id),
         )
 
     def count_rows(
@@ -314,6 +303,20 @@ class RemoteBackend(RemoteExtras, RemoteDataOut):
         """How many rows `query` pages through with the same arguments."""
         return self.dialect().count_rows(
             self.vol(volume), table, include_invalid, filters, query_ids(ids), timestamp
+        )
+
+    def estimate_rows(
+        self,
+        volume: str,
+        table: str,
+        *,
+        include_invalid: bool = False,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """The count, exact when cheap for the server, else its estimate from the sample."""
+        return self.dialect().estimate_rows(
+            self.vol(volume), table, include_invalid, filters, query_ids(ids)
         )
 
     def list_users(self) -> list[dict[str, Any]]:
@@ -332,10 +335,17 @@ class RemoteBackend(RemoteExtras, RemoteDataOut):
         )
 
     def point_frame(
-        self, volume: str, table: str, include_invalid: bool = False
+        self,
+        volume: str,
+        table: str,
+        include_invalid: bool = False,
+        limit: int = MAX_SAMPLE,
+        columns: Sequence[str] | None = None,
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """The point columns (and id) of a table's rows, for a 3D view."""
-        return self.dialect().point_frame(self.vol(volume), table, include_invalid)
+        """A sample of at most ``limit`` rows' points (the server picks it: only those
+        rows travel), for a 3D view."""
+        n, cols = sample_size(limit), list(columns or ())
+        return self.dialect().point_frame(self.vol(volume), table, include_invalid, n, cols)
 
     # -- writes (batches of at most 10,000 rows; see uploads, ours and cave) -------------
     def post_annotation(

@@ -121,6 +121,7 @@ class RealCave(CaveProtocol):
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
         if timestamp is not None:
             raise NotSupported(_NO_TIME_TRAVEL)
@@ -130,6 +131,8 @@ class RealCave(CaveProtocol):
                 "whole tables with CAVE's materialization service)."
             )
         rows = self.get_annotation(vol, table, [int(i) for i in ids])
+        if after_id is not None:
+            rows = [r for r in rows if int(r["id"]) > after_id]
         if not include_invalid:
             rows = [r for r in rows if r.get("valid")]
         flat = []
@@ -184,8 +187,18 @@ class RealCave(CaveProtocol):
     def export_progress(self, vol: str, link_id: str) -> dict[str, Any] | None:
         raise NotSupported(_NO_EXPORT)
 
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]:
+        raise NotSupported("This annotation server cannot count the rows that match a filter.")
+
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
         raise NotSupported(
             "A CAVE annotation server cannot send a whole table; view its points "

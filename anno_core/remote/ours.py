@@ -78,12 +78,15 @@ class OurServer(CaveProtocol):
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame:
         body = {
             "limit": int(limit),
             "offset": int(offset),
             **_view(include_invalid, filters, ids, timestamp),
         }
+        if after_id is not None:  # sent only when given: older servers refuse nothing
+            body["after_id"] = int(after_id)
         url = self.url(ep.QUERY, aligned_volume=vol, table_name=table)
         got = self.t.call("POST", url, json=body)  # a read: safe to repeat
         frame = decode_frame(got)
@@ -104,13 +107,25 @@ class OurServer(CaveProtocol):
         body = _view(include_invalid, filters, ids, timestamp)
         return int(self.t.call("POST", url, json=body))
 
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]:
+        url = self.url(ep.QUERY_ESTIMATE, aligned_volume=vol, table_name=table)
+        return dict(self.t.call("POST", url, json=_view(include_invalid, filters, ids, None)))
+
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        got = self.t.get(
-            self.url(ep.POINTS, aligned_volume=vol, table_name=table),
-            params={"include_invalid": "true" if include_invalid else "false"},
-        )
+        params: dict[str, Any] = {"include_invalid": "true" if include_invalid else "false"}
+        params["limit"] = limit
+        if columns:
+            params["columns"] = ",".join(columns)
+        got = self.t.get(self.url(ep.POINTS, aligned_volume=vol, table_name=table), params=params)
         meta = got["metadata"]
         return decode_frame(got["frame"]), schema_spec(meta["schema_type"]), meta
 

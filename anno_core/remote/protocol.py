@@ -191,6 +191,7 @@ class CaveProtocol(ABC):
         filters: dict[str, Any] | None,
         ids: Sequence[int] | None,
         timestamp: datetime | None = None,
+        after_id: int | None = None,
     ) -> pd.DataFrame: ...
 
     @abstractmethod
@@ -205,8 +206,18 @@ class CaveProtocol(ABC):
     ) -> int: ...
 
     @abstractmethod
+    def estimate_rows(
+        self,
+        vol: str,
+        table: str,
+        include_invalid: bool,
+        filters: dict[str, Any] | None,
+        ids: Sequence[int] | None,
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
     def point_frame(
-        self, vol: str, table: str, include_invalid: bool
+        self, vol: str, table: str, include_invalid: bool, limit: int, columns: list[str]
     ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]: ...
 
     @abstractmethod

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anno_core.engine.writes import LocalBackend
+from anno_core.errors import InvalidArgument
 from anno_core.server import cave_routes, data_routes, materialize_routes, our_routes
 from anno_core.server.http import Api, guarded, http_error, logger, unexpected
 from anno_core.settings import Settings
@@ -82,15 +83,49 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-def run(host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the engine on ``host:port`` until interrupted."""
+def run(host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
+    """Serve the engine on ``host:port`` until interrupted, in ``workers`` processes (more
+    than one only on PostgreSQL: each process has its own connections, and the database
+    serialises the writers of a table across processes)."""
     import uvicorn
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app()
+    settings = Settings()
+    check_workers(workers, settings.resolved_database_url())
+    # Made (and migrated) here once, so the workers find the layout in place.
+    app = create_app(settings)
     logger.info(
-        "anno_core server on http://%s:%d (data: %s)", host, port, app.state.api.backend.label
+        "anno_core server on http://%s:%d (data: %s, %d worker%s)",
+        host,
+        port,
+        app.state.api.backend.label,
+        workers,
+        "" if workers == 1 else "s",
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        return
+    # Each worker builds its own app (and engine) from the same ANNO_* settings.
+    uvicorn.run(
+        "anno_core.server.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def check_workers(workers: int, database_url: str) -> None:
+    """Refuse a number of worker processes the database cannot take, saying why."""
+    if workers < 1:
+        raise InvalidArgument(f"--workers must be 1 or more, not {workers}.")
+    if workers > 1 and database_url.startswith("sqlite"):
+        raise InvalidArgument(
+            f"SQLite serves one process: its file lets one writer in at a time, so {workers} "
+            "workers would only queue behind each other. Serve with --workers 1, or put the "
+            "engine on PostgreSQL (ANNO_DATABASE_URL) to serve with several workers."
+        )

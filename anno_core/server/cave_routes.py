@@ -7,6 +7,7 @@ server is broken we do better but accept what caveclient sends (``user_id`` as a
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from starlette.requests import Request
@@ -211,7 +212,8 @@ async def version(api: Api, request: Request) -> Response:
 
 async def health(api: Api, request: Request) -> Response:
     await api.run(api.backend.volumes)
-    return reply({"status": "ok", "version": __version__})
+    # "worker": which process answered (``serve --workers N`` runs several).
+    return reply({"status": "ok", "version": __version__, "worker": os.getpid()})
 
 
 # -- schema service ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from anno_core.backend import check_page, query_filters
+from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AlreadySuperseded, InvalidArgument
 from anno_core.moments import parse_moment
 from anno_core.server.http import (
@@ -136,8 +137,17 @@ async def query(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     body = body_object(await api.json(request), "with limit, offset, filters")
     limit, offset = check_page(body.get("limit", 1000), body.get("offset", 0))
+    after_id = body.get("after_id")
+    if after_id is not None and (isinstance(after_id, bool) or not isinstance(after_id, int)):
+        raise InvalidArgument(f"'after_id' must be an annotation id, not {after_id!r:.40}.")
     frame = await api.run(
-        b.query, volume(request), table(request), limit=limit, offset=offset, **_view(body)
+        b.query,
+        volume(request),
+        table(request),
+        limit=limit,
+        offset=offset,
+        after_id=after_id,
+        **_view(body),
     )
     return reply({**encode_frame(frame), "notice": frame.attrs.get("notice")})
 
@@ -148,13 +158,44 @@ async def count_rows(api: Api, request: Request) -> Response:
     return reply(await api.run(b.count_rows, volume(request), table(request), **_view(body)))
 
 
+async def estimate_rows(api: Api, request: Request) -> Response:
+    b = await api.acting(request)
+    body = body_object(await api.json(request), "with filters")
+    view = _view(body)
+    if view.pop("timestamp") is not None:
+        raise InvalidArgument(
+            "An estimated count is of the live rows; count the rows at a moment exactly "
+            "(the count route takes a timestamp)."
+        )
+    return reply(await api.run(b.estimate_rows, volume(request), table(request), **view))
+
+
+MAX_POINTS_PER_REQUEST = 1_000_000
+"""Most points one request may ask for (the default is MAX_SAMPLE)."""
+
+
+def _points_limit(request: Request) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return MAX_SAMPLE
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_POINTS_PER_REQUEST:
+        raise InvalidArgument(
+            f"'limit' must be a number of points from 1 to {MAX_POINTS_PER_REQUEST:,}, "
+            f"not {text!r}."
+        )
+    return int(text)
+
+
 async def points(api: Api, request: Request) -> Response:
+    """A sample of the table's points (the server reads only those rows)."""
     b = await api.acting(request)
     frame, _spec, meta = await api.run(
         b.point_frame,
         volume(request),
         table(request),
         include_invalid=flag(request, "include_invalid"),
+        limit=_points_limit(request),
+        columns=[c for c in request.query_params.get("columns", "").split(",") if c] or None,
     )
     return reply({"frame": encode_frame(frame), "metadata": meta})
 
@@ -221,6 +262,7 @@ ROUTES: Routes = (
     (ep.UPLOAD, upload_status, ["GET"]),
     (ep.QUERY, query, ["POST"]),
     (ep.QUERY_COUNT, count_rows, ["POST"]),
+    (ep.QUERY_ESTIMATE, estimate_rows, ["POST"]),
     (ep.POINTS, points, ["GET"]),
     (ep.HISTORY, history, ["GET"]),
     (ep.TAKEN, taken, ["GET"]),

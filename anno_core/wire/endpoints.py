@@ -39,7 +39,8 @@ FRAME = TABLE + "/frame"  # POST insert / PUT update of a columnar frame (one ba
 UPLOAD = TABLE + "/upload/{key}"  # GET ?op=insert|update: was this batch stored?
 QUERY = TABLE + "/query"  # POST: one page of rows as a columnar frame
 QUERY_COUNT = TABLE + "/query/count"  # POST: how many rows that query pages through
-POINTS = TABLE + "/points"  # GET: the point columns of a table, columnar
+QUERY_ESTIMATE = TABLE + "/query/estimate"  # POST: the same, exact when cheap, else estimated
+POINTS = TABLE + "/points"  # GET ?limit=N: a sample of the table's points, columnar
 HISTORY = TABLE + "/history/{annotation_id}"  # GET: every version of one annotation
 TAKEN = TABLE + "/taken"  # GET: whether the name is used (deleted tables included)
 ACTIVITY = VOLUME + "/activity"  # GET ?table&user&kind&since&until&limit&before: audit page

@@ -26,6 +26,7 @@ def test_each_annotation_table_is_one_sql_table_named_by_its_id(client, synapse_
         "valid",
         "created_by",
         "deleted_by",
+        "sample_level",
         "pt_position_x",
         "pt_position_y",
         "pt_position_z",
