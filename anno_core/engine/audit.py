@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,21 @@ from sqlalchemy.engine import Connection
 from anno_core.engine import db
 
 
+class IdRuns(list):
+    """Ids given as sorted, non-overlapping [first, last] runs (a big delete's ids, which
+    are never expanded one by one)."""
+
+
 def compact_ids(ids: Iterable[int]) -> str:
     """Ids as a compact JSON list of [first, last] runs (an audit entry stays small)."""
+    if isinstance(ids, IdRuns):
+        merged: list[list[int]] = []
+        for a, b in ids:
+            if merged and a == merged[-1][1] + 1:
+                merged[-1][1] = int(b)
+            else:
+                merged.append([int(a), int(b)])
+        return json.dumps(merged)
     arr = np.unique(np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64))
     if arr.size == 0:
         return "[]"
@@ -55,11 +69,13 @@ class Audit:
         table: str | None,
         ids: Iterable[int] | None,
         detail: Any,
+        at: datetime | None = None,
     ) -> None:
-        """Append one entry, in the caller's transaction."""
+        """Append one entry, in the caller's transaction (at ``at``: the stamp the change
+        put on its rows, so a row's version can be matched with its entry)."""
         conn.execute(
             db.audit_log.insert().values(
-                at=db.now(),
+                at=at or db.now(),
                 user_id=str(self.user.id),
                 action=action,
                 aligned_volume=volume,

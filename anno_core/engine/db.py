@@ -18,6 +18,7 @@ from anno_core.engine import dialect, migrations
 from anno_core.schemas import SchemaSpec
 
 metadata = sa.MetaData()
+BOUND_ENDS = ("min", "max")
 
 aligned_volumes = sa.Table(
     "aligned_volumes",
@@ -25,6 +26,9 @@ aligned_volumes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("created", sa.DateTime, nullable=False),
+    # The extent an admin sets for the volume, in nm (all six or none): uploads into an
+    # empty table are checked against it.
+    *(sa.Column(f"bounds_{end}_{a}", sa.Float, nullable=True) for end in BOUND_ENDS for a in "xyz"),
 )
 
 tables_meta = sa.Table(
@@ -81,6 +85,10 @@ audit_log = sa.Table(
     sa.Column("ids", sa.Text, nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
 )
+# What happened to one table at one moment (why a row was made or deleted, its uploads).
+AUDIT_TABLE_AT = sa.Index(
+    "ix_audit_log_table_at", audit_log.c.aligned_volume, audit_log.c.table_name, audit_log.c.at
+)
 
 upload_keys = sa.Table(
     "upload_keys",
@@ -89,6 +97,7 @@ upload_keys = sa.Table(
     sa.Column("table_meta_id", sa.Integer, nullable=False),
     sa.Column("created", sa.DateTime, nullable=False),
     sa.Column("result", sa.Text, nullable=True),
+    sa.Column("user_id", sa.String(100), nullable=True),  # who stored it (None before it was kept)
 )
 
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")

@@ -60,7 +60,32 @@ def annotation_table_names(conn: Connection) -> list[str]:
     return sorted((n for n in names if ANNO_TABLE.fullmatch(n)), key=lambda n: int(n[5:]))
 
 
-STEPS: list[tuple[str, Step]] = []
+def _upload_key_user(conn: Connection) -> None:
+    """upload_keys.user_id: who stored an upload (the Upload page names them)."""
+    add_column(conn, "upload_keys", sa.Column("user_id", sa.String(100)))
+
+
+def _volume_bounds(conn: Connection) -> None:
+    """aligned_volumes.bounds_min_x ... bounds_max_z: the extent an admin sets, in nm."""
+    for end in ("min", "max"):
+        for axis in "xyz":
+            add_column(conn, "aligned_volumes", sa.Column(f"bounds_{end}_{axis}", sa.Float))
+
+
+def _audit_table_at(conn: Connection) -> None:
+    """An index on the audit log by volume, table and time (why a version was made)."""
+    audit = sa.Table("audit_log", sa.MetaData(), autoload_with=conn)
+    index = sa.Index(
+        "ix_audit_log_table_at", audit.c.aligned_volume, audit.c.table_name, audit.c.at
+    )
+    index.create(conn, checkfirst=True)
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("upload_keys.user_id", _upload_key_user),
+    ("aligned_volumes.bounds", _volume_bounds),
+    ("audit_log.ix_table_at", _audit_table_at),
+]
 """The steps, in the order they run. Append only."""
 
 

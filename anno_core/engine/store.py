@@ -22,7 +22,13 @@ from anno_core.engine import db
 from anno_core.engine.audit import compact
 from anno_core.engine.reads import chunks
 from anno_core.engine.tables import LocalTables
-from anno_core.errors import AlreadySuperseded, AnnotationNotFound, Conflict, ValidationFailed
+from anno_core.errors import (
+    AlreadySuperseded,
+    AnnotationNotFound,
+    Conflict,
+    InvalidArgument,
+    ValidationFailed,
+)
 from anno_core.schemas import SchemaSpec
 from anno_core.validation.validator import Validated, ValidationReport
 
@@ -70,7 +76,10 @@ class RowStore(LocalTables):
         replace: list[int] | None = None,
         progress: Progress | None = None,
         upload_key: str | None = None,
+        restore: bool = False,
     ) -> list[int]:
+        """Store checked rows in one transaction; with ``replace``, as new versions of those
+        rows (``restore``: of deleted rows, which keep their deletion stamp)."""
         with self._write_lock, self.write_conn() as conn, conn.begin():
             meta = self._meta_row(conn, volume, table)
             self.require("write", meta)
@@ -83,6 +92,8 @@ class RowStore(LocalTables):
             if replace is not None:  # re-check inside the lock: another writer may have won
                 rows = {int(r["id"]): r for r in self._fetch(conn, t, replace)}
                 _check_replaceable(table, replace, rows)
+                if restore:
+                    check_restorable(table, replace, rows)
             self._check_targets(conn, volume, meta, spec, checked)
             user_ids = None if replace is not None else checked.ids
             ids = self._assign_ids(conn, t, table, user_ids, n, checked)
@@ -91,9 +102,16 @@ class RowStore(LocalTables):
                 for f in spec.data_fields:
                     if f.kind == "user":
                         cols[f.column] = np.full(n, self.user.id, dtype=np.int64)
-            self._insert(conn, t, ids, cols, progress)
-            stamp = db.now()
-            if replace is not None:
+            stamp = db.now()  # the rows' created time and the audit entry's: they match
+            self._insert(conn, t, ids, cols, progress, created=stamp)
+            if restore:
+                conn.execute(  # the deleted rows keep when and by whom they were deleted
+                    t.update()
+                    .where(t.c.id == sa.bindparam("old_id"))
+                    .values(superceded_id=sa.bindparam("new_id")),
+                    [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
+                )
+            elif replace is not None:
                 conn.execute(
                     t.update()
                     .where(t.c.id == sa.bindparam("old_id"))
@@ -105,17 +123,15 @@ class RowStore(LocalTables):
                     ),
                     [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
                 )
+            if replace is not None:
                 self._follow_targets(
                     conn, volume, table, dict(zip(replace, ids.tolist(), strict=True))
                 )
-            self.audit(
-                conn,
-                "update_annotation" if replace is not None else "post_annotation",
-                volume,
-                table,
-                ids.tolist(),
-                {"replaced": compact(replace)} if replace is not None else None,
-            )
+            action, detail = "post_annotation", None
+            if replace is not None:
+                action = "restore_annotation" if restore else "update_annotation"
+                detail = {"restored" if restore else "replaced": compact(replace)}
+            self.audit(conn, action, volume, table, ids.tolist(), detail, at=stamp)
             if upload_key is not None:
                 result = (
                     dict(zip(map(str, replace), ids.tolist(), strict=True))
@@ -128,6 +144,7 @@ class RowStore(LocalTables):
                         table_meta_id=meta["id"],
                         created=stamp,
                         result=json.dumps(result),
+                        user_id=str(self.user.id),
                     )
                 )
         return ids.tolist()
@@ -139,12 +156,17 @@ class RowStore(LocalTables):
         ids: np.ndarray,
         cols: dict[str, Any],
         progress: Progress | None,
+        created: Any = None,
     ) -> None:
         n = len(ids)
         # Values shared by every row go as constants (bound once, not per row), and the
         # columns always empty on insert (deleted, superceded_id, deleted_by) are left to
         # their default: binding them per row cost a third of a million-row insert.
-        constants = {"created": db.now(), "valid": True, "created_by": str(self.user.id)}
+        constants = {
+            "created": created or db.now(),
+            "valid": True,
+            "created_by": str(self.user.id),
+        }
         data: dict[str, Any] = {"id": ids}
         for name, values in cols.items():
             if name in t.c:
@@ -287,6 +309,16 @@ class RowStore(LocalTables):
             self._follow_targets(
                 conn, volume, tracker["table_name"], dict(zip(old, new.tolist(), strict=True))
             )
+
+
+def check_restorable(table: str, ids: list[int], rows: dict[int, dict]) -> None:
+    """Only deleted rows (not live, not replaced by a newer version) can be restored."""
+    live = [i for i in ids if rows[i]["deleted"] is None and rows[i]["valid"]]
+    if live:
+        raise InvalidArgument(
+            f"Annotation {', '.join(map(str, live[:20]))} of table {table!r} is not deleted; "
+            "only deleted annotations can be restored."
+        )
 
 
 def _check_replaceable(table: str, ids: list[int], rows: dict[int, dict]) -> None:

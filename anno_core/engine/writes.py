@@ -8,7 +8,9 @@ elsewhere), so ids taken from the current maximum can never collide.
 The class hierarchy, one responsibility each: `reads.LocalReads` and `audit.Audit` ->
 `catalogue.LocalCatalogue` (who acts, volumes, metadata) -> `tables.LocalTables` (table
 writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row writes of
-the `Backend` contract).
+the `Backend` contract), with `repairs.Repairs` (deletes by filter, restores, why a version
+was made), `uploads.UploadHistory` (past uploads, undoing one) and `summaries.Summaries`
+(a table's values at a glance, a volume's extent) mixed in.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.engine import db
 from anno_core.engine.reads import chunks
+from anno_core.engine.repairs import Repairs
 from anno_core.engine.store import RowStore, stored_result
+from anno_core.engine.summaries import Summaries
+from anno_core.engine.uploads import UploadHistory
 from anno_core.schemas import AXES, SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import (
@@ -36,7 +41,7 @@ from anno_core.validation.validator import (
 )
 
 
-class LocalBackend(RowStore):
+class LocalBackend(Repairs, UploadHistory, Summaries, RowStore):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 
     kind = "embedded"

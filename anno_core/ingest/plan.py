@@ -32,9 +32,10 @@ import pyarrow as pa
 
 from anno_core.common import CHUNK, Progress
 from anno_core.errors import NotSupported, ValidationFailed
+from anno_core.ingest.csv_frame import CsvRows, in_file_terms, read_rows
 from anno_core.ingest.csvio import CsvData, read_csv
 from anno_core.ingest.extent import Extent, ExtentCheck, compare_extents
-from anno_core.ingest.frames import csv_frame, scale_factor
+from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import ColumnMapping, Source, check_mapping, propose_mapping
 from anno_core.ingest.outcome import CheckResult, Submission
 from anno_core.ingest.results import result_table, table_csv
@@ -65,6 +66,7 @@ class UploadPlan:
     update: bool = False
     annotation_resolution: tuple[float, float, float] | None = None
     reference_table: str | None = None
+    decimal_comma: bool = False
 
     # -- what a page shows -----------------------------------------------------------
     @property
@@ -99,27 +101,39 @@ class UploadPlan:
         scale_factor(res, self.table_resolution)  # refuses bad values now, not at commit
         return replace(self, annotation_resolution=res)  # type: ignore[arg-type]
 
+    def with_decimal_comma(self, decimal_comma: bool) -> UploadPlan:
+        """The same plan reading numbers written like ``1,5`` (a decimal comma) or not."""
+        return replace(self, decimal_comma=bool(decimal_comma))
+
     # -- checking and storing --------------------------------------------------------
+    def rows(self) -> CsvRows:
+        """The file's cells read for the mapped fields: the frame and its cells' problems."""
+        factor = scale_factor(self.annotation_resolution, self.table_resolution)
+        return read_rows(
+            self.data, self.spec, self.mapping, factor, decimal_comma=self.decimal_comma
+        )
+
     def frame(self) -> pd.DataFrame:
         """The rows as the engine will take them (canonical columns, positions scaled)."""
-        factor = scale_factor(self.annotation_resolution, self.table_resolution)
-        return csv_frame(self.data, self.spec, self.mapping, factor)
+        return self.rows().frame
 
     def check(self) -> CheckResult:
-        """Validate every row (and the mapping, and reference targets) without storing."""
+        """Validate every row (and the mapping, and reference targets) without storing.
+        Problems name the file's columns and show its cells as typed."""
         report = ValidationReport(rows=self.data.rows, line_label="line")
         report.merge(self.data.notes)
         mapping = self.mapping_report()
         report.merge(mapping)
-        frame = self.frame()
+        rows = self.rows()
         if mapping.ok:
+            report.merge(rows.report)
             checked = validate_frame(
-                self.spec, frame, update=self.update, lines=self.data.lines, ignored=()
+                self.spec, rows.frame, update=self.update, lines=self.data.lines, ignored=()
             )
-            report.merge(checked.report)
+            report.merge(in_file_terms(checked.report, self.data, self.mapping, rows.covered))
             if report.ok and self.spec.is_reference and "target_id" in checked.columns:
                 report.merge(self._targets(checked.columns["target_id"]))
-        return CheckResult(report=report, frame=frame, lines=self.data.lines)
+        return CheckResult(report=report, frame=rows.frame, lines=self.data.lines)
 
     def commit(
         self, progress: Progress | None = None, upload_key: str | None = None
@@ -131,7 +145,11 @@ class UploadPlan:
         notes.merge(mapping)
         if not mapping.ok:
             raise ValidationFailed(mapping.describe(), report=notes)
-        frame = self.frame()
+        rows = self.rows()
+        if not rows.report.ok:  # cells left empty in the frame must never reach storage
+            report = self.check().report
+            raise ValidationFailed(report.describe(), report=report)
+        frame = rows.frame
         backend = self.client.backend
         if self.update:
             return backend.update_frame(

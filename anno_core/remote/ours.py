@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from anno_core.identity import User
+from anno_core.remote.curation import OurCuration
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend
 from anno_core.remote.uploads import Progress, Upload, prepared
@@ -24,7 +25,7 @@ from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import MAGIC, PACKED_TYPE, decode_frame, dumps, pack
 
 
-class OurServer(CaveProtocol):
+class OurServer(OurCuration, CaveProtocol):
     """An anno_core server (it answers our version route)."""
 
     # -- reads our routes answer -----------------------------------------------------------

@@ -7,8 +7,9 @@ Every refusal is a real HTTP status with the JSON body `AnnoError.to_body()` bui
 unexpected failure is a 500 with one plain sentence (the traceback goes to the server log).
 The server never redirects: caveclient takes any redirect for a login page.
 
-The routes live in `cave_routes` (AnnotationEngine v2, as caveclient calls them) and
-`our_routes` (what the dashboard needs beyond CAVE), their paths in `wire.endpoints`; what
+The routes live in `cave_routes` (AnnotationEngine v2, as caveclient calls them),
+`our_routes` (what the dashboard needs beyond CAVE) and `curation_routes` (past uploads,
+deletes by filter, restores, summaries, a volume's extent), their paths in `wire.endpoints`; what
 they share (the acting user, parsing, replies, error bodies) in `http`.
 """
 
@@ -24,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anno_core.engine.writes import LocalBackend
-from anno_core.server import cave_routes, our_routes
+from anno_core.server import cave_routes, curation_routes, our_routes
 from anno_core.server.http import Api, guarded, http_error, logger, unexpected
 from anno_core.settings import Settings
 
@@ -47,7 +48,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     api = Api(LocalBackend(settings or Settings()))
     routes = [
         Route(path, guarded(api, fn), methods=methods)
-        for path, fn, methods in (*cave_routes.ROUTES, *our_routes.ROUTES)
+        for path, fn, methods in (
+            *cave_routes.ROUTES,
+            *our_routes.ROUTES,
+            *curation_routes.ROUTES,
+        )
     ]
 
     @contextlib.asynccontextmanager

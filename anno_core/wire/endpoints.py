@@ -42,6 +42,14 @@ QUERY_COUNT = TABLE + "/query/count"  # POST: how many rows that query pages thr
 POINTS = TABLE + "/points"  # GET: the point columns of a table, columnar
 HISTORY = TABLE + "/history/{annotation_id}"  # GET: every version of one annotation
 TAKEN = TABLE + "/taken"  # GET: whether the name is used (deleted tables included)
+UPLOAD_RECORD = TABLE + "/upload_record"  # POST {op, batches}: what an upload stored
+UPLOADS = TABLE + "/uploads"  # GET ?limit: the latest uploads, with their live rows
+UNDO_UPLOAD = TABLE + "/uploads/{upload}/undo"  # POST: delete an upload's live rows
+DELETE_MATCHING = TABLE + "/query/delete"  # POST {filters, ids, expected}: delete them
+RESTORE = TABLE + "/restore"  # POST {ids}: new versions of deleted annotations
+SUMMARY = TABLE + "/summary"  # GET ?top&bins: top text values, number histograms
+EXTENT = VOLUME + "/extent"  # GET: the volume's bounds and its points' extent (nm)
+BOUNDS = VOLUME + "/bounds"  # PUT {lower, upper}: an admin sets the bounds (nm)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """A write carrying this header is stored at most once: a repeat returns the first answer."""
