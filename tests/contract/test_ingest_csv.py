@@ -35,7 +35,7 @@ def test_refused_upload_names_csv_line_and_stores_nothing(client):
         client.ingest_csv("tags", bad, mapping={"pt_position": ["px", "py", "pz"]})
     assert client.get_annotation_count("tags") == 0
     report = client.validate_upload("tags", bad, mapping={"pt_position": ["px", "py", "pz"]})
-    assert "4,pz,,is empty; a position needs x, y and z" in report.to_csv()
+    assert '4,pz,,"is empty; a position needs x, y and z",missing_value' in report.to_csv()
 
 
 def test_background_upload_reports_progress_and_result(client):
