@@ -25,6 +25,11 @@ vol = api.volume()
 st.caption(
     f"A new, empty table in aligned volume '{w.md(vol)}'. Fill it on the upload "
     "page or from Python."
+    + (
+        " Once it is created you go back to Upload with it chosen."
+        if api.create_return() == "pages/upload.py"
+        else ""
+    )
 )
 
 # -- schema --------------------------------------------------------------------------------
@@ -206,8 +211,7 @@ else:
         if ok:
             for key in [k for k in st.session_state if str(k).startswith("ct_")]:
                 del st.session_state[key]
-            api.set_current_table(result)
             api.flash(f"Table '{w.md(result)}' created. It is empty: upload rows to fill it.")
-            st.switch_page("pages/tables.py")
+            st.switch_page(api.created(result))  # back to Upload when it sent us here
         st.session_state.pop("ct_review", None)
         st.error(w.md(result))

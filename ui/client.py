@@ -41,9 +41,11 @@ import anno_core
 from anno_core import AnnoError, AnnotationClient
 from anno_core.common import CHUNK
 from anno_core.errors import NotSupported
+from anno_core.ingest.extent import DATASETS
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
+from anno_core.ingest.schema_fit import better_schemas
 from anno_core.ingest.templates import csv_template
 from anno_core.ingest.versions import state_of
 from anno_core.names import check_volume_name
@@ -56,6 +58,7 @@ __all__ = [
     "AnnotationClient",
     "CHUNK",
     "Connection",
+    "DATASETS",
     "LegendEntry",
     "MAX_POINTS",
     "NotSupported",
@@ -63,6 +66,7 @@ __all__ = [
     "PERMISSION_HELP",
     "PreviewInfo",
     "attempt",
+    "better_schemas",
     "client",
     "column_triples",
     "connection",
@@ -87,6 +91,8 @@ _VOLUME = "anno_volume"
 _NEW_VOLUMES = "anno_new_volumes"
 _TABLE = "anno_table"
 _FLASH = "anno_flash"
+_CREATE_RETURN = "anno_create_return"
+_PICK = "anno_pick"
 COLOR_ROW_LIMIT = 200_000  # above this, the table view reads positions only
 
 
@@ -263,6 +269,32 @@ def current_table() -> str | None:
 
 def set_current_table(name: str | None) -> None:
     st.session_state[_TABLE] = name
+
+
+def start_create(schema: str | None = None, return_to: str | None = None) -> None:
+    """Ask the Create table page for a table (of ``schema``), then to go back to the page
+    ``return_to`` (say pages/upload.py) with the new table chosen."""
+    if schema is not None:
+        st.session_state["ct_schema"] = schema
+    st.session_state[_CREATE_RETURN] = return_to
+
+
+def create_return() -> str | None:
+    """The page a new table should take the person back to (set by `start_create`)."""
+    return st.session_state.get(_CREATE_RETURN)
+
+
+def created(name: str) -> str:
+    """A table was created: make it the one every table picker shows next; the page to go
+    to next."""
+    set_current_table(name)
+    st.session_state[_PICK] = name
+    return st.session_state.pop(_CREATE_RETURN, None) or "pages/tables.py"
+
+
+def picked_elsewhere() -> str | None:
+    """A table chosen by another page for the next picker (once), else None."""
+    return st.session_state.pop(_PICK, None)
 
 
 # -- messages and refusals -------------------------------------------------------------

@@ -131,11 +131,17 @@ def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | 
     names = [d["table_name"] for d in details]
     if not names:
         return None
-    current = api.current_table()
+    wanted = api.picked_elsewhere()  # e.g. a table just created for this page
+    if wanted in names:
+        st.session_state[key] = wanted
+    # after a reload the session is new: the address still names the table
+    current = api.current_table() or st.query_params.get("table")
     if st.session_state.get(key) not in names:
         st.session_state[key] = current if current in names else names[0]
     picked = st.selectbox(label, names, key=key)
     api.set_current_table(picked)
+    if st.query_params.get("table") != picked:
+        st.query_params["table"] = picked
     return next(d for d in details if d["table_name"] == picked)
 
 

@@ -77,11 +77,9 @@ class NumberCells:
                 "'"
                 + typed
                 + (
-                    "' is not a finite number (NaN or infinity); a position needs 3 finite "
-                    "numbers"
+                    "' is not a finite number (NaN or infinity); a position needs 3 finite numbers"
                     if what == "position"
-                    else "' is not a finite number (NaN or infinity); leave the cell empty "
-                    "instead"
+                    else "' is not a finite number (NaN or infinity); leave the cell empty instead"
                 ),
                 lines,
                 n,

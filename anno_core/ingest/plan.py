@@ -9,6 +9,8 @@
     ids = plan.commit(progress=cb)    # or the same in the foreground
     key = plan.upload_key(file_digest(raw))  # same file, table, mode: same key
     plan.stored(key)                  # what an earlier commit with that key stored, or None
+    plan.upload_record(key)           # that, with when, by whom and what became of the rows
+    plan.past_uploads(digest)         # every stored upload of this file, oldest first
     plan.diff_update()                # updates: which rows change how (anno_core.update_diff)
     plan.subset(rows).start(key)      # commit only some rows (the changed ones)
     go = plan.submission(check, diff, may_write=True)  # what Upload sends, what stops it
@@ -26,20 +28,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from anno_core.common import CHUNK, Progress
-from anno_core.errors import NotSupported, ValidationFailed
+from anno_core.errors import ValidationFailed
 from anno_core.ingest.csv_frame import CsvRows, in_file_terms, read_rows
 from anno_core.ingest.csvio import CsvData, read_csv
-from anno_core.ingest.extent import Extent, ExtentCheck, compare_extents
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import ColumnMapping, Source, check_mapping, propose_mapping
 from anno_core.ingest.outcome import CheckResult, Submission
-from anno_core.ingest.results import result_table, table_csv
-from anno_core.ingest.update_diff import UpdateDiff, diff_update
+from anno_core.ingest.plan_views import PlanViews
 from anno_core.ingest.upload_task import UploadTask
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.validation.validator import ValidationReport, validate_frame
@@ -53,7 +51,7 @@ def file_digest(raw: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class UploadPlan:
+class UploadPlan(PlanViews):
     """A file read and mapped onto one table; `check` and `commit` use the current mapping."""
 
     client: Any
@@ -179,87 +177,6 @@ class UploadPlan:
         )
         task.thread.start()
         return task
-
-    # -- what the upload page needs beyond checking and storing ------------------------
-    def upload_key(self, digest: str) -> str:
-        """The idempotency key of storing the file with this digest in this table and mode.
-
-        The engine remembers a committed key, so a second commit with it (a double click, a
-        reload, another tab) returns the stored ids and writes nothing."""
-        mode = "update" if self.update else "insert"
-        raw = "\x00".join(("anno-upload-1", self.volume, self.table_name, mode, digest))
-        return "upload-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-    def stored(self, upload_key: str) -> list[int] | dict[int, int] | None:
-        """What an earlier commit with ``upload_key`` stored; None if none (or unknown:
-        a server does not say, but still stores a key's rows only once)."""
-        try:
-            return self.client.backend.upload_result(self.volume, self.table_name, upload_key)
-        except NotSupported:
-            return None  # the server still stores a key's rows only once
-
-    def subset(self, rows: Sequence[int] | np.ndarray) -> UploadPlan:
-        """The same plan for some rows only (0-based positions), keeping their line numbers."""
-        take = np.asarray(rows, dtype=np.int64)
-        data = replace(
-            self.data,
-            table=self.data.table.take(take),
-            lines=self.data.lines[take],
-            notes=ValidationReport(rows=len(take)),
-        )
-        return replace(self, data=data)
-
-    def diff_update(self) -> UpdateDiff:
-        """For an update: which rows change which fields (an `UpdateDiff`)."""
-        return diff_update(
-            self.client, self.table_name, self.volume, self.spec, self.frame(), self.data.lines
-        )
-
-    def submission(
-        self, check: CheckResult, diff: UpdateDiff | None = None, *, may_write: bool = True
-    ) -> Submission:
-        """What pressing Upload would send and, as sentences for the upload page (whose step
-        5 lists the problems), what stops it: no right to write, rows with problems, ids
-        that cannot be updated (``diff`` None: not worked out), or nothing to update. An
-        update sends only the rows that change."""
-        blockers = []
-        if not may_write:
-            blockers.append(f"You may not write to table '{self.table_name}'.")
-        if not check.ok:
-            blockers.append(
-                "Fix the problems listed in step 5 first: nothing is stored while any row has "
-                "a problem."
-            )
-        if self.update and check.ok:
-            if diff is None or not diff.ok:
-                blockers.append("Some rows name annotations that cannot be updated (step 5).")
-            elif diff.n_changed == 0:
-                blockers.append("No row differs from what is stored: there is nothing to update.")
-            else:
-                send = self.subset(diff.changed.nonzero()[0])
-                return Submission(send, diff.n_unchanged, tuple(blockers))
-        return Submission(self, 0, tuple(blockers))
-
-    def compare_extents(self, new: Extent | None, existing: Extent | None) -> ExtentCheck | None:
-        """The file's points' extent (nm) against the table's (nm), naming a likely mistake."""
-        return compare_extents(
-            new,
-            existing,
-            file_resolution=self.annotation_resolution or self.table_resolution,
-            table_resolution=self.table_resolution,
-        )
-
-    def result_table(self, result: list[int] | dict[int, int]) -> pa.Table:
-        """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
-        return result_table(self.data, self.mapping, result)
-
-    def result_frame(self, result: list[int] | dict[int, int]) -> pd.DataFrame:
-        """`result_table` as a DataFrame (ids as nullable integers)."""
-        return self.result_table(result).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-
-    def result_csv(self, result: list[int] | dict[int, int]) -> bytes:
-        """`result_table` as CSV bytes, for a download."""
-        return table_csv(self.result_table(result))
 
     def _targets(self, targets: Any) -> ValidationReport:
         """Target ids that do not exist in the reference table, as report rows."""
