@@ -4,6 +4,9 @@ summaries computed by the database, and an aligned volume's extent and bounds.""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from anno_core.errors import Conflict, InvalidArgument, PermissionDenied
@@ -153,3 +156,16 @@ def test_a_volume_knows_its_extent_and_admins_set_its_bounds(make_client, people
     assert got["bounds"] == [[0.0, 0.0, 0.0], [1e6, 5e5, 3e5]]
     assert client.get_volume_extent()["bounds"] == got["bounds"]
     assert client.set_volume_bounds(None, None)["bounds"] is None
+
+
+def test_the_ids_download_says_which_ids_are_live_deleted_or_replaced(client, tags):
+    raw = CSV.encode()
+    plan = client.open_upload(tags, raw, name="t.csv")
+    key = plan.upload_key(file_digest(raw))
+    ids = plan.commit(upload_key=key)
+    client.delete_annotation(tags, [ids[0]])
+    new = client.update_annotation(tags, {"id": ids[1], "tag": "x"})[ids[1]]
+    rows = list(csv.reader(io.StringIO(plan.result_csv(ids, key).decode())))
+    assert rows[0][:3] == ["line", "id", "state"]
+    assert [r[2] for r in rows[1:4]] == ["deleted", f"replaced by {new}", "live"]
+    assert "state" not in plan.result_csv(ids).decode().splitlines()[0]  # no key: not asked
