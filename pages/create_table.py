@@ -125,10 +125,12 @@ if is_reference:
     st.caption(TRACK_HELP)
 st.subheader("Permissions", anchor=False)
 p1, p2 = st.columns(2)
+me = api.attempt(c.whoami)[1]  # the owner of the new table: in a group or not?
+my_groups = tuple(me.get("groups") or ()) if isinstance(me, dict) else None
 with p1:
-    read = w.permission_picker("read", "ct_read")
+    read = w.permission_picker("read", "ct_read", owner_groups=my_groups)
 with p2:
-    write = w.permission_picker("write", "ct_write")
+    write = w.permission_picker("write", "ct_write", owner_groups=my_groups)
 st.subheader("Optional", anchor=False)
 notice = st.text_area(
     "Notice",

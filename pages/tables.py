@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import table_summary
 from ui import widgets as w
 
 details = w.page_of_tables("Tables")
@@ -47,6 +48,7 @@ listing = pd.DataFrame(
         "write": [d["write_permission"] for d in shown],
         "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
         "last modified": pd.to_datetime([d.get("last_modified") for d in shown], errors="coerce"),
+        **w.data_change_column(shown),
         "notice": [d["notice_text"] or "" for d in shown],
     }
 )
@@ -65,7 +67,12 @@ st.dataframe(
         "read": st.column_config.TextColumn(help="Who can read the annotations"),
         "write": st.column_config.TextColumn(help="Who can add, change or delete them"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "last modified": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "last modified": st.column_config.DatetimeColumn(
+            format="YYYY-MM-DD HH:mm", help="The last change of its metadata"
+        ),
+        "last data change": st.column_config.DatetimeColumn(
+            format="YYYY-MM-DD HH:mm", help="The last annotation added, changed or deleted"
+        ),
     },
 )
 hidden = any(d.get("can_read") is False for d in shown)
@@ -111,9 +118,7 @@ with side:
         w.plain_block("Annotates rows of table", detail["reference_table"])
     if detail["flat_segmentation_source"]:
         w.plain_block("Flat segmentation source", detail["flat_segmentation_source"])
-    st.caption(
-        f"Created {w.when(detail['created'])}, last modified {w.when(detail['last_modified'])}."
-    )
+    st.caption(w.dates_line(detail))
 if w.allowed(detail, "can_edit_metadata"):
     st.page_link(
         "pages/metadata.py", label="Edit this table's metadata", icon=":material/edit_note:"
@@ -137,6 +142,9 @@ with api.errors_shown():
     sample = api.sample_rows(name, limit=20)
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
     st.caption(f"The first {len(sample):,} of {live:,} live rows; positions in the table's voxels.")
+
+st.subheader("Summary", anchor=False)
+table_summary.render(detail)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])

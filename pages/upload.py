@@ -25,6 +25,12 @@ from ui import widgets as w
 MODE_UPDATE = "Update the annotations named in the id column"
 MODE_ADD = "Add the rows as new annotations"
 EXAMPLE = "up_example"
+MODE_HELP = {
+    MODE_UPDATE: "each row replaces the stored annotation with its id (the old version is "
+    "kept); only rows that differ are sent",
+    MODE_ADD: "each row becomes a new annotation that keeps the id given (ids already in the "
+    "table are refused)",
+}
 
 
 def _on_example() -> None:
@@ -176,12 +182,7 @@ if has_id:
             key=mkey,
             on_change=us.remember,
             args=(mkey,),
-            captions=[
-                "Each row replaces the stored annotation with its id (the old version is "
-                "kept); only rows that differ are sent.",
-                "Each row becomes a new annotation that keeps the id given (ids already "
-                "in the table are refused).",
-            ],
+            format_func=lambda m: w.option_label(m, MODE_HELP[m]),
         )
         == MODE_UPDATE
     )

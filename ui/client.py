@@ -180,6 +180,16 @@ def client() -> AnnotationClient:
     return _build(connection(), st.session_state.get(_VOLUME))
 
 
+def session_volume() -> str | None:
+    """The aligned volume the session chose (None: the connection's default)."""
+    return st.session_state.get(_VOLUME)
+
+
+def client_for(conn: tuple, vol: str | None) -> AnnotationClient:
+    """The cached client of a connection key and volume (for cached reads keyed by them)."""
+    return _build(Connection(*conn), vol)
+
+
 def volume_is_fixed() -> bool:
     """A server reached through a datastack serves that datastack's aligned volume only."""
     conn = connection()
@@ -301,6 +311,11 @@ def picked_elsewhere() -> str | None:
 def flash(message: str, kind: str = "success") -> None:
     """A message shown once on the next run (after st.rerun or a page switch)."""
     st.session_state[_FLASH] = (kind, message)
+
+
+def has_flash() -> bool:
+    """Whether a message waits to be shown on this run (say, just after a save)."""
+    return _FLASH in st.session_state
 
 
 def show_flash() -> None:
