@@ -207,6 +207,7 @@ mine = past and us.was_submitted(past[-1][0])  # this session just stored it: ne
 if job is None and mine:
     key, job = past[-1][0], registry.get(past[-1][0])
 if job is not None and job.running:
+    us.submitted(key)  # this session watches it: its end is news here too
     st.subheader("Uploading", anchor=False)
     st.info(
         "The upload runs on the server: you can click elsewhere, open other pages "

@@ -91,3 +91,13 @@ def shot(page: Page, name: str) -> None:
     page.wait_for_timeout(600)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     page.set_viewport_size(size)
+
+
+def pick_radio(page: Page, group: str, option: str) -> None:
+    """Choose the option of the radio group labelled ``group`` whose label starts with
+    ``option`` (a label may carry its explanation after the option's own words)."""
+    radios = page.get_by_role("radiogroup", name=group, exact=True)
+    radios.get_by_test_id("stRadioOption").filter(
+        has_text=re.compile(rf"^{re.escape(option)}\b")
+    ).click()
+    wait_idle(page)

@@ -83,8 +83,8 @@ def test_drop_a_csv_see_the_report_and_points_then_upload(page, app_server, tabl
     download.value.save_as(saved)
     assert download.value.suggested_filename == "synapses_4x4x40_ids.csv"
     rows = list(csv.reader(io.StringIO(saved.read_text())))
-    assert rows[0][:3] == ["line", "id", "pre_pt_position_x"]
-    assert rows[1][:3] == ["2", "1", str(given["pre_pt_position_x"][0])]
+    assert rows[0][:4] == ["line", "id", "state", "pre_pt_position_x"]
+    assert rows[1][:4] == ["2", "1", "live", str(given["pre_pt_position_x"][0])]
     assert len(rows) == 241
 
 
