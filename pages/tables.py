@@ -59,10 +59,12 @@ st.dataframe(
     key="tables_list",
     column_config={
         "live rows": st.column_config.NumberColumn(
-            help="Annotations in use (not deleted, not replaced by a newer version)"
+            help="Annotations in use (not deleted, not replaced by a newer version)",
+            format="localized",
         ),
         "all rows": st.column_config.NumberColumn(
-            help="Every version ever stored, deleted and replaced ones included"
+            help="Every version ever stored, deleted and replaced ones included",
+            format="localized",
         ),
         "read": st.column_config.TextColumn(help="Who can read the annotations"),
         "write": st.column_config.TextColumn(help="Who can add, change or delete them"),

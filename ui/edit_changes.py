@@ -1,6 +1,6 @@
 """The Edit page's unsaved changes, shown before saving: the rows that change, with each
 changed cell highlighted (the grid editor cannot colour a cell it edits), rows to delete
-struck through and rows to restore in green.
+in red and rows to restore in green.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import streamlit as st
 from ui import edit_state as es
 
 CHANGED = "background-color: #fff1a8; color: #3d3100; font-weight: 600"
-DELETED = "background-color: #fde2e2; color: #8a1c1c; text-decoration: line-through"
+DELETED = "background-color: #fde2e2; color: #8a1c1c"
 RESTORED = "background-color: #dff3e4; color: #1b5e20"
 
 
@@ -46,11 +46,11 @@ def pending(shown: pd.DataFrame, edited: pd.DataFrame, plan: Any, columns: list[
         elif int(aid) in plan.restores:
             styles.iloc[i, :] = RESTORED
     st.caption(
-        "Not saved yet: " + plan.pending() + " Changed cells are highlighted; rows to "
-        "delete are struck through, rows to restore are green."
+        "Not saved yet: " + plan.pending() + " Changed cells are highlighted in yellow; "
+        "rows to delete are red, rows to restore green."
     )
-    st.dataframe(
-        after.style.apply(lambda _: styles, axis=None),
+    st.dataframe(  # values as a person reads them: 110, never 110.000000
+        after.style.apply(lambda _: styles, axis=None).format(es.show),
         hide_index=True,
         width="stretch",
         key="ed_pending",

@@ -185,7 +185,7 @@ def preview(
             height=min(35 * (len(legend) + 1) + 3, 480),
             column_config={
                 "colour": st.column_config.TextColumn("", width=24),
-                "rows": st.column_config.NumberColumn(width="small"),
+                "rows": st.column_config.NumberColumn(width="small", format="localized"),
             },
         )
     return info

@@ -165,7 +165,7 @@ def report_view(report: Any, stem: str, key: str) -> None:
     if frame.empty:
         return
     counts = report.by_kind()[["problem", "severity", "rows", "first"]]  # labels: anno_core's
-    counts = counts.assign(first=_lines(counts["first"]))
+    counts = counts.assign(first=_lines(counts["first"]).to_numpy())
     st.dataframe(
         counts,
         hide_index=True,

@@ -59,7 +59,9 @@ def test_changed_cells_are_highlighted_before_saving(app, cells):
     assert pending.value["id"].tolist() == [2, 4]
     assert pending.value["cell_type"].tolist() == ["chandelier", "martinotti"]
     styles = pending.proto.arrow_data.styler.styles  # the Styler's cell styles
-    assert "#fff1a8" in styles and "line-through" in styles
+    assert "#fff1a8" in styles and "#fde2e2" in styles  # changed cells, the row to delete
+    shown = pending.proto.arrow_data.styler.display_values
+    assert b"101" in shown and b"101.000000" not in shown  # as typed, no float noise
     assert any(
         c.startswith("Not saved yet: 1 changed value in 1 row, 1 row to delete.")
         for c in _captions(app)

@@ -296,6 +296,17 @@ def test_line_numbers_never_show_none(app, client):
     rerun(app)
     counts = next(d.value for d in app.dataframe if list(d.value.columns)[:1] == ["problem"])
     assert counts["first"].tolist() == [""]
+    raw = (ROOT / "examples" / "cell_types_split_xyz.csv").read_bytes()
+    client.create_table("cells", "cell_type_local", "cells [pytest]", [4, 4, 40])
+    rerun(app)
+    app.selectbox(key="up_table").select("cells").run()
+    app.get("file_uploader")[0].set_value(("c.csv", raw, "text/csv"))
+    rerun(app)
+    counts = next(d.value for d in app.dataframe if list(d.value.columns)[:1] == ["problem"])
+    assert dict(zip(counts["problem"], counts["first"], strict=True)) == {
+        "cell type outside the vocabulary": "9",  # each count with its own first line
+        "column not used": "",
+    }
     lines = [d.value["line"].tolist() for d in app.dataframe if "line" in d.value.columns]
     assert all("None" not in map(str, col) for col in lines)
 
