@@ -316,7 +316,9 @@ above = st.container()  # the extent warning goes above the deck it is about
 info = up.preview(plan, check, table_res, existing, lay, (check_key, version))
 with above:
     extent.extent_warning(plan, info, table_res, lay, volume)
-st.caption(extent.compared_with(info, volume))
+compared = extent.compared_with(info, volume)
+if compared:
+    st.caption(compared)
 if existing is None:
     extent.bounds_editor(volume)
 

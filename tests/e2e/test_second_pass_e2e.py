@@ -16,7 +16,7 @@ import numpy as np
 from playwright.sync_api import Page, expect
 
 from .conftest import ROOT
-from .helpers import goto_page, pick_option, pick_radio, shot, wait_idle
+from .helpers import goto_page, pick_option, pick_radio, shot, shot_between, wait_idle
 
 EXAMPLES = ROOT / "examples"
 
@@ -159,7 +159,8 @@ def test_readme_upload_screenshot_voxels_read_as_nm(page, app_server):
     ).to_be_visible()
     expect(page.get_by_test_id("stDeckGlJsonChart").locator("canvas").first).to_be_visible()
     page.mouse.move(5, 5)
-    shot(page, "readme_upload")
+    page.wait_for_timeout(1500)  # let deck.gl draw before the picture
+    shot_between(page, "readme_upload", "6. Where the points land", "7. Upload")
     page.get_by_role("button", name="Read the file's positions as 4, 4, 40 nm").click()
     wait_idle(page)
     expect(
