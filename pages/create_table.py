@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui import widgets as w
 
 DESCRIPTION_HINT = (
@@ -27,7 +28,7 @@ st.caption(
     "page or from Python."
     + (
         " Once it is created you go back to Upload with it chosen."
-        if api.create_return() == "pages/upload.py"
+        if handoff.create_return() == "pages/upload.py"
         else ""
     )
 )
@@ -214,6 +215,6 @@ else:
             for key in [k for k in st.session_state if str(k).startswith("ct_")]:
                 del st.session_state[key]
             api.flash(f"Table '{w.md(result)}' created. It is empty: upload rows to fill it.")
-            st.switch_page(api.created(result))  # back to Upload when it sent us here
+            st.switch_page(handoff.created(result))  # back to Upload when it sent us here
         st.session_state.pop("ct_review", None)
         st.error(w.md(result))

@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui import upload_before as before
 from ui import upload_columns as columns
 from ui import upload_extent as extent
@@ -78,7 +79,7 @@ with left:
     detail = w.table_picker(details, key="up_table", label="Table to upload to")
 assert detail is not None
 if right.button("Create a new table instead", key="up_create", icon=":material/add_box:"):
-    api.start_create(return_to="pages/upload.py")  # it comes back here with the new table
+    handoff.start_create(return_to="pages/upload.py")  # it comes back here with the new table
     st.switch_page("pages/create_table.py")
 table = detail["table_name"]
 table_res = tuple(float(detail[f"voxel_resolution_{a}"]) for a in "xyz")

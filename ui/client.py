@@ -91,8 +91,6 @@ _VOLUME = "anno_volume"
 _NEW_VOLUMES = "anno_new_volumes"
 _TABLE = "anno_table"
 _FLASH = "anno_flash"
-_CREATE_RETURN = "anno_create_return"
-_PICK = "anno_pick"
 COLOR_ROW_LIMIT = 200_000  # above this, the table view reads positions only
 
 
@@ -279,32 +277,6 @@ def current_table() -> str | None:
 
 def set_current_table(name: str | None) -> None:
     st.session_state[_TABLE] = name
-
-
-def start_create(schema: str | None = None, return_to: str | None = None) -> None:
-    """Ask the Create table page for a table (of ``schema``), then to go back to the page
-    ``return_to`` (say pages/upload.py) with the new table chosen."""
-    if schema is not None:
-        st.session_state["ct_schema"] = schema
-    st.session_state[_CREATE_RETURN] = return_to
-
-
-def create_return() -> str | None:
-    """The page a new table should take the person back to (set by `start_create`)."""
-    return st.session_state.get(_CREATE_RETURN)
-
-
-def created(name: str) -> str:
-    """A table was created: make it the one every table picker shows next; the page to go
-    to next."""
-    set_current_table(name)
-    st.session_state[_PICK] = name
-    return st.session_state.pop(_CREATE_RETURN, None) or "pages/tables.py"
-
-
-def picked_elsewhere() -> str | None:
-    """A table chosen by another page for the next picker (once), else None."""
-    return st.session_state.pop(_PICK, None)
 
 
 # -- messages and refusals -------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui import upload_state as us
 from ui import widgets as w
 
@@ -53,7 +54,7 @@ def not_kept(plan: Any, digest: str) -> None:
                 help=f"Opens Create table with schema '{fit.schema}'; you come back here "
                 "with the new table chosen.",
             ):
-                api.start_create(fit.schema, "pages/upload.py")
+                handoff.start_create(fit.schema, "pages/upload.py")
                 st.switch_page("pages/create_table.py")
         st.caption(
             "Suggestions by the names and types of your columns: check a schema's fields "

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui.text import md  # noqa: F401 - pages use w.md
 
 PRESETS = {
@@ -187,7 +188,7 @@ def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | 
     names = [d["table_name"] for d in details]
     if not names:
         return None
-    wanted = api.picked_elsewhere()  # e.g. a table just created for this page
+    wanted = handoff.picked_elsewhere()  # e.g. a table just created for this page
     if wanted in names:
         st.session_state[key] = wanted
     # after a reload the session is new: the address still names the table
