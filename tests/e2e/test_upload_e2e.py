@@ -146,7 +146,9 @@ def test_a_reload_mid_upload_stores_every_row_once(page, app_server, tables, tmp
         expect(running.first).to_be_visible()
         _open_upload(page, "big")
         _drop(page, big)  # the same file again: its upload is found, never started twice
-        expect(page.get_by_text("The upload runs on the server", exact=False)).to_be_visible()
+        expect(page.get_by_text("The upload runs on the server", exact=False)).to_be_visible(
+            timeout=30_000  # the 200,000-row file is read again first, on a busy machine
+        )
         expect(
             page.get_by_role("button", name=re.compile("^Upload .* rows to table big"))
         ).to_have_count(0)
