@@ -79,7 +79,7 @@ st.dataframe(
 )
 hidden = any(d.get("can_read") is False for d in shown)
 st.caption(
-    f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'."
+    f"{len(shown):,} of {len(details):,} tables in aligned volume '{w.md(vol)}'."
     + (" Empty row counts: you may not read that table." if hidden else "")
 )
 if not shown:
