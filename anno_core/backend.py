@@ -305,6 +305,70 @@ class Backend(Protocol):
         None before it starts."""
         ...
 
+    # -- curating: past uploads, repairs, summaries, extents ---------------------------
+    def upload_record(
+        self,
+        volume: str,
+        table: str,
+        upload_key: str,
+        *,
+        rows: int | None = None,
+        update: bool = False,
+    ) -> dict[str, Any] | None:
+        """What the upload with this key stored (``result``), when (``created``), by whom
+        (``user_id``, ``user_name``) and what became of its rows (``live``, ``deleted``,
+        ``replaced``, ``not_live`` as [id, newer id or None]); None if nothing was stored
+        with it or the user may not write. ``rows``/``update``: how many rows it sent and
+        whether it was an update (a server keys each batch by its rows)."""
+        ...
+
+    def list_uploads(self, volume: str, table: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest uploads of new rows, newest first: ``upload`` (its id), ``at``,
+        ``user_id``, ``user_name``, ``rows``, ``first_id``, ``last_id``, ``live``..."""
+        ...
+
+    def undo_upload(self, volume: str, table: str, upload: int) -> int:
+        """Mark deleted every row upload ``upload`` stored that is still live (one
+        transaction; its history says why); how many."""
+        ...
+
+    def delete_matching(
+        self,
+        volume: str,
+        table: str,
+        *,
+        filters: dict[str, Any] | None = None,
+        ids: Sequence[int] | None = None,
+        expected: int | None = None,
+    ) -> int:
+        """Mark deleted every live row `query` would page through with these filters and
+        ids, in one transaction; how many. Refused (Conflict) unless ``expected`` (when
+        given) is the count that matches."""
+        ...
+
+    def restore_annotation(self, volume: str, table: str, ids: Sequence[int]) -> dict[int, int]:
+        """New versions of deleted annotations, carrying their values; ``{old: new}``."""
+        ...
+
+    def summarize(
+        self, volume: str, table: str, *, top: int = 10, bins: int = 20
+    ) -> dict[str, Any]:
+        """Live ``rows``; ``text``: per text field its top values with counts (``values``,
+        ``more``, ``empty``); ``numbers``: per number field ``min``, ``max``, ``bins`` as
+        [low, high, count] and ``empty``. Computed by the database."""
+        ...
+
+    def volume_extent(self, volume: str) -> dict[str, Any]:
+        """How far an aligned volume reaches, in nm: ``bounds`` an admin set and ``points``
+        (a bounded sample of its tables' points), each [[x, y, z], [x, y, z]] or None."""
+        ...
+
+    def set_volume_bounds(
+        self, volume: str, lower: Sequence[float] | None, upper: Sequence[float] | None
+    ) -> dict[str, Any]:
+        """Set (None: clear) an aligned volume's bounds in nm, admins only; its extent."""
+        ...
+
 
 # -- the argument checks both backends make ------------------------------------------------
 def check_resolution(value: Any) -> tuple[float, float, float]:

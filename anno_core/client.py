@@ -18,6 +18,7 @@ import requests
 from packaging.version import Version
 
 from anno_core.backend import Backend
+from anno_core.client_curation import ClientCuration
 from anno_core.client_data import ClientDataOut
 from anno_core.client_extras import ClientExtras
 from anno_core.common import Progress
@@ -59,7 +60,7 @@ def _as_ids(ids: Any) -> list[int]:
     raise InvalidArgument(f"Annotation ids must be a whole number or a list of them, not {ids!r}.")
 
 
-class AnnotationClient(ClientExtras, ClientDataOut):
+class AnnotationClient(ClientExtras, ClientDataOut, ClientCuration):
     """Client for the annotation engine: tables, metadata and annotations."""
 
     def __init__(self, backend: Backend, settings: Settings) -> None:

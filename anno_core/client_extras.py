@@ -284,11 +284,13 @@ class ClientExtras:
         original: pd.DataFrame,
         edited: pd.DataFrame,
         delete_ids: list[int] | None = None,
+        restore_ids: list[int] | None = None,
     ) -> Any:
-        """The EditPlan (updates, deletes, readable changes) of edits to a page of rows."""
+        """The EditPlan (updates, deletes, restores, readable changes) of edits to a page of
+        rows."""
         from anno_core.ingest.edits import plan_edits
 
-        return plan_edits(schema_name, original, edited, delete_ids)
+        return plan_edits(schema_name, original, edited, delete_ids, restore_ids)
 
     def apply_edits(
         self, table_name: str, plan: Any, aligned_volume_name: str | None = None

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui import widgets as w
 
 DESCRIPTION_HINT = (
@@ -25,6 +26,11 @@ vol = api.volume()
 st.caption(
     f"A new, empty table in aligned volume '{w.md(vol)}'. Fill it on the upload "
     "page or from Python."
+    + (
+        " Once it is created you go back to Upload with it chosen."
+        if handoff.create_return() == "pages/upload.py"
+        else ""
+    )
 )
 
 # -- schema --------------------------------------------------------------------------------
@@ -120,10 +126,12 @@ if is_reference:
     st.caption(TRACK_HELP)
 st.subheader("Permissions", anchor=False)
 p1, p2 = st.columns(2)
+me = api.attempt(c.whoami)[1]  # the owner of the new table: in a group or not?
+my_groups = tuple(me.get("groups") or ()) if isinstance(me, dict) else None
 with p1:
-    read = w.permission_picker("read", "ct_read")
+    read = w.permission_picker("read", "ct_read", owner_groups=my_groups)
 with p2:
-    write = w.permission_picker("write", "ct_write")
+    write = w.permission_picker("write", "ct_write", owner_groups=my_groups)
 st.subheader("Optional", anchor=False)
 notice = st.text_area(
     "Notice",
@@ -206,8 +214,7 @@ else:
         if ok:
             for key in [k for k in st.session_state if str(k).startswith("ct_")]:
                 del st.session_state[key]
-            api.set_current_table(result)
             api.flash(f"Table '{w.md(result)}' created. It is empty: upload rows to fill it.")
-            st.switch_page("pages/tables.py")
+            st.switch_page(handoff.created(result))  # back to Upload when it sent us here
         st.session_state.pop("ct_review", None)
         st.error(w.md(result))

@@ -1,83 +1,20 @@
-"""Edit: page through a table's annotations, fix cells, delete rows, see one's history."""
+"""Edit: page through a table's annotations, fix cells, delete or restore rows, delete what a
+filter finds, undo an upload, see an annotation's history."""
 
 from __future__ import annotations
 
 import math
 
-import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import edit_bulk as bulk
+from ui import edit_changes as changes
 from ui import edit_history
+from ui import edit_save as save
 from ui import edit_state as es
 from ui import export_views as ex
 from ui import widgets as w
-
-
-def _saved_box(done: dict) -> None:
-    """What the last save did: old -> new ids, deleted ids."""
-    updated, deleted = done["updated"], done["deleted"]
-    parts = []
-    if updated:
-        parts.append(
-            f"{len(updated)} annotation{'s' if len(updated) != 1 else ''} updated: "
-            "each has a new id, and its old version is kept as superseded"
-        )
-    if deleted:
-        parts.append(
-            f"{len(deleted)} annotation{'s' if len(deleted) != 1 else ''} marked "
-            "deleted (kept, never erased)"
-        )
-    with st.container(border=True, key="ed_saved_box"):
-        st.success("Saved: " + "; ".join(parts) + ".", icon=":material/check_circle:")
-        left, right = st.columns([1, 2])
-        if updated:
-            left.caption("Old id -> new id")
-            left.dataframe(
-                pd.DataFrame({"old id": list(updated), "new id": list(updated.values())}),
-                hide_index=True,
-                key="ed_saved_ids",
-                width=300,
-            )
-        if deleted:
-            right.caption("Deleted ids")
-            right.text(", ".join(map(str, deleted)))
-        b1, b2, _ = st.columns([2, 1, 4])
-        if updated:
-            b1.button(
-                "Show the new versions",
-                key="ed_show_new",
-                on_click=es.show_ids,
-                args=(list(updated.values()),),
-                icon=":material/visibility:",
-            )
-        b2.button("Hide", key="ed_hide_saved", on_click=es.forget_save)
-
-
-@st.dialog("Save these changes?", width="large", on_dismiss=es.cancel_confirm)
-def _confirm(table: str, plan) -> None:  # noqa: ANN001 - an anno_core EditPlan
-    st.markdown(plan.summary())
-    if plan.changes:
-        st.dataframe(
-            es.changes_frame(plan), hide_index=True, width="stretch", key="ed_confirm_changes"
-        )
-    if plan.deletes:
-        st.caption("To delete")
-        st.text(", ".join(map(str, plan.deletes)))
-    st.caption(
-        "Nothing is erased: every old version and every deleted annotation stays in "
-        "the table, and the history tab shows it."
-    )
-    yes, no, _ = st.columns([1, 1, 2])
-    if yes.button("Yes, save", type="primary", key="ed_confirm_yes", icon=":material/save:"):
-        ok, result = api.attempt(api.client().apply_edits, table, plan)
-        if ok:
-            es.saved(table, result)
-            st.rerun()
-        st.error(w.md(result), icon=":material/error:")
-    if no.button("Cancel", key="ed_confirm_no"):
-        es.cancel_confirm()
-        st.rerun()
 
 
 def _controls(detail: dict, columns: list, dirty: bool, ids_problem: str | None) -> None:
@@ -199,7 +136,9 @@ def _pager(v: es.View, total: int | None, shown: int, has_next: bool, dirty: boo
     what += " that match" if v.narrowed else ""
     first = v.offset + 1 if shown else 0
     guess = es.estimated(v)
-    if guess is not None:  # an estimate: say so, and offer the exact count
+    if not shown:  # never "Rows 0 to 0 of 0"
+        p4.caption(f"No {what} on this page." if total else f"No {what}.")
+    elif guess is not None:  # an estimate: say so, and offer the exact count
         p4.caption(
             f"Rows {first:,} to {v.offset + shown:,} of about {total:,} {what} (page "
             f"{v.page:,}; estimated from a sample of {guess.sampled:,} rows)."
@@ -264,10 +203,13 @@ def _rows(detail: dict, writable: bool) -> None:
     _controls(detail, columns, dirty, None if ok_ids else ids)
 
     after_id, skip = es.page_start(v)  # keyset: Next/Previous read only their rows
+    after = es.after_save(v)  # rows just saved stay on screen, as their new versions
     try:
         got = es.rows(
             key,
-            lambda: api.client().query_annotations(
+            (lambda: es.saved_rows(after))
+            if after
+            else lambda: api.client().query_annotations(
                 name,
                 limit=v.size + 1,
                 offset=skip,
@@ -291,6 +233,12 @@ def _rows(detail: dict, writable: bool) -> None:
         es.to_page(pages)
         st.rerun()
     _pager(v, total, len(frame), has_next, dirty)
+    bulk.delete_matching_button(v, writable, dirty)
+    if after:
+        st.caption(
+            ":material/history: The rows you just saved, changed ones as their new versions."
+        )
+        st.button("Back to the rows in order", key="ed_leave_saved", on_click=es.leave_saved_rows)
     if st.toggle("Download these rows", key="ed_dl_on", help="Every page of this view, to a file"):
         ex.download_panel(
             name,
@@ -306,7 +254,14 @@ def _rows(detail: dict, writable: bool) -> None:
         return
 
     names = {str(u["id"]): u["name"] for u in (api.users() or [])}
-    shown = es.grid_frame(frame, columns, names, writable)
+    shown = es.grid_frame(
+        frame,
+        columns,
+        names,
+        writable,
+        restorable=v.include_invalid,
+        was=after["was"] if after else None,
+    )
     height = min(38 + 35 * len(shown), 640)
     if not writable:
         st.dataframe(
@@ -328,26 +283,30 @@ def _rows(detail: dict, writable: bool) -> None:
         column_config=es.column_config(columns),
         disabled=["id", *es.SYSTEM],
     )
-    deletes = edited.loc[edited[es.DELETE].fillna(False).astype(bool), "id"]
+    ticked = {
+        tick: [int(i) for i in edited.loc[edited[tick].fillna(False).astype(bool), "id"]]
+        for tick in (es.DELETE, es.RESTORE)
+        if tick in edited.columns
+    }
     cols = ["id", *[c.column for c in columns]]
     ok_plan, plan = api.attempt(
-        api.client().plan_edits, schema, frame, edited[cols], [int(i) for i in deletes]
+        api.client().plan_edits,
+        schema,
+        frame,
+        edited[cols],
+        ticked.get(es.DELETE, []),
+        ticked.get(es.RESTORE, []),
     )
     if not ok_plan:
         st.error(w.md(plan), icon=":material/error:")
     elif plan.empty:
         st.caption(
-            "Double-click a cell to change it, or tick Delete; then save. Positions "
-            "are in the table's voxels."
+            "Double-click a cell to change it, or tick Delete"
+            + (" (or Restore, for a deleted row)" if v.include_invalid else "")
+            + "; then save. Positions are in the table's voxels."
         )
     else:
-        n_up, n_del = len(plan.updates), len(plan.deletes)
-        st.caption(
-            f"Not saved yet: {len(plan.changes)} changed value"
-            f"{'s' if len(plan.changes) != 1 else ''} in {n_up} row"
-            f"{'s' if n_up != 1 else ''}, {n_del} row{'s' if n_del != 1 else ''} "
-            "to delete."
-        )
+        changes.pending(shown, edited, plan, columns)
     b1, b2, _ = st.columns([1.2, 1.2, 4])
     b1.button(
         "Save changes",
@@ -366,7 +325,7 @@ def _rows(detail: dict, writable: bool) -> None:
         on_click=es.discard,
     )
     if ok_plan and not plan.empty and es.confirming(key):
-        _confirm(name, plan)
+        save.confirm(name, plan, [int(i) for i in frame["id"]], v)
 
 
 # -- the page ------------------------------------------------------------------------------
@@ -397,10 +356,12 @@ if not writable:
     )
 done = es.last_save(name)
 if done:
-    _saved_box(done)
+    save.saved_box(done)
 
-rows_tab, history_tab = st.tabs(["Rows", "History of one annotation"])
+rows_tab, uploads_tab, history_tab = st.tabs(["Rows", "Uploads", "History of one annotation"])
 with rows_tab:
     _rows(detail, writable)
+with uploads_tab:
+    bulk.uploads_tab(name, writable)
 with history_tab:
     edit_history.render(name)

@@ -7,6 +7,7 @@ import streamlit as st
 from ui import client as api
 from ui import widgets as w
 
+just_saved = api.has_flash()
 details = w.page_of_tables("Metadata")
 vol = api.volume()
 
@@ -26,10 +27,7 @@ with st.container(border=True, key="md_fixed"):
     res = (detail["voxel_resolution_x"], detail["voxel_resolution_y"], detail["voxel_resolution_z"])
     f3.text(", ".join(w.fmt_number(v) for v in res) + " nm")
     st.caption(":material/lock: " + w.FIXED_REASON)
-st.caption(
-    f"Owner: {w.md(detail['owner_name'])}. Created {w.when(detail['created'])}, "
-    f"last modified {w.when(detail['last_modified'])}."
-)
+st.caption(f"Owner: {w.md(detail['owner_name'])}. " + w.dates_line(detail))
 
 if not w.allowed(detail, "can_edit_metadata"):
     st.info(
@@ -65,10 +63,11 @@ notice = st.text_area(
     help="A warning everyone sees first. Empty it to remove it.",
 )
 p1, p2 = st.columns(2)
+owner_groups = w.groups_of(detail["owner_name"])
 with p1:
-    read = w.permission_picker("read", f"{k}_read", detail["read_permission"])
+    read = w.permission_picker("read", f"{k}_read", detail["read_permission"], owner_groups)
 with p2:
-    write = w.permission_picker("write", f"{k}_write", detail["write_permission"])
+    write = w.permission_picker("write", f"{k}_write", detail["write_permission"], owner_groups)
 flat_seg = st.text_input(
     "Flat segmentation source", value=detail["flat_segmentation_source"] or "", key=f"{k}_flat"
 )
@@ -97,7 +96,7 @@ if st.button("Save changes", type="primary", key="md_save", disabled=not changes
         st.error(w.md(result))
 if changes:
     st.caption("Not saved yet: " + ", ".join(c.replace("_", " ") for c in changes) + ".")
-else:
+elif not just_saved:  # right after a save, the saved message says it all
     st.caption("Nothing changed yet.")
 
 # -- hand over -------------------------------------------------------------------------------

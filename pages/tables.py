@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import client as api
 from ui import export_views as ex
+from ui import table_summary
 from ui import widgets as w
 
 details = w.page_of_tables("Tables")
@@ -49,7 +50,7 @@ listing = pd.DataFrame(
         "write": [d["write_permission"] for d in shown],
         "created": pd.to_datetime([d.get("created") for d in shown], errors="coerce"),
         "last modified": pd.to_datetime([d.get("last_modified") for d in shown], errors="coerce"),
-        "rows changed": pd.to_datetime([d.get("last_data_change") for d in shown], errors="coerce"),
+        **w.data_change_column(shown),
         "notice": [d["notice_text"] or "" for d in shown],
     }
 )
@@ -60,26 +61,27 @@ st.dataframe(
     key="tables_list",
     column_config={
         "live rows": st.column_config.NumberColumn(
-            help="Annotations in use (not deleted, not replaced by a newer version)"
+            help="Annotations in use (not deleted, not replaced by a newer version)",
+            format="localized",
         ),
         "all rows": st.column_config.NumberColumn(
-            help="Every version ever stored, deleted and replaced ones included"
+            help="Every version ever stored, deleted and replaced ones included",
+            format="localized",
         ),
         "read": st.column_config.TextColumn(help="Who can read the annotations"),
         "write": st.column_config.TextColumn(help="Who can add, change or delete them"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "last modified": st.column_config.DatetimeColumn(
-            format="YYYY-MM-DD HH:mm", help="When the metadata last changed"
+            format="YYYY-MM-DD HH:mm", help="The last change of its metadata"
         ),
-        "rows changed": st.column_config.DatetimeColumn(
-            format="YYYY-MM-DD HH:mm",
-            help="When annotations were last added, changed or deleted",
+        "last data change": st.column_config.DatetimeColumn(
+            format="YYYY-MM-DD HH:mm", help="The last annotation added, changed or deleted"
         ),
     },
 )
 hidden = any(d.get("can_read") is False for d in shown)
 st.caption(
-    f"{len(shown)} of {len(details)} tables in aligned volume '{w.md(vol)}'."
+    f"{len(shown):,} of {len(details):,} tables in aligned volume '{w.md(vol)}'."
     + (" Empty row counts: you may not read that table." if hidden else "")
 )
 if not shown:
@@ -120,12 +122,7 @@ with side:
         w.plain_block("Annotates rows of table", detail["reference_table"])
     if detail["flat_segmentation_source"]:
         w.plain_block("Flat segmentation source", detail["flat_segmentation_source"])
-    changed = detail.get("last_data_change")
-    st.caption(
-        f"Created {w.when(detail['created'])}, metadata last modified "
-        f"{w.when(detail['last_modified'])}"
-        + (f", annotations last changed {w.when(changed)}." if changed else ".")
-    )
+    st.caption(w.dates_line(detail))
 if w.allowed(detail, "can_edit_metadata"):
     st.page_link(
         "pages/metadata.py", label="Edit this table's metadata", icon=":material/edit_note:"
@@ -166,6 +163,9 @@ with api.errors_shown():
     )
 if st.toggle("Download", key="tables_dl_on", help="Export the whole table to a file"):
     ex.download_panel(name, "tables_dl", moment=moment)
+
+st.subheader("Summary", anchor=False)
+table_summary.render(detail)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])

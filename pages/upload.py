@@ -12,15 +12,26 @@ import hashlib
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
+from ui import upload_before as before
+from ui import upload_columns as columns
+from ui import upload_extent as extent
 from ui import upload_jobs as uj
 from ui import upload_preview as up
 from ui import upload_state as us
+from ui import upload_unit as unit_choice
 from ui import upload_views as v
 from ui import widgets as w
 
 MODE_UPDATE = "Update the annotations named in the id column"
 MODE_ADD = "Add the rows as new annotations"
 EXAMPLE = "up_example"
+MODE_HELP = {
+    MODE_UPDATE: "each row replaces the stored annotation with its id (the old version is "
+    "kept); only rows that differ are sent",
+    MODE_ADD: "each row becomes a new annotation that keeps the id given (ids already in the "
+    "table are refused)",
+}
 
 
 def _on_example() -> None:
@@ -44,6 +55,7 @@ def _submit() -> None:
     _, started = uj.jobs().submit(
         key, scope, send, file_name=name, unchanged=unchanged, whole=whole
     )
+    us.submitted(key)
     if not started:
         api.flash("This file was already submitted: it is stored once, never twice.", "info")
 
@@ -66,9 +78,9 @@ left, right = st.columns([3, 2], vertical_alignment="bottom")
 with left:
     detail = w.table_picker(details, key="up_table", label="Table to upload to")
 assert detail is not None
-right.page_link(
-    "pages/create_table.py", label="Create a new table instead", icon=":material/add_box:"
-)
+if right.button("Create a new table instead", key="up_create", icon=":material/add_box:"):
+    handoff.start_create(return_to="pages/upload.py")  # it comes back here with the new table
+    st.switch_page("pages/create_table.py")
 table = detail["table_name"]
 table_res = tuple(float(detail[f"voxel_resolution_{a}"]) for a in "xyz")
 w.notice_box(detail["notice_text"])
@@ -162,7 +174,7 @@ except api.AnnoError as refusal:
 has_id = any(c.strip().lower() == "id" for c in data.columns)
 update = False
 if has_id:
-    mkey = f"up_mode_{held.digest[:12]}"
+    mkey = f"up_mode_{us.layout(table, data.columns, False)}"
     us.remembered(mkey, MODE_UPDATE, [MODE_UPDATE, MODE_ADD])
     update = (
         st.radio(
@@ -171,16 +183,12 @@ if has_id:
             key=mkey,
             on_change=us.remember,
             args=(mkey,),
-            captions=[
-                "Each row replaces the stored annotation with its id (the old version is "
-                "kept); only rows that differ are sent.",
-                "Each row becomes a new annotation that keeps the id given (ids already "
-                "in the table are refused).",
-            ],
+            format_func=lambda m: w.option_label(m, MODE_HELP[m]),
         )
         == MODE_UPDATE
     )
 ctx = hashlib.sha256(repr((held.digest, scope, table, update)).encode()).hexdigest()[:12]
+lay = us.layout(table, data.columns, update)  # choices are remembered by the file's layout
 try:
     base = us.memo(
         "plan", ctx, lambda: api.client().open_upload(table, data, update=update, name=held.name)
@@ -189,36 +197,61 @@ except api.AnnoError as error:
     st.error(w.md(str(error)))
     st.stop()
 
-# -- an upload of this file to this table, running or done: its progress or result -------
-key = base.upload_key(held.digest)
+# -- earlier uploads of this file to this table, one running or done: their story --------
+version = (detail.get("live_count"), detail.get("total_count"), detail.get("last_modified"))
+past = us.memo(
+    "past", (ctx, version, registry.version(scope)), lambda: base.past_uploads(held.digest)
+)
+key = base.upload_key(held.digest, len(past) + 1)  # the next upload of this file, if wanted
 job = registry.get(key)
-stored = base.stored(key) if job is None else None
-if stored is not None or (job is not None and job.state != "failed"):
-    st.subheader("Uploading" if job is not None and job.running else "Stored", anchor=False)
-    if job is not None and job.running:
-        st.info(
-            "The upload runs on the server: you can click elsewhere, open other pages "
-            "or reload; come back here to see it end.",
-            icon=":material/cloud_upload:",
-        )
-        up.progress([job], "mine")
-    elif job is not None:
-        up.result_view(job.plan, job.task.result, held.name, unchanged=job.unchanged)
-    else:
-        up.result_view(base, stored, held.name, before=True)
-    if job is None or not job.running:
-        st.button(
-            "Upload another file",
-            key="up_another",
-            on_click=us.release,
-            icon=":material/upload_file:",
-        )
-        st.page_link(
-            "pages/tables.py", label=f"Open table {w.md(table)}", icon=":material/table_view:"
-        )
+mine = past and us.was_submitted(past[-1][0])  # this session just stored it: news
+if job is None and mine:
+    key, job = past[-1][0], registry.get(past[-1][0])
+if job is not None and job.running:
+    us.submitted(key)  # this session watches it: its end is news here too
+    st.subheader("Uploading", anchor=False)
+    st.info(
+        "The upload runs on the server: you can click elsewhere, open other pages "
+        "or reload; come back here to see it end.",
+        icon=":material/cloud_upload:",
+    )
+    up.progress([job], "mine")
     with top:
         up.other_uploads([j for j in registry.of_scope(scope) if j.key != key])
     st.stop()
+if mine or (past and not us.again(held.digest)) or (job is not None and job.state != "failed"):
+    if mine and job is not None:
+        st.subheader("Stored", anchor=False)
+        up.result_view(
+            job.plan,
+            job.task.result,
+            held.name,
+            key=key,
+            unchanged=job.unchanged,
+            record=past[-1][1],
+        )
+    elif mine:
+        st.subheader("Stored", anchor=False)
+        up.result_view(base, past[-1][1].result, held.name, key=key, record=past[-1][1])
+    elif past:
+        before.earlier(base, past, held.name, held.digest)
+    else:  # a server that keeps no record of uploads: this process still knows it
+        st.subheader("Stored", anchor=False)
+        up.result_view(job.plan, job.task.result, held.name, before=True)
+    b1, b2 = st.columns([1, 3])
+    b1.button(
+        "Upload another file", key="up_another", on_click=us.release, icon=":material/upload_file:"
+    )
+    b2.page_link("pages/tables.py", label=f"Open table {w.md(table)}", icon=":material/table_view:")
+    with top:
+        up.other_uploads([j for j in registry.of_scope(scope) if j.key != key])
+    st.stop()
+if past:  # confirmed: the same rows again, as new annotations
+    st.info(
+        f"This file was uploaded before ({w.md(past[-1][1].short())}). "
+        "Its rows are uploaded again as new annotations, with new ids.",
+        icon=":material/replay:",
+    )
 
 # -- 3. columns ----------------------------------------------------------------------------
 st.subheader("3. Columns", anchor=False)
@@ -228,23 +261,25 @@ st.caption(
     "(the header is line 1)."
 )
 st.dataframe(data.head(8), width="stretch", key="up_head")
-changes = v.mapping_editor(base, ctx)
+changes = v.mapping_editor(base, lay)
 plan = base.remap(changes) if changes else base
+columns.not_kept(plan, held.digest)
 
 # -- 4. unit -------------------------------------------------------------------------------
-st.subheader("4. Unit of the positions", anchor=False)
-resolution = v.unit_picker(table_res, ctx)
+st.subheader("4. Reading the numbers", anchor=False)
+resolution = unit_choice.unit_picker(table_res, lay)
+decimal_comma = unit_choice.decimal_picker(lay)
 ok, scaled = api.attempt(
     plan.with_resolution, None if tuple(resolution) == table_res else resolution
 )
 if not ok:
     st.error(w.md(scaled), icon=":material/straighten:")
     st.stop()
-plan = scaled
+plan = scaled.with_decimal_comma(decimal_comma)
 
 # -- 5. check ------------------------------------------------------------------------------
 st.subheader("5. Check", anchor=False)
-check_key = (ctx, repr(sorted(plan.mapping.to_dict().items())), tuple(resolution))
+check_key = (ctx, repr(sorted(plan.mapping.to_dict().items())), tuple(resolution), decimal_comma)
 try:
     check = us.memo("check", check_key, plan.check)
 except api.AnnoError as error:  # e.g. the reference table could not be read
@@ -252,11 +287,21 @@ except api.AnnoError as error:  # e.g. the reference table could not be read
     st.stop()
 if check.ok:
     st.success(w.md(check.summary()), icon=":material/check_circle:")
+elif check.waiting:  # a step to do, not a fault of the file
+    st.info(w.md(check.summary()), icon=":material/arrow_upward:")
 else:
     st.error(w.md(check.summary()), icon=":material/error:")
-v.report_view(check.report, up.stem(held.name), "up_report")
+if not decimal_comma and "decimal_comma" in set(check.report.errors["kind"]):
+    st.button(
+        "Read numbers with a decimal comma (1,5 is one and a half)",
+        key="up_use_comma",
+        icon=":material/swap_horiz:",
+        on_click=unit_choice.use_decimal_comma,
+        args=(lay,),
+    )
+if not check.waiting:
+    v.report_view(check.report, up.stem(held.name), "up_report")
 
-version = (detail.get("live_count"), detail.get("total_count"), detail.get("last_modified"))
 diff = None
 if update and check.ok:
     st.markdown("**What the update changes**")
@@ -267,10 +312,16 @@ if update and check.ok:
 # -- 6. preview ----------------------------------------------------------------------------
 st.subheader("6. Where the points land", anchor=False)
 existing = up.existing_points(table, version) if detail.get("can_read") is not False else None
+volume = extent.volume_extent(table, version) if existing is None else None
 above = st.container()  # the extent warning goes above the deck it is about
-info = up.preview(plan, check, table_res, existing, ctx, (check_key, version))
+info = up.preview(plan, check, table_res, existing, lay, (check_key, version))
 with above:
-    up.extent_warning(plan, info, table_res, ctx)
+    extent.extent_warning(plan, info, table_res, lay, volume)
+compared = extent.compared_with(info, volume)
+if compared:
+    st.caption(compared)
+if existing is None:
+    extent.bounds_editor(volume)
 
 # -- 7. upload -----------------------------------------------------------------------------
 st.subheader("7. Upload", anchor=False)
@@ -284,7 +335,7 @@ go = plan.submission(check, diff, may_write=can_write)  # anno_core decides; the
 label = (
     f"Update {v.plural(go.rows, 'annotation')} in table {w.md(table)}"
     if update
-    else f"Upload {v.plural(go.rows, 'row')} to table {w.md(table)}"
+    else f"Upload {v.plural(go.rows, 'row')} {'again ' if past else ''}to table {w.md(table)}"
 )
 st.session_state["up_ready"] = (key, scope, go.send, plan, held.name, go.unchanged)
 st.button(

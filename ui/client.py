@@ -40,9 +40,11 @@ from anno_core import AnnoError, AnnotationClient
 from anno_core.activity import KINDS, sentence
 from anno_core.common import CHUNK
 from anno_core.errors import AnnoWarning, NotAuthenticated, NotSupported, PermissionDenied
+from anno_core.ingest.extent import DATASETS
 from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import column_triples
 from anno_core.ingest.plan import file_digest
+from anno_core.ingest.schema_fit import better_schemas
 from anno_core.ingest.templates import csv_template
 from anno_core.ingest.versions import state_of
 from anno_core.names import check_volume_name
@@ -56,6 +58,7 @@ __all__ = [
     "AnnotationClient",
     "CHUNK",
     "Connection",
+    "DATASETS",
     "LegendEntry",
     "MAX_POINTS",
     "NotSupported",
@@ -63,6 +66,7 @@ __all__ = [
     "PERMISSION_HELP",
     "PreviewInfo",
     "attempt",
+    "better_schemas",
     "client",
     "column_triples",
     "connection",
@@ -205,6 +209,16 @@ def client() -> AnnotationClient:
     return _build(connection(), st.session_state.get(_VOLUME))
 
 
+def session_volume() -> str | None:
+    """The aligned volume the session chose (None: the connection's default)."""
+    return st.session_state.get(_VOLUME)
+
+
+def client_for(conn: tuple, vol: str | None) -> AnnotationClient:
+    """The cached client of a connection key and volume (for cached reads keyed by them)."""
+    return _build(Connection(*conn), vol)
+
+
 def volume_is_fixed() -> bool:
     """A server reached through a datastack serves that datastack's aligned volume only."""
     conn = connection()
@@ -303,6 +317,11 @@ def set_current_table(name: str | None) -> None:
 def flash(message: str, kind: str = "success") -> None:
     """A message shown once on the next run (after st.rerun or a page switch)."""
     st.session_state[_FLASH] = (kind, message)
+
+
+def has_flash() -> bool:
+    """Whether a message waits to be shown on this run (say, just after a save)."""
+    return _FLASH in st.session_state
 
 
 def show_flash() -> None:

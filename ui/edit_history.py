@@ -24,7 +24,9 @@ def state_sentence(version: dict) -> str:
     if state.replaced_by is not None:
         return f"Replaced by annotation {state.replaced_by}."
     if state.deleted_at is not None:
-        return f"Deleted {w.when(state.deleted_at)} by {_who(version, 'deleted_by')}."
+        why = version.get("gone")
+        said = f"Deleted {w.when(state.deleted_at)} by {_who(version, 'deleted_by')}"
+        return said + (f": {why}." if why and why != "deleted" else ".")
     return "In use (live)." if state.live else "Not in use."
 
 
@@ -62,7 +64,11 @@ def render(table: str) -> None:
         with st.container(border=True, key=f"ed_version_{n}"):
             head, tail = st.columns([3, 2])
             head.markdown(f"**Version {n}** · id {v['id']}")
-            head.text(f"Created {w.when(v['created'])} by {_who(v, 'created_by')}.")
+            made = v.get("made")
+            head.text(
+                f"Created {w.when(v['created'])} by {_who(v, 'created_by')}"
+                + (f": {made}." if made and made != "uploaded" else ".")
+            )
             tail.text(state_sentence(v))
             if n == 1:
                 st.caption("The first version, as it was made.")

@@ -24,7 +24,9 @@ from ui import client as api
 PAGE_SIZES = (25, 50, 100, 250)
 MAX_IDS = api.CHUNK  # what one query takes at most
 DELETE = "delete"
-SYSTEM = ("state", "created", "created by")
+RESTORE = "restore"
+WAS = "change"
+SYSTEM = ("state", "created", "created by", WAS)
 _FILTERS = "ed_filters"
 _GEN = "ed_generation"
 _FRAMES = "ed_frames"
@@ -32,6 +34,7 @@ _SAVED = "ed_saved"
 _LAST_GRID = "ed_last_grid"
 _CONFIRM = "ed_confirm"
 _ANCHORS = "ed_anchors"
+_AFTER = "ed_after_save"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,21 @@ class View:
     @property
     def narrowed(self) -> bool:
         return bool(self.filters or self.ids)
+
+
+def id_text(ids: tuple[int, ...] | list[int]) -> str:
+    """Ids as a person types them: '3, 5-9, 12'."""
+    out, run = [], []
+    for i in sorted(set(ids)):
+        if run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if run:
+            out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+        run = [i]
+    if run:
+        out.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+    return ", ".join(out)
 
 
 def parse_ids(text: str) -> list[int]:
@@ -267,17 +285,56 @@ def cancel_confirm() -> None:
     st.session_state.pop(_CONFIRM, None)
 
 
-def saved(table: str, result: Any) -> None:
-    """Remember what a save did (shown above the grid) and start a fresh grid."""
+def saved(table: str, result: Any, shown: list[int] | None = None, v: View | None = None) -> None:
+    """Remember what a save did (shown above the grid) and start a fresh grid; the rows
+    that were on screen (``shown``, in the view ``v``) stay there, changed ones as their new
+    versions."""
+    restored = dict(getattr(result, "restored", {}) or {})
     st.session_state[_SAVED] = {
         "table": table,
         "updated": dict(result.updated),
         "deleted": list(result.deleted),
+        "restored": restored,
     }
-    new = list(result.updated.values())
+    new = list(result.updated.values()) or list(restored.values())
     if new:
         st.session_state["ed_hist_next"] = new[0]
+    if shown is not None and v is not None and (result.updated or restored):
+        swap = {**dict(result.updated), **restored}
+        st.session_state[_AFTER] = {
+            "view": v,
+            "ids": [swap.get(i, i) for i in shown if i not in set(result.deleted)],
+            "was": {new_id: old for old, new_id in swap.items()},
+        }
     discard()
+
+
+def after_save(v: View) -> dict | None:
+    """The rows just saved, kept on screen while the view stays the same (else forgotten)."""
+    got = st.session_state.get(_AFTER)
+    if got is None:
+        return None
+    if got["view"] != v:
+        st.session_state.pop(_AFTER, None)
+        return None
+    return got
+
+
+def saved_rows(after: dict) -> pd.DataFrame:
+    """The rows just saved, read by id, in the order they were on screen."""
+    ids = after["ids"]
+    frame = api.client().query_annotations(
+        after["view"].table, ids=ids, include_invalid=True, limit=max(len(ids), 1)
+    )
+    order = {i: n for n, i in enumerate(ids)}
+    frame = frame.iloc[
+        sorted(range(len(frame)), key=lambda r: order.get(int(frame["id"].iloc[r]), 0))
+    ]
+    return frame.reset_index(drop=True)
+
+
+def leave_saved_rows() -> None:
+    st.session_state.pop(_AFTER, None)
 
 
 def last_save(table: str) -> dict | None:
@@ -291,13 +348,21 @@ def forget_save() -> None:
 
 # -- what the grid shows -------------------------------------------------------------------
 def grid_frame(
-    frame: pd.DataFrame, columns: list[Any], names: dict[str, str], writable: bool
+    frame: pd.DataFrame,
+    columns: list[Any],
+    names: dict[str, str],
+    writable: bool,
+    *,
+    restorable: bool = False,
+    was: dict[int, int] | None = None,
 ) -> pd.DataFrame:
-    """The page of rows as shown: Delete tick, id, the schema's values, its positions, then
-    the system's columns."""
+    """The page of rows as shown: Delete (and Restore) ticks, id, the schema's values, its
+    positions, then the system's columns; rows just saved say which id they replace."""
     out = pd.DataFrame(index=frame.index)
     if writable:
         out[DELETE] = False
+        if restorable:
+            out[RESTORE] = False
     out["id"] = frame["id"]
     # Values people recognise a row by (a cell type, a size) first; the axes after them.
     for c in sorted(columns, key=lambda c: c.axis is not None):
@@ -311,6 +376,10 @@ def grid_frame(
     out["created"] = frame["created"] if "created" in frame else pd.NaT
     who = frame["created_by"] if "created_by" in frame else pd.Series(None, index=frame.index)
     out["created by"] = [names.get(str(u), "" if u is None else str(u)) for u in who]
+    if was:
+        out[WAS] = [
+            f"new id, was {was[int(i)]}" if int(i) in was else "" for i in frame["id"].tolist()
+        ]
     return out.reset_index(drop=True)
 
 
@@ -337,6 +406,16 @@ def column_config(columns: list[Any]) -> dict[str, Any]:
             "created", format="YYYY-MM-DD HH:mm", disabled=True
         ),
         "created by": st.column_config.TextColumn("created by", disabled=True),
+        RESTORE: st.column_config.CheckboxColumn(
+            "Restore",
+            help="Tick a deleted annotation to bring it back when you save: a new version, "
+            "with a new id, carrying its values.",
+            default=False,
+            width="small",
+        ),
+        WAS: st.column_config.TextColumn(
+            "change", disabled=True, help="A row just saved: its new version's id replaces it"
+        ),
     }
     for c in columns:
         help_text = (

@@ -27,6 +27,7 @@ from ui.preview_layers import (
     MARKED_COLOR,
     SINGLE_COLOR,
     PreviewDeck,
+    axis_layers,
     bounds_layer,
     layer_data,
     point_layer,
@@ -208,6 +209,7 @@ def points_deck(
     layers: list[pdk.Layer] = []
     if len(drawn_all) > 1:
         layers.append(bounds_layer(lo - center, hi - center))
+        layers.extend(axis_layers(lo, hi, center))
     if len(ex_pick):
         ex_tips = ["existing annotation"] * len(ex_pick)
         layers.append(
@@ -281,7 +283,8 @@ def points_deck(
         marked_total=len(mark_rows),
         marked_drawn=len(picked_marked),
         legend=legend,
-        extent_nm=_extent(pos[ok]) if n_ok else None,
+        # rows with problems are drawn (in red) but say nothing about where the file lands
+        extent_nm=_extent(pos[ok & ~mark]) if (ok & ~mark).any() else None,
         existing_extent_nm=_extent(ex_pos) if len(ex_pos) else None,
         layer_ids=tuple(str(layer.id) for layer in layers),
     )

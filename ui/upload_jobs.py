@@ -103,6 +103,11 @@ class Jobs:
         with self._lock:
             return self._jobs.get(key) if key else None
 
+    def version(self, scope: tuple) -> tuple:
+        """Changes whenever an upload of ``scope`` starts or ends (what was stored moved)."""
+        with self._lock:
+            return tuple((k, j.state) for k, j in self._jobs.items() if j.scope == scope)
+
     def of_scope(self, scope: tuple) -> list[Job]:
         """Every kept job of one engine and volume, oldest first."""
         with self._lock:

@@ -185,30 +185,10 @@ def preview(
             height=min(35 * (len(legend) + 1) + 3, 480),
             column_config={
                 "colour": st.column_config.TextColumn("", width=24),
-                "rows": st.column_config.NumberColumn(width="small"),
+                "rows": st.column_config.NumberColumn(width="small", format="localized"),
             },
         )
     return info
-
-
-def extent_warning(plan: Any, info: Any, table_res: tuple, ctx: str) -> Any:
-    """The 2x extent check against the table's points; a button for the likely unit."""
-    if info is None:
-        return None
-    found = plan.compare_extents(info.extent_nm, info.existing_extent_nm)
-    if found is None or found.ok:
-        return found
-    st.warning(found.message(), icon=":material/straighten:")
-    if found.resolution is not None:
-        unit = ", ".join(w.fmt_number(x) for x in found.resolution)
-        st.button(
-            f"Read the file's positions as {unit} nm",
-            key="up_use_unit",
-            icon=":material/swap_horiz:",
-            on_click=v.choose_unit,
-            args=(table_res, ctx, found.resolution),
-        )
-    return found
 
 
 # -- progress and result ---------------------------------------------------------------
@@ -229,9 +209,17 @@ def progress(jobs: list[Any], where: str) -> None:
 
 
 def result_view(
-    plan: Any, result: Any, file_name: str, *, before: bool = False, unchanged: int = 0
+    plan: Any,
+    result: Any,
+    file_name: str,
+    *,
+    key: str | None = None,
+    before: bool = False,
+    unchanged: int = 0,
+    record: Any = None,
 ) -> None:
-    """What was stored, and the ids joined to the file's lines as a CSV download."""
+    """What was just stored, and the ids joined to the file's lines (with each id's state
+    when the download is made) as a CSV download."""
     table = w.md(plan.table_name)
     if isinstance(result, dict):
         text = (
@@ -249,17 +237,19 @@ def result_view(
         span = f", ids {min(result):,} to {max(result):,}" if result else ""
         text = f"Stored {v.plural(len(result), 'new annotation')} in table '{table}'{span}."
         label = "Download the new ids with your rows (CSV)"
-    if before:
+    if before:  # a server that keeps no record: this process still knows the upload
         text = (
             "This file was uploaded to this table before, so nothing was stored again. "
             + text.replace("Stored", "It stored").replace("Updated", "It updated")
         )
     st.success(text, icon=":material/task_alt:")
+    if record is not None and record.live != record.rows:  # changed since: say so
+        st.warning(w.md("Since then: " + record.what_became()), icon=":material/history:")
     head = plan.result_table(result).slice(0, 10).to_pandas()
     st.dataframe(head, hide_index=True, width="stretch", key="up_result_rows")
     st.download_button(
         label,
-        data=lambda: plan.result_csv(result),
+        data=lambda: plan.result_csv(result, key),
         file_name=f"{stem(file_name)}_ids.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -270,6 +260,7 @@ def result_view(
     st.caption(
         f"One row per line of {w.md(file_name)}: its line number, "
         + ("its id and its new id" if isinstance(result, dict) else "its new id")
+        + (", whether it is live, deleted or replaced now" if key else "")
         + ", then the file's own columns."
     )
 
@@ -295,7 +286,7 @@ def other_uploads(jobs: list[Any]) -> None:
                 button.download_button(
                     "ids (CSV)",
                     key=f"up_other_{job.key[-12:]}",
-                    data=lambda p=job.plan, r=job.task.result: p.result_csv(r),
+                    data=lambda p=job.plan, r=job.task.result, k=job.key: p.result_csv(r, k),
                     file_name=f"{stem(job.file_name)}_ids.csv",
                     mime="text/csv",
                     on_click="ignore",

@@ -11,6 +11,7 @@ draw (a page switch), so:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ _HELD = "up_held"
 _MEMO = "up_memo"
 _MEMORY = "up_memory"
 _UPLOADER = "up_uploader_n"
+_SUBMITTED = "up_submitted"
+_AGAIN = "up_again"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ def hold(name: str, raw: bytes, source: str, file_id: str | None = None) -> Held
     """Work on this file from now on."""
     f = HeldFile(name=name, raw=raw, digest=api.file_digest(raw), source=source, file_id=file_id)
     st.session_state[_HELD] = f
+    # A file dropped (again) starts afresh: an earlier upload of it is shown as earlier.
+    st.session_state.pop(_SUBMITTED, None)
+    st.session_state.pop(_AGAIN, None)
     return f
 
 
@@ -60,6 +66,31 @@ def release() -> None:
     """Forget the file (and the uploader's copy, by giving the uploader a new key)."""
     st.session_state.pop(_HELD, None)
     reset_uploader()
+
+
+def layout(table: str, columns: Sequence[str], update: bool) -> str:
+    """What the choices of a file are remembered by: the table, the file's columns and the
+    mode, not its content, so a corrected file keeps its mapping, unit and colour."""
+    raw = repr((table, tuple(columns), update)).encode()
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def submitted(key: str) -> None:
+    """This session sent the upload ``key`` of the file it holds (its result is news)."""
+    st.session_state.setdefault(_SUBMITTED, set()).add(key)
+
+
+def was_submitted(key: str) -> bool:
+    return key in st.session_state.get(_SUBMITTED, set())
+
+
+def upload_again(digest: str) -> None:
+    """The person confirmed: store this file's rows again, as new annotations."""
+    st.session_state[_AGAIN] = digest
+
+
+def again(digest: str) -> bool:
+    return st.session_state.get(_AGAIN) == digest
 
 
 def uploader_key() -> str:

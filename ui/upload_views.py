@@ -1,4 +1,4 @@
-"""Pieces of the upload page: the column mapping, the file's unit, the report, the update diff.
+"""Pieces of the upload page: the column mapping, the report, the update diff.
 
 Each takes anno_core's objects (an UploadPlan, its ValidationReport, an UpdateDiff) as they
 come from `ui.client` and draws them; nothing here checks or stores anything. Cell values and
@@ -20,13 +20,6 @@ from ui import widgets as w
 
 NONE = "(no column)"
 CUSTOM = "three columns: choose x, y and z"
-SAME = "same as the table"
-UNITS = {
-    "nm": (1.0, 1.0, 1.0),
-    "4, 4, 40 nm voxels": (4.0, 4.0, 40.0),
-    "8, 8, 40 nm voxels": (8.0, 8.0, 40.0),
-}
-OTHER_UNIT = "other voxel size"
 SHOWN = 100  # problems listed on the page; the download has all of them
 
 
@@ -91,7 +84,7 @@ def mapping_editor(plan: Any, ctx: str) -> dict[str, Any]:
 def _how(chosen: Any, proposed: Any, why: str, required: bool, update: bool) -> str:
     if chosen is None:
         return (
-            "missing: choose a column"
+            "to do: choose a column (required)"
             if required and not update
             else "not in this file" + ("; the stored value is kept" if update else "")
         )
@@ -165,93 +158,21 @@ def _point_choice(
     return tuple(trio)
 
 
-# -- the file's unit -------------------------------------------------------------------
-def unit_picker(table_res: tuple[float, float, float], ctx: str) -> tuple[float, ...]:
-    """The unit of the file's positions (default: the table's), with what it means."""
-    same = same_label(table_res)
-    units = {same: table_res, **{k: v for k, v in UNITS.items() if v != table_res}}
-    options = [*units, OTHER_UNIT]
-    key = f"up_unit_{ctx}"
-    us.remembered(key, same, options)
-    choice = st.radio(
-        "Unit of the positions in your file",
-        options,
-        key=key,
-        horizontal=True,
-        on_change=us.remember,
-        args=(key,),
-        help="Spreadsheets from a viewer like Neuroglancer usually hold voxel "
-        "coordinates; analysis scripts often write nm.",
-    )
-    if choice == OTHER_UNIT:
-        cols = st.columns(3)
-        res = []
-        for col, axis, default in zip(cols, "xyz", table_res, strict=True):
-            k = f"{key}_{axis}"
-            us.remembered(k, float(default))
-            res.append(
-                float(
-                    col.number_input(
-                        f"{axis} (nm per unit)",
-                        min_value=0.001,
-                        step=1.0,
-                        format="%g",
-                        key=k,
-                        on_change=us.remember,
-                        args=(k,),
-                    )
-                )
-            )
-        resolution = tuple(res)
-    else:
-        resolution = units[choice]
-    text = w.resolution_sentence(resolution)
-    ok, factors = api.attempt(api.scale_factor, resolution, table_res)  # refused: said below
-    if ok and factors is not None:
-        text += (
-            f" The table stores {', '.join(w.fmt_number(v) for v in table_res)} nm "
-            "voxels, so each position is converted when stored: x times "
-            f"{factors[0]:.4g}, y times {factors[1]:.4g}, z times {factors[2]:.4g}."
-        )
-    elif ok:
-        text += " That is the table's own unit: positions are stored as they are."
-    st.caption(text)
-    return resolution
-
-
-def choose_unit(table_res: Sequence[float], ctx: str, resolution: Sequence[float]) -> None:
-    """on_click of 'use this unit': pick the option that reads the file in ``resolution``."""
-    key = f"up_unit_{ctx}"
-    target = tuple(float(v) for v in resolution)
-    if target == tuple(float(v) for v in table_res):
-        us.set_choice(key, same_label(table_res))
-        return
-    for label, res in UNITS.items():
-        if res == target:
-            us.set_choice(key, label)
-            return
-    for axis, v in zip("xyz", target, strict=True):
-        us.set_choice(f"{key}_{axis}", v)
-    us.set_choice(key, OTHER_UNIT)
-
-
-def same_label(table_res: Sequence[float]) -> str:
-    return f"{SAME} ({', '.join(w.fmt_number(float(v)) for v in table_res)} nm)"
-
-
 # -- the report ------------------------------------------------------------------------
 def report_view(report: Any, stem: str, key: str) -> None:
     """Counts by problem, the first problems with their lines, all of them as CSV."""
     frame = report.frame
     if frame.empty:
         return
+    counts = report.by_kind()[["problem", "severity", "rows", "first"]]  # labels: anno_core's
+    counts = counts.assign(first=_lines(counts["first"]).to_numpy())
     st.dataframe(
-        report.by_kind()[["problem", "severity", "rows", "first"]],  # labels: anno_core's
+        counts,
         hide_index=True,
         key=f"{key}_counts",
         column_config={
-            "rows": st.column_config.NumberColumn("how many"),
-            "first": st.column_config.NumberColumn("first line", format="%d"),
+            "rows": st.column_config.NumberColumn("how many", format="localized"),
+            "first": st.column_config.TextColumn("first line"),
         },
     )
     errors, warnings = report.errors, report.warnings
@@ -275,16 +196,22 @@ def report_view(report: Any, stem: str, key: str) -> None:
     )
 
 
+def _lines(values: pd.Series) -> pd.Series:
+    """Line numbers as text: a problem of the whole file or a column has none (not "None")."""
+    nums = pd.array(values, dtype="Int64")
+    return pd.Series(["" if pd.isna(v) else f"{int(v):,}" for v in nums], dtype=object)
+
+
 def _problems(frame: pd.DataFrame, key: str) -> None:
     shown = frame[["line", "column", "value", "message"]].copy()
-    shown["line"] = pd.array(shown["line"], dtype="Int64")
+    shown["line"] = _lines(shown["line"]).to_numpy()
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         key=key,
         column_config={
-            "line": st.column_config.NumberColumn(format="%d"),
+            "line": st.column_config.TextColumn("line"),
             "message": st.column_config.TextColumn(width="large"),
         },
     )

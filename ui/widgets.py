@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from ui import client as api
+from ui import handoff
 from ui.text import md  # noqa: F401 - pages use w.md
 
 PRESETS = {
@@ -55,7 +56,7 @@ def resolution_picker(key: str) -> tuple[float, float, float]:
         [*PRESETS, CUSTOM],
         key=f"{key}_preset",
         horizontal=True,
-        captions=[PRESET_HELP[k] for k in [*PRESETS, CUSTOM]],
+        format_func=lambda k: option_label(k, PRESET_HELP[k]),
     )
     if choice == CUSTOM:
         cols = st.columns(3)
@@ -78,18 +79,74 @@ def resolution_picker(key: str) -> tuple[float, float, float]:
     return res  # type: ignore[return-value]
 
 
-def permission_picker(kind: str, key: str, current: str | None = None) -> str:
-    """Radio of PRIVATE / GROUP / PUBLIC for ``kind`` (read or write), each explained."""
+def option_label(option: str, explained: str) -> str:
+    """A radio option with its explanation in grey inside its own label, so clicking the
+    words picks the option (a radio's captions sit outside the clickable label)."""
+    return f"{md(option)} :gray[{md(explained)}]"
+
+
+def permission_picker(
+    kind: str,
+    key: str,
+    current: str | None = None,
+    owner_groups: Sequence[str] | None = None,
+) -> str:
+    """Radio of PRIVATE / GROUP / PUBLIC for ``kind`` (read or write), each explained in its
+    own label (so a click anywhere on the words picks it); GROUP warns when the owner is in
+    no group (``owner_groups`` empty; None: not known)."""
     default = current or ("PUBLIC" if kind == "read" else "PRIVATE")
     options = list(api.PERMISSIONS)
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
-    return st.radio(
+    help_of = api.PERMISSION_HELP[kind]
+    picked = st.radio(
         f"Who can {kind}",
         options,
         key=key,
-        captions=[api.PERMISSION_HELP[kind][p].capitalize() for p in options],
+        format_func=lambda p: option_label(p, help_of[p]),
     )
+    if picked == "GROUP" and owner_groups is not None and not owner_groups:
+        st.warning(
+            f"The owner is in no group, so GROUP lets only the owner (and admins) {kind}: "
+            "as PRIVATE. An admin adds groups with 'python -m anno_core users add NAME "
+            "--group LAB'.",
+            icon=":material/group_off:",
+        )
+    return picked
+
+
+def groups_of(user_name: str | None) -> tuple[str, ...] | None:
+    """The groups of a user of the engine (None where they cannot be listed: a server)."""
+    people = api.users()
+    if people is None:
+        return None
+    found = next((u for u in people if u.get("name") == user_name), None)
+    return None if found is None else tuple(found.get("groups") or ())
+
+
+def dates_line(detail: dict) -> str:
+    """'Created ...; description, notice or permissions last changed ...; annotations last
+    changed ...' (the last data change only where the backend keeps it)."""
+    text = (
+        f"Created {when(detail.get('created'))}; description, notice or permissions last "
+        f"changed {when(detail.get('last_modified'))}"
+    )
+    if detail.get("last_data_change"):
+        text += f"; annotations last changed {when(detail['last_data_change'])}"
+    return text + "."
+
+
+def data_change_column(details: list[dict]) -> dict:
+    """The listing's 'last data change' column, where the backend keeps it (else none)."""
+    import pandas as pd
+
+    if not any("last_data_change" in d for d in details):
+        return {}
+    return {
+        "last data change": pd.to_datetime(
+            [d.get("last_data_change") for d in details], errors="coerce"
+        )
+    }
 
 
 def permission_line(kind: str, level: str) -> str:
@@ -131,11 +188,17 @@ def table_picker(details: list[dict], key: str, label: str = "Table") -> dict | 
     names = [d["table_name"] for d in details]
     if not names:
         return None
-    current = api.current_table()
+    wanted = handoff.picked_elsewhere()  # e.g. a table just created for this page
+    if wanted in names:
+        st.session_state[key] = wanted
+    # after a reload the session is new: the address still names the table
+    current = api.current_table() or st.query_params.get("table")
     if st.session_state.get(key) not in names:
         st.session_state[key] = current if current in names else names[0]
     picked = st.selectbox(label, names, key=key)
     api.set_current_table(picked)
+    if st.query_params.get("table") != picked:
+        st.query_params["table"] = picked
     return next(d for d in details if d["table_name"] == picked)
 
 

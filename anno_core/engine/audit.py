@@ -19,8 +19,21 @@ from anno_core.engine import db
 from anno_core.engine.activity import ActivityLog
 
 
+class IdRuns(list):
+    """Ids given as sorted, non-overlapping [first, last] runs (a big delete's ids, which
+    are never expanded one by one)."""
+
+
 def compact_ids(ids: Iterable[int]) -> str:
     """Ids as a compact JSON list of [first, last] runs (an audit entry stays small)."""
+    if isinstance(ids, IdRuns):
+        merged: list[list[int]] = []
+        for a, b in ids:
+            if merged and a == merged[-1][1] + 1:
+                merged[-1][1] = int(b)
+            else:
+                merged.append([int(a), int(b)])
+        return json.dumps(merged)
     arr = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
     if arr.size > 1 and not (np.diff(arr) > 0).all():  # new ids come sorted: no sort then
         arr = np.unique(arr)
@@ -62,7 +75,8 @@ class Audit(ActivityLog):
         detail: Any,
         at: datetime | None = None,
     ) -> None:
-        """Append one entry, in the caller's transaction (``at``: the change's own stamp)."""
+        """Append one entry, in the caller's transaction (at ``at``: the stamp the change
+        put on its rows, so a row's version can be matched with its entry)."""
         conn.execute(
             db.audit_log.insert().values(
                 at=at or db.now(),

@@ -19,6 +19,7 @@ from anno_core.engine import dialect, indexes, migrations
 from anno_core.schemas import SchemaSpec
 
 metadata = sa.MetaData()
+BOUND_ENDS = ("min", "max")
 
 aligned_volumes = sa.Table(
     "aligned_volumes",
@@ -26,6 +27,9 @@ aligned_volumes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("created", sa.DateTime, nullable=False),
+    # The extent an admin sets for the volume, in nm (all six or none): uploads into an
+    # empty table are checked against it.
+    *(sa.Column(f"bounds_{end}_{a}", sa.Float, nullable=True) for end in BOUND_ENDS for a in "xyz"),
 )
 
 tables_meta = sa.Table(
@@ -105,6 +109,10 @@ audit_log = sa.Table(
 )
 # The Activity page reads one volume's log newest first, a page at a time (keyset on id).
 audit_by_volume = sa.Index("ix_audit_log_volume_id", audit_log.c.aligned_volume, audit_log.c.id)
+# What happened to one table at one moment (why a row was made or deleted, its uploads).
+AUDIT_TABLE_AT = sa.Index(
+    "ix_audit_log_table_at", audit_log.c.aligned_volume, audit_log.c.table_name, audit_log.c.at
+)
 
 upload_keys = sa.Table(
     "upload_keys",
@@ -115,6 +123,7 @@ upload_keys = sa.Table(
     sa.Column("result", sa.Text, nullable=True),
     # sha256 of what the key's upload was given: the same key with other content is refused
     sa.Column("digest", sa.String(64), nullable=True),
+    sa.Column("user_id", sa.String(100), nullable=True),  # who stored it (None before it was kept)
 )
 
 versions = sa.Table(

@@ -260,3 +260,12 @@ def _copy(
         cursor.close()
     if progress:
         progress(n, n)
+
+
+def bin_index(conn: Connection, value: Any, low: float, width: float) -> Any:
+    """The SQL expression of ``floor((value - low) / width)`` for values >= low: SQLite's
+    CAST truncates (a floor for these), PostgreSQL's rounds, so there FLOOR comes first."""
+    scaled = (value - low) / width
+    if conn.dialect.name == "postgresql":
+        scaled = sa.func.floor(scaled)
+    return sa.cast(scaled, sa.Integer)

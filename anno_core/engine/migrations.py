@@ -195,6 +195,27 @@ def counts_and_last_data_change(conn: Connection) -> None:
         )
 
 
+def _upload_key_user(conn: Connection) -> None:
+    """upload_keys.user_id: who stored an upload (the Upload page names them)."""
+    add_column(conn, "upload_keys", sa.Column("user_id", sa.String(100)))
+
+
+def _volume_bounds(conn: Connection) -> None:
+    """aligned_volumes.bounds_min_x ... bounds_max_z: the extent an admin sets, in nm."""
+    for end in ("min", "max"):
+        for axis in "xyz":
+            add_column(conn, "aligned_volumes", sa.Column(f"bounds_{end}_{axis}", sa.Float))
+
+
+def _audit_table_at(conn: Connection) -> None:
+    """An index on the audit log by volume, table and time (why a version was made)."""
+    audit = sa.Table("audit_log", sa.MetaData(), autoload_with=conn)
+    index = sa.Index(
+        "ix_audit_log_table_at", audit.c.aligned_volume, audit.c.table_name, audit.c.at
+    )
+    index.create(conn, checkfirst=True)
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
@@ -203,6 +224,9 @@ STEPS: list[tuple[str, Step]] = [
     ("as_of_indexes", as_of_indexes),
     ("sample_and_view_indexes", sample_and_view_indexes),
     ("counts_and_last_data_change", counts_and_last_data_change),
+    ("upload_keys.user_id", _upload_key_user),
+    ("aligned_volumes.bounds", _volume_bounds),
+    ("audit_log.ix_table_at", _audit_table_at),
 ]
 """The steps, in the order they run. Append only."""
 

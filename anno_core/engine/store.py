@@ -24,7 +24,13 @@ from anno_core.engine.reads import chunks
 from anno_core.engine.sampling import sample_level
 from anno_core.engine.tables import LocalTables
 from anno_core.engine.upload_keys import record, stored_result
-from anno_core.errors import AlreadySuperseded, AnnotationNotFound, Conflict, ValidationFailed
+from anno_core.errors import (
+    AlreadySuperseded,
+    AnnotationNotFound,
+    Conflict,
+    InvalidArgument,
+    ValidationFailed,
+)
 from anno_core.ids import INT64_MAX, MAX_GIVEN_ID
 from anno_core.schemas import SchemaSpec
 from anno_core.validation.validator import Validated, ValidationReport
@@ -56,7 +62,10 @@ class RowStore(LocalTables):
         progress: Progress | None = None,
         upload_key: str | None = None,
         digest: str | None = None,
+        restore: bool = False,
     ) -> list[int]:
+        """Store checked rows in one transaction; with ``replace``, as new versions of those
+        rows (``restore``: of deleted rows, which keep their deletion stamp)."""
         with self._write_lock, self.write_conn() as conn, conn.begin():
             meta = self._meta_row(conn, volume, table)
             self.require("write", meta)
@@ -75,6 +84,8 @@ class RowStore(LocalTables):
                 rows = {int(r["id"]): r for r in self._fetch(conn, t, replace)}
                 _check_replaceable(table, replace, rows)
                 revived = sum(1 for r in rows.values() if not r["valid"])
+                if restore:
+                    check_restorable(table, replace, rows)
             self._check_targets(conn, volume, meta, spec, checked)
             user_ids = None if replace is not None else checked.ids
             ids = self._assign_ids(conn, t, table, user_ids, n, checked)
@@ -86,7 +97,14 @@ class RowStore(LocalTables):
             self._insert(conn, t, ids, cols, progress, stamp)
             live = n if replace is None else revived
             counts.bump(conn, meta["id"], live=live, total=n, stamp=stamp)
-            if replace is not None:
+            if restore:
+                conn.execute(  # the deleted rows keep when and by whom they were deleted
+                    t.update()
+                    .where(t.c.id == sa.bindparam("old_id"))
+                    .values(superceded_id=sa.bindparam("new_id")),
+                    [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
+                )
+            elif replace is not None:
                 conn.execute(
                     t.update()
                     .where(t.c.id == sa.bindparam("old_id"))
@@ -98,25 +116,22 @@ class RowStore(LocalTables):
                     ),
                     [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
                 )
+            if replace is not None:
                 self._follow_targets(
                     conn, volume, table, dict(zip(replace, ids.tolist(), strict=True)), stamp
                 )
-            self.audit(
-                conn,
-                "update_annotation" if replace is not None else "post_annotation",
-                volume,
-                table,
-                ids.tolist(),
-                {"replaced": compact(replace)} if replace is not None else None,
-                at=stamp,
-            )
+            action, detail = "post_annotation", None
+            if replace is not None:
+                action = "restore_annotation" if restore else "update_annotation"
+                detail = {"restored" if restore else "replaced": compact(replace)}
+            self.audit(conn, action, volume, table, ids.tolist(), detail, at=stamp)
             if upload_key is not None:
                 result = (
                     dict(zip(map(str, replace), ids.tolist(), strict=True))
                     if replace is not None
                     else ids.tolist()
                 )
-                record(conn, upload_key, meta["id"], stamp, result, digest)
+                record(conn, upload_key, meta["id"], stamp, result, digest, str(self.user.id))
         return ids.tolist()
 
     def _insert(
@@ -310,6 +325,16 @@ def first_free_id(conn: Connection, t: sa.Table, table: str, n: int, above: int 
         f"{MAX_GIVEN_ID:,} and the 64-bit limit; give the new annotations ids of your own "
         "below those, or put them in a new table."
     )
+
+
+def check_restorable(table: str, ids: list[int], rows: dict[int, dict]) -> None:
+    """Only deleted rows (not live, not replaced by a newer version) can be restored."""
+    live = [i for i in ids if rows[i]["deleted"] is None and rows[i]["valid"]]
+    if live:
+        raise InvalidArgument(
+            f"Annotation {', '.join(map(str, live[:20]))} of table {table!r} is not deleted; "
+            "only deleted annotations can be restored."
+        )
 
 
 def _check_replaceable(table: str, ids: list[int], rows: dict[int, dict]) -> None:

@@ -87,9 +87,16 @@ def stored_result(
 
 
 def record(
-    conn: Connection, key: str, table_meta_id: int, stamp: datetime, result: Any, digest: str | None
+    conn: Connection,
+    key: str,
+    table_meta_id: int,
+    stamp: datetime,
+    result: Any,
+    digest: str | None,
+    user_id: str,
 ) -> None:
-    """Remember, in the write's own transaction, what the upload with ``key`` stored."""
+    """Remember, in the write's own transaction, what the upload with ``key`` stored, and
+    who stored it."""
     conn.execute(
         db.upload_keys.insert().values(
             key=key,
@@ -97,5 +104,6 @@ def record(
             created=stamp,
             result=json.dumps(result),
             digest=digest,
+            user_id=user_id,
         )
     )

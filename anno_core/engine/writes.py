@@ -8,9 +8,11 @@ elsewhere), so ids taken from the current maximum can never collide.
 The class hierarchy, one responsibility each: `reads.LocalReads` and `audit.Audit` ->
 `catalogue.LocalCatalogue` (who acts, volumes, metadata) -> `tables.LocalTables` (table
 writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row writes of
-the `Backend` contract), with `versions.LocalVersions` (named moments) and
-`export.LocalExport` (files and download links) and `frozen.LocalFrozen` (reads as CAVE's
-materialization service answers them) mixed in.
+the `Backend` contract), with `versions.LocalVersions` (named moments),
+`export.LocalExport` (files and download links), `frozen.LocalFrozen` (reads as CAVE's
+materialization service answers them), `repairs.Repairs` (deletes by filter, restores, why
+a version was made), `uploads.UploadHistory` (past uploads, undoing one) and
+`summaries.Summaries` (a table's values at a glance, a volume's extent) mixed in.
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from anno_core.engine import counts, db
 from anno_core.engine.export import LocalExport
 from anno_core.engine.frozen import LocalFrozen
 from anno_core.engine.reads import chunks
+from anno_core.engine.repairs import Repairs
 from anno_core.engine.store import RowStore
+from anno_core.engine.summaries import Summaries
 from anno_core.engine.upload_keys import frame_digest, records_digest, stored_result
+from anno_core.engine.uploads import UploadHistory
 from anno_core.engine.versions import LocalVersions
 from anno_core.schemas import AXES, SchemaSpec
 from anno_core.settings import Settings
@@ -42,7 +47,9 @@ from anno_core.validation.validator import (
 )
 
 
-class LocalBackend(RowStore, LocalVersions, LocalExport, LocalFrozen):
+class LocalBackend(
+    Repairs, UploadHistory, Summaries, RowStore, LocalVersions, LocalExport, LocalFrozen
+):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 
     kind = "embedded"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from anno_core.errors import InvalidArgument
-from anno_core.ingest.versions import REPLACED, state_of
+from anno_core.ingest.versions import REPLACED, state_of, why_gone, why_made
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.validation.booleans import parse_bool
 
@@ -85,38 +85,63 @@ def filter_value(schema: str | SchemaSpec, column: str, text: str) -> Any:
     return number
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
 @dataclass
 class EditPlan:
-    """What saving would do: updates (records with ids), deletes, and a readable diff."""
+    """What saving would do: updates (records with ids), deletes, restores of deleted
+    annotations, and a readable diff."""
 
     updates: list[dict[str, Any]] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # id, field, old, new
+    restores: list[int] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.updates and not self.deletes
+        return not self.updates and not self.deletes and not self.restores
 
     def summary(self) -> str:
         """One sentence for the confirmation dialog."""
         parts = []
         if self.updates:
             parts.append(
-                f"{len(self.updates)} annotation{'s' if len(self.updates) != 1 else ''} will "
-                "be updated: each gets a new id and its old version is kept as superseded"
+                f"{_n(len(self.updates), 'annotation')} will be updated: each gets a new id "
+                "and its old version is kept as superseded"
             )
         if self.deletes:
             parts.append(
-                f"{len(self.deletes)} annotation{'s' if len(self.deletes) != 1 else ''} will "
-                "be marked deleted (kept, never erased)"
+                f"{_n(len(self.deletes), 'annotation')} will be marked deleted (kept, never erased)"
+            )
+        if self.restores:
+            parts.append(
+                f"{_n(len(self.restores), 'deleted annotation')} will be restored: each gets "
+                "a new version, with a new id, carrying its values"
             )
         return "; ".join(parts) + "." if parts else "Nothing has changed."
+
+    def pending(self) -> str:
+        """What is not saved yet, naming only what there is: '2 changed values in 1 row,
+        1 row to delete.'"""
+        parts = []
+        if self.changes:
+            parts.append(
+                f"{_n(len(self.changes), 'changed value')} in {_n(len(self.updates), 'row')}"
+            )
+        if self.deletes:
+            parts.append(f"{_n(len(self.deletes), 'row')} to delete")
+        if self.restores:
+            parts.append(f"{_n(len(self.restores), 'row')} to restore")
+        return ", ".join(parts) + "." if parts else "Nothing changed."
 
 
 @dataclass
 class EditResult:
     updated: dict[int, int]
     deleted: list[int]
+    restored: dict[int, int] = field(default_factory=dict)
 
 
 def _clean(v: Any) -> Any:
@@ -150,8 +175,10 @@ def plan_edits(
     original: pd.DataFrame,
     edited: pd.DataFrame,
     delete_ids: list[int] | None = None,
+    restore_ids: list[int] | None = None,
 ) -> EditPlan:
-    """Compare ``edited`` with ``original`` (same rows, matched by ``id``) and plan the save."""
+    """Compare ``edited`` with ``original`` (same rows, matched by ``id``) and plan the save;
+    ``restore_ids`` are deleted annotations to bring back as new versions."""
     spec = schema_spec(schema) if isinstance(schema, str) else schema
     if "id" not in original.columns or "id" not in edited.columns:
         raise InvalidArgument("Both tables of rows need their 'id' column to plan an edit.")
@@ -164,9 +191,11 @@ def plan_edits(
             "add new annotations with an upload instead."
         )
     deletes = sorted({int(i) for i in (delete_ids or [])})
-    plan = EditPlan(deletes=deletes)
+    restores = sorted({int(i) for i in (restore_ids or [])})
+    _refuse_restores(before, restores)
+    plan = EditPlan(deletes=deletes, restores=restores)
     for aid in after.index:
-        if int(aid) in deletes:
+        if int(aid) in deletes or int(aid) in restores:
             continue
         old, new = before.loc[aid], after.loc[aid]
         rec: dict[str, Any] = {}
@@ -192,6 +221,25 @@ def plan_edits(
             plan.updates.append({"id": int(aid), **rec})
     _refuse_old_versions(before, [u["id"] for u in plan.updates] + deletes)
     return plan
+
+
+def _refuse_restores(before: pd.DataFrame, ids: list[int]) -> None:
+    """Only deleted annotations can be restored: say which of the ticked rows are not."""
+    problems = []
+    for aid in ids:
+        if aid not in before.index:
+            continue
+        state = state_of(before.loc[aid])
+        if state.kind == REPLACED:
+            problems.append(
+                f"Annotation {aid} was replaced by annotation {state.replaced_by}, not deleted; "
+                "only deleted annotations can be restored."
+            )
+        elif state.live:
+            problems.append(f"Annotation {aid} is live; only deleted annotations can be restored.")
+    if problems:
+        more = f" ({len(problems) - 3} more like these.)" if len(problems) > 3 else ""
+        raise InvalidArgument(" ".join(problems[:3]) + more)
 
 
 def _refuse_old_versions(before: pd.DataFrame, ids: list[int]) -> None:
@@ -231,7 +279,12 @@ def apply_edits(
         deleted = client.delete_annotation(
             table_name, plan.deletes, aligned_volume_name=aligned_volume_name
         )
-    return EditResult(updated=updated, deleted=deleted)
+    restored: dict[int, int] = {}
+    if plan.restores:
+        restored = client.restore_annotation(
+            table_name, plan.restores, aligned_volume_name=aligned_volume_name
+        )
+    return EditResult(updated=updated, deleted=deleted, restored=restored)
 
 
 def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict]:
@@ -259,6 +312,8 @@ def version_changes(schema: str | SchemaSpec, versions: list[dict]) -> list[dict
                 "deleted_by_name": v.get("deleted_by_name"),
                 "superceded_id": v["superceded_id"],
                 "valid": v["valid"],
+                "made": why_made(v, prev),
+                "gone": why_gone(v),
                 "changes": diff,
                 "values": {f.column: v.get(f.column) for f in spec.data_fields},
             }

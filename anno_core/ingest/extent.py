@@ -10,7 +10,10 @@ points, while a file in the wrong unit does not.
 `compare_extents` flags every axis where the new points reach 2x (`THRESHOLD`) further or
 less far than the existing ones and then tries the other readings of the file (the usual
 voxel sizes, the table's own, two axes swapped); a reading that brings every axis within
-1.5x (`MATCH`) is named as the likely mistake. Pure numpy, no I/O.
+1.5x (`MATCH`) is named as the likely mistake. When the table has no points yet the file is
+compared with the aligned volume's: its other tables' points (the same check), or the
+bounds an admin set (`compare_bounds`: only points outside them are flagged). `DATASETS`
+names the voxel sizes of public data sets. Pure numpy, no I/O.
 """
 
 from __future__ import annotations
@@ -33,7 +36,16 @@ COMMON_RESOLUTIONS: tuple[tuple[float, float, float], ...] = (
     (16.0, 16.0, 40.0),
     (8.0, 8.0, 33.0),
     (4.0, 4.0, 45.0),
+    (8.0, 8.0, 8.0),
 )
+DATASETS: tuple[tuple[str, tuple[float, float, float]], ...] = (
+    ("hemibrain", (8.0, 8.0, 8.0)),
+    ("FAFB / FlyWire", (4.0, 4.0, 40.0)),
+    ("MICrONS", (4.0, 4.0, 40.0)),
+    ("H01", (8.0, 8.0, 33.0)),
+)
+"""Voxel sizes (nm) of public data sets, offered by name as the unit of a file's positions."""
+OUTSIDE = 1.05  # points this far past an admin's bounds are outside them
 
 Extent = tuple[Sequence[float], Sequence[float]]  # (lowest corner, highest corner) in nm
 
@@ -60,6 +72,7 @@ class ExtentCheck:
     likely: str | None = None  # "these look like 4, 4, 40 nm voxels read as nm"
     resolution: tuple[float, float, float] | None = None  # the file's resolution that fits
     swapped: tuple[str, str] | None = None  # two axes that look swapped
+    against: str = "the table's points"  # what the new points were compared with
 
     @property
     def ok(self) -> bool:
@@ -74,7 +87,7 @@ class ExtentCheck:
             j = AXES.index(a)
             r = self.ratios[j]
             how = f"{_times(r)} further" if r > 1 else f"{_times(1 / r)} less far"
-            than = " than the table's points" if k == 0 else ""
+            than = f" than {self.against}" if k == 0 else ""
             parts.append(
                 f"{how}{than} in {a} ({self.new_reach[j]:,.0f} nm against "
                 f"{self.existing_reach[j]:,.0f} nm)"
@@ -124,12 +137,14 @@ def compare_extents(
     *,
     file_resolution: Sequence[float] = (1.0, 1.0, 1.0),
     table_resolution: Sequence[float] | None = None,
+    against: str = "the table's points",
 ) -> ExtentCheck | None:
     """Compare the new points' extent (nm) with the existing points' (nm).
 
     ``file_resolution`` is how the file's positions were read (nm per unit), so that the
-    other readings can be tried. None when either side has no points, or reaches no further
-    than 1 nm from the origin on some axis (nothing to compare).
+    other readings can be tried; ``against`` names the existing points in the message.
+    None when either side has no points, or reaches no further than 1 nm from the origin
+    on some axis (nothing to compare).
     """
     if new is None or existing is None:
         return None
@@ -146,17 +161,17 @@ def compare_extents(
         a for a, r in zip(AXES, ratios, strict=True) if r >= THRESHOLD or r <= 1 / THRESHOLD
     )
     base = ExtentCheck(
-        new_reach=_tuple(r_new), existing_reach=_tuple(r_old), ratios=_tuple(ratios), axes=off
+        new_reach=_tuple(r_new),
+        existing_reach=_tuple(r_old),
+        ratios=_tuple(ratios),
+        axes=off,
+        against=against,
     )
     if not off:
         return base
     current = np.asarray([float(v) for v in file_resolution], dtype=np.float64)
     best: tuple[float, ExtentCheck] | None = None
-    candidates = {tuple(float(v) for v in c) for c in COMMON_RESOLUTIONS}
-    if table_resolution is not None:
-        candidates.add(tuple(float(v) for v in table_resolution))
-    candidates.discard(tuple(current.tolist()))
-    for cand in sorted(candidates):
+    for cand in _candidates(current, table_resolution):
         d = _distance(r_new * np.asarray(cand) / current, r_old)
         if d < math.log(MATCH) and (best is None or d < best[0]):
             res = (float(cand[0]), float(cand[1]), float(cand[2]))
@@ -175,6 +190,71 @@ def compare_extents(
                 ),
             )
     return base if best is None else best[1]
+
+
+def _candidates(
+    current: np.ndarray, table_resolution: Sequence[float] | None
+) -> list[tuple[float, ...]]:
+    """Other readings of the file to try: usual voxel sizes and the table's own."""
+    found = {tuple(float(v) for v in c) for c in COMMON_RESOLUTIONS}
+    if table_resolution is not None:
+        found.add(tuple(float(v) for v in table_resolution))
+    found.discard(tuple(current.tolist()))
+    return sorted(found)
+
+
+def compare_bounds(
+    new: Extent | None,
+    bounds: Extent | None,
+    *,
+    file_resolution: Sequence[float] = (1.0, 1.0, 1.0),
+    table_resolution: Sequence[float] | None = None,
+) -> ExtentCheck | None:
+    """Do the new points (nm) fall inside the bounds an admin set for the volume (nm)?
+
+    Points may cover any part of the volume, so only points outside the bounds (by more
+    than 5%) are flagged; the likely reading is then the largest of the usual ones that
+    brings every point inside. None when there is nothing to compare."""
+    if new is None or bounds is None:
+        return None
+    lo, hi = (np.asarray([float(v) for v in c], dtype=np.float64) for c in new)
+    b_lo, b_hi = (np.asarray([float(v) for v in c], dtype=np.float64) for c in bounds)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return None
+    r_new, r_old = reach(new), reach(bounds)
+    if not (np.all(r_old > 1)):
+        return None
+    ratios = r_new / r_old
+    span = (b_hi - b_lo) * (OUTSIDE - 1)
+
+    def inside(factor: np.ndarray) -> bool:
+        return bool(np.all(lo * factor >= b_lo - span) and np.all(hi * factor <= b_hi + span))
+
+    off = tuple(
+        a for j, a in enumerate(AXES) if lo[j] < b_lo[j] - span[j] or hi[j] > b_hi[j] + span[j]
+    )
+    against = "the aligned volume's bounds"
+    base = ExtentCheck(
+        new_reach=_tuple(r_new),
+        existing_reach=_tuple(r_old),
+        ratios=_tuple(ratios),
+        axes=off,
+        against=against,
+    )
+    if not off:
+        return base
+    current = np.asarray([float(v) for v in file_resolution], dtype=np.float64)
+    fits = []
+    for cand in _candidates(current, table_resolution):
+        factor = np.asarray(cand) / current
+        if inside(factor):
+            fits.append((float(np.min(r_new * factor / r_old)), cand))
+    if not fits:
+        return base
+    _, res = max(fits)
+    res3 = (float(res[0]), float(res[1]), float(res[2]))
+    likely = f"these look like {_reading(res3)} read as {_reading(current)}"
+    return replace(base, likely=likely, resolution=res3)
 
 
 def _tuple(a: np.ndarray) -> tuple[float, float, float]:

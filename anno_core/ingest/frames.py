@@ -5,6 +5,7 @@ one column of ``[x, y, z]`` values or strings, or as ``{field}_position_x/_y/_z`
 and optionally ``id``. Nothing here decides what is valid (that is `validation`): values
 are moved and typed, never filled, rounded or dropped. Positions are scaled here, by
 ``annotation_resolution / table_resolution`` per axis, only once they are known numbers.
+A CSV file's cells are read by `anno_core.ingest.csv_frame` (each cell on its own).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from anno_core.errors import InvalidArgument
+from anno_core.ingest.csv_frame import read_rows
 from anno_core.schemas import AXES, SchemaSpec
 from anno_core.validation.positions import parse_positions
 
@@ -248,77 +248,13 @@ def scale_points(spec: SchemaSpec, frame: pd.DataFrame, factor: np.ndarray | Non
 
 # -- CSV files -------------------------------------------------------------------------
 def csv_frame(
-    data: CsvData, spec: SchemaSpec, mapping: ColumnMapping, factor: np.ndarray | None = None
+    data: CsvData,
+    spec: SchemaSpec,
+    mapping: ColumnMapping,
+    factor: np.ndarray | None = None,
+    *,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
-    """The canonical frame of a CSV file's mapped columns, numbers typed by arrow (fast)."""
-    out: dict[str, Any] = {}
-    for f in spec.user_fields:
-        src = mapping.fields.get(f.column)
-        if src is None:
-            continue
-        if f.kind == "point":
-            if isinstance(src, str):
-                vals = _position_numbers(data.table.column(src))
-                if vals is None:
-                    out[f.column] = data.text(src).to_numpy()
-                    continue
-            else:
-                cols = [_number(data.table.column(c), "float") for c in src]
-                for j, (a, c) in enumerate(zip(AXES, cols, strict=True)):
-                    scaled = factor is not None and c.dtype != object
-                    out[f"{f.column}_{a}"] = c * factor[j] if scaled else c
-                continue
-            if factor is not None:
-                vals = vals * factor
-            for j, a in enumerate(AXES):
-                out[f"{f.column}_{a}"] = np.ascontiguousarray(vals[:, j])
-        elif f.kind in ("float", "int", "ref"):
-            out[f.column] = _number(data.table.column(src), f.kind)
-        else:
-            out[f.column] = data.text(src).to_numpy()
-    if mapping.id_column is not None:
-        out["id"] = _number(data.table.column(mapping.id_column), "int")
-    # copy=False: one block per column, as the validator reads them (no 2-D consolidation)
-    return pd.DataFrame(out, index=pd.RangeIndex(data.rows), copy=False)
-
-
-def _number(col: pa.ChunkedArray, kind: str) -> Any:
-    """Text cells as numbers when every cell reads cleanly and exactly, else the text (the
-    validator then decides, or reports, each cell as written)."""
-    text = pd.Series(col.to_pandas(), dtype=object).to_numpy
-    # Arrow reads "0x10" as 16 in a whole-number cast (never in a float one): text, then.
-    if kind != "float" and not pc.any(pc.match_substring(col, "x", ignore_case=True)).as_py():
-        try:
-            ints = pc.cast(col, pa.int64())
-            if ints.null_count == 0:
-                return ints.to_numpy()
-            return pd.array(ints.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-    try:
-        floats = pc.cast(col, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return text()
-    if pc.any(pc.is_nan(floats)).as_py():  # "NaN" typed in a cell is a value, not a blank
-        return text()
-    values = floats.to_numpy()
-    with np.errstate(invalid="ignore"):
-        beyond = kind != "float" and bool((np.abs(values) >= 2.0**53).any())
-        zero = values == 0
-    if beyond:  # "9007199254740993.0": a float would round it; the validator reads it exactly
-        return text()
-    if zero.any():  # "1e-400" reads as 0 in a float: the validator refuses it by its text
-        cells = col.filter(pa.array(zero))
-        if pc.any(pc.match_substring_regex(cells, r"^\s*[+-]?[0-9]*\.?[0-9]*[1-9]")).as_py():
-            return text()
-    return values
-
-
-def _position_numbers(col: pa.ChunkedArray) -> np.ndarray | None:
-    """n x 3 floats of a text column of positions; None if any cell is not 3 numbers or
-    holds NaN (then the validator reports the person's own text)."""
-    vals, bad = parse_positions(col)
-    given = col.is_valid().to_numpy(zero_copy_only=False)
-    if bad.any() or np.isnan(vals[given]).any():
-        return None
-    return vals  # a blank cell stays a NaN row: the validator reports it if required
+    """The canonical frame of a CSV file's mapped columns (`csv_frame.read_rows`'s frame:
+    cells that are not numbers are left empty there and reported by `read_rows`)."""
+    return read_rows(data, spec, mapping, factor, decimal_comma=decimal_comma).frame

@@ -9,6 +9,8 @@
     ids = plan.commit(progress=cb)    # or the same in the foreground
     key = plan.upload_key(file_digest(raw))  # same file, table, mode: same key
     plan.stored(key)                  # what an earlier commit with that key stored, or None
+    plan.upload_record(key)           # that, with when, by whom and what became of the rows
+    plan.past_uploads(digest)         # every stored upload of this file, oldest first
     plan.diff_update()                # updates: which rows change how (anno_core.update_diff)
     plan.subset(rows).start(key)      # commit only some rows (the changed ones)
     go = plan.submission(check, diff, may_write=True)  # what Upload sends, what stops it
@@ -26,19 +28,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from anno_core.common import CHUNK, Progress
-from anno_core.errors import NotSupported, ValidationFailed
+from anno_core.errors import ValidationFailed
+from anno_core.ingest.csv_frame import CsvRows, in_file_terms, read_rows
 from anno_core.ingest.csvio import CsvData, read_csv
-from anno_core.ingest.extent import Extent, ExtentCheck, compare_extents
-from anno_core.ingest.frames import csv_frame, scale_factor
+from anno_core.ingest.frames import scale_factor
 from anno_core.ingest.mapping import ColumnMapping, Source, check_mapping, propose_mapping
 from anno_core.ingest.outcome import CheckResult, Submission
-from anno_core.ingest.results import result_table, table_csv
-from anno_core.ingest.update_diff import UpdateDiff, diff_update
+from anno_core.ingest.plan_views import PlanViews
 from anno_core.ingest.upload_task import UploadTask
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.validation.validator import ValidationReport, validate_frame
@@ -52,7 +51,7 @@ def file_digest(raw: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class UploadPlan:
+class UploadPlan(PlanViews):
     """A file read and mapped onto one table; `check` and `commit` use the current mapping."""
 
     client: Any
@@ -65,6 +64,7 @@ class UploadPlan:
     update: bool = False
     annotation_resolution: tuple[float, float, float] | None = None
     reference_table: str | None = None
+    decimal_comma: bool = False
 
     # -- what a page shows -----------------------------------------------------------
     @property
@@ -99,27 +99,39 @@ class UploadPlan:
         scale_factor(res, self.table_resolution)  # refuses bad values now, not at commit
         return replace(self, annotation_resolution=res)  # type: ignore[arg-type]
 
+    def with_decimal_comma(self, decimal_comma: bool) -> UploadPlan:
+        """The same plan reading numbers written like ``1,5`` (a decimal comma) or not."""
+        return replace(self, decimal_comma=bool(decimal_comma))
+
     # -- checking and storing --------------------------------------------------------
+    def rows(self) -> CsvRows:
+        """The file's cells read for the mapped fields: the frame and its cells' problems."""
+        factor = scale_factor(self.annotation_resolution, self.table_resolution)
+        return read_rows(
+            self.data, self.spec, self.mapping, factor, decimal_comma=self.decimal_comma
+        )
+
     def frame(self) -> pd.DataFrame:
         """The rows as the engine will take them (canonical columns, positions scaled)."""
-        factor = scale_factor(self.annotation_resolution, self.table_resolution)
-        return csv_frame(self.data, self.spec, self.mapping, factor)
+        return self.rows().frame
 
     def check(self) -> CheckResult:
-        """Validate every row (and the mapping, and reference targets) without storing."""
+        """Validate every row (and the mapping, and reference targets) without storing.
+        Problems name the file's columns and show its cells as typed."""
         report = ValidationReport(rows=self.data.rows, line_label="line")
         report.merge(self.data.notes)
         mapping = self.mapping_report()
         report.merge(mapping)
-        frame = self.frame()
+        rows = self.rows()
         if mapping.ok:
+            report.merge(rows.report)
             checked = validate_frame(
-                self.spec, frame, update=self.update, lines=self.data.lines, ignored=()
+                self.spec, rows.frame, update=self.update, lines=self.data.lines, ignored=()
             )
-            report.merge(checked.report)
+            report.merge(in_file_terms(checked.report, self.data, self.mapping, rows.covered))
             if report.ok and self.spec.is_reference and "target_id" in checked.columns:
                 report.merge(self._targets(checked.columns["target_id"]))
-        return CheckResult(report=report, frame=frame, lines=self.data.lines)
+        return CheckResult(report=report, frame=rows.frame, lines=self.data.lines)
 
     def commit(
         self, progress: Progress | None = None, upload_key: str | None = None
@@ -131,7 +143,11 @@ class UploadPlan:
         notes.merge(mapping)
         if not mapping.ok:
             raise ValidationFailed(mapping.describe(), report=notes)
-        frame = self.frame()
+        rows = self.rows()
+        if not rows.report.ok:  # cells left empty in the frame must never reach storage
+            report = self.check().report
+            raise ValidationFailed(report.describe(), report=report)
+        frame = rows.frame
         backend = self.client.backend
         if self.update:
             return backend.update_frame(
@@ -161,87 +177,6 @@ class UploadPlan:
         )
         task.thread.start()
         return task
-
-    # -- what the upload page needs beyond checking and storing ------------------------
-    def upload_key(self, digest: str) -> str:
-        """The idempotency key of storing the file with this digest in this table and mode.
-
-        The engine remembers a committed key, so a second commit with it (a double click, a
-        reload, another tab) returns the stored ids and writes nothing."""
-        mode = "update" if self.update else "insert"
-        raw = "\x00".join(("anno-upload-1", self.volume, self.table_name, mode, digest))
-        return "upload-" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-    def stored(self, upload_key: str) -> list[int] | dict[int, int] | None:
-        """What an earlier commit with ``upload_key`` stored; None if none (or unknown:
-        a server does not say, but still stores a key's rows only once)."""
-        try:
-            return self.client.backend.upload_result(self.volume, self.table_name, upload_key)
-        except NotSupported:
-            return None  # the server still stores a key's rows only once
-
-    def subset(self, rows: Sequence[int] | np.ndarray) -> UploadPlan:
-        """The same plan for some rows only (0-based positions), keeping their line numbers."""
-        take = np.asarray(rows, dtype=np.int64)
-        data = replace(
-            self.data,
-            table=self.data.table.take(take),
-            lines=self.data.lines[take],
-            notes=ValidationReport(rows=len(take)),
-        )
-        return replace(self, data=data)
-
-    def diff_update(self) -> UpdateDiff:
-        """For an update: which rows change which fields (an `UpdateDiff`)."""
-        return diff_update(
-            self.client, self.table_name, self.volume, self.spec, self.frame(), self.data.lines
-        )
-
-    def submission(
-        self, check: CheckResult, diff: UpdateDiff | None = None, *, may_write: bool = True
-    ) -> Submission:
-        """What pressing Upload would send and, as sentences for the upload page (whose step
-        5 lists the problems), what stops it: no right to write, rows with problems, ids
-        that cannot be updated (``diff`` None: not worked out), or nothing to update. An
-        update sends only the rows that change."""
-        blockers = []
-        if not may_write:
-            blockers.append(f"You may not write to table '{self.table_name}'.")
-        if not check.ok:
-            blockers.append(
-                "Fix the problems listed in step 5 first: nothing is stored while any row has "
-                "a problem."
-            )
-        if self.update and check.ok:
-            if diff is None or not diff.ok:
-                blockers.append("Some rows name annotations that cannot be updated (step 5).")
-            elif diff.n_changed == 0:
-                blockers.append("No row differs from what is stored: there is nothing to update.")
-            else:
-                send = self.subset(diff.changed.nonzero()[0])
-                return Submission(send, diff.n_unchanged, tuple(blockers))
-        return Submission(self, 0, tuple(blockers))
-
-    def compare_extents(self, new: Extent | None, existing: Extent | None) -> ExtentCheck | None:
-        """The file's points' extent (nm) against the table's (nm), naming a likely mistake."""
-        return compare_extents(
-            new,
-            existing,
-            file_resolution=self.annotation_resolution or self.table_resolution,
-            table_resolution=self.table_resolution,
-        )
-
-    def result_table(self, result: list[int] | dict[int, int]) -> pa.Table:
-        """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
-        return result_table(self.data, self.mapping, result)
-
-    def result_frame(self, result: list[int] | dict[int, int]) -> pd.DataFrame:
-        """`result_table` as a DataFrame (ids as nullable integers)."""
-        return self.result_table(result).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-
-    def result_csv(self, result: list[int] | dict[int, int]) -> bytes:
-        """`result_table` as CSV bytes, for a download."""
-        return table_csv(self.result_table(result))
 
     def _targets(self, targets: Any) -> ValidationReport:
         """Target ids that do not exist in the reference table, as report rows."""

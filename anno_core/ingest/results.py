@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -16,24 +17,38 @@ from anno_core.ingest.mapping import ColumnMapping
 Result = list[int] | dict[int, int]
 
 
-def result_table(data: CsvData, mapping: ColumnMapping, result: Result) -> pa.Table:
-    """The stored ids joined to the file: line, id (and new_id for updates), its columns."""
+def result_table(
+    data: CsvData,
+    mapping: ColumnMapping,
+    result: Result,
+    states: Mapping[int, str] | None = None,
+) -> pa.Table:
+    """The stored ids joined to the file: line, id (and new_id for updates), the state of
+    each stored id now (with ``states``: live, deleted, replaced by N), its columns."""
     names, arrays = ["line"], [pa.array(data.lines, type=pa.int64())]
     cells = data.table
     if isinstance(result, dict):
         old = pd.to_numeric(
             pd.Series(data.text(mapping.id_column or "id")), errors="coerce"
         ).astype("Int64")
+        new = old.map(result).astype("Int64")
         names += ["id", "new_id"]
-        arrays += [
-            pa.array(old, type=pa.int64()),
-            pa.array(old.map(result).astype("Int64"), type=pa.int64()),
-        ]
+        arrays += [pa.array(old, type=pa.int64()), pa.array(new, type=pa.int64())]
+        stored = new
     else:
         if len(result) != data.rows:
             raise ValueError(f"{len(result)} ids for {data.rows} rows")
         names.append("id")
         arrays.append(pa.array(np.asarray(result, dtype=np.int64)))
+        stored = pd.Series(result, dtype="Int64")
+    if states is not None:  # an update's unchanged rows have no new id: no state
+        names.append("state")
+        arrays.append(
+            pa.array(
+                [None if pd.isna(i) else states.get(int(i), "live") for i in stored],
+                type=pa.string(),
+            )
+        )
     if mapping.id_column in cells.column_names:  # shown as "id" already
         cells = cells.drop_columns([mapping.id_column])
     for name, column in zip(cells.column_names, cells.columns, strict=True):

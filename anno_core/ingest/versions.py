@@ -65,3 +65,43 @@ def _blank(v: Any) -> bool:
     if isinstance(v, float | np.floating):
         return math.isnan(v)
     return isinstance(v, np.datetime64) and np.isnat(v)
+
+
+def why_made(version: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str | None:
+    """Why this version was made, from its ``created_why`` (the audit entry stamped when it
+    was): 'restored from 12', 'a change of 12', 'uploaded'; None when not known."""
+    why = version.get("created_why") or {}
+    action = why.get("action")
+    before = f" {previous['id']}" if previous is not None else ""
+    if action == "restore_annotation":
+        return f"restored from{before or ' a deleted annotation'}"
+    if action == "update_annotation":
+        return f"a change of{before}" if before else "a change"
+    if action == "track_target_id_updates":
+        return "follows the new version of the row it annotates"
+    if action == "post_annotation":
+        return "uploaded"
+    return None
+
+
+def why_gone(version: Mapping[str, Any]) -> str | None:
+    """Why this version was deleted, from its ``deleted_why``: 'deleted by undoing the upload
+    of 2026-11-30 09:12 by ana', 'deleted with the filter cell_type contains bask'; None when
+    not deleted or not known."""
+    why = version.get("deleted_why") or {}
+    detail = why.get("detail") or {}
+    if why.get("action") != "delete_annotation":
+        return None
+    reason = detail.get("reason")
+    if reason == "undo_upload":
+        when = str(detail.get("upload_at") or "")[:16].replace("T", " ")
+        who = detail.get("upload_by") or "someone"
+        return f"deleted by undoing the upload of {when} by {who}"
+    if reason == "filter":
+        filters = detail.get("filters") or {}
+        said = ", ".join(
+            f"{k} contains '{v}'" if isinstance(v, str) else f"{k} = {v}"
+            for k, v in filters.items()
+        )
+        return f"deleted with the filter {said}" if said else "deleted with others by id"
+    return "deleted"

@@ -37,6 +37,7 @@ from anno_core.backend import (
 from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
+from anno_core.remote.curation import RemoteCuration
 from anno_core.remote.data_out import RemoteDataOut
 from anno_core.remote.extras import RemoteExtras
 from anno_core.remote.lazy import Lazy
@@ -50,7 +51,7 @@ from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
 
 
-class RemoteBackend(RemoteExtras, RemoteDataOut):
+class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"

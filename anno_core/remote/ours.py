@@ -19,6 +19,7 @@ import requests
 
 from anno_core.errors import Conflict, NotFound, RemoteError
 from anno_core.moments import wire
+from anno_core.remote.curation import OurCuration
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import Answered, Resend
 from anno_core.remote.uploads import Progress, Upload, checked_here, prepared
@@ -28,7 +29,7 @@ from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import MAGIC, PACKED_TYPE, decode_frame, dumps, pack
 
 
-class OurServer(CaveProtocol):
+class OurServer(OurCuration, CaveProtocol):
     """An anno_core server (it answers our version route)."""
 
     # -- reads our routes answer -----------------------------------------------------------

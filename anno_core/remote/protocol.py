@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from anno_core.errors import TableExists, TableNotFound
+from anno_core.remote.curation import CaveCuration
 from anno_core.remote.transport import Answered, Resend, Transport
 from anno_core.remote.uploads import Progress
 from anno_core.schemas import SchemaSpec, schema_spec
@@ -24,7 +25,7 @@ from anno_core.validation.validator import ValidationReport
 from anno_core.wire import endpoints as ep
 
 
-class CaveProtocol(ABC):
+class CaveProtocol(CaveCuration, ABC):
     """One annotation server at ``base`` (the deployment's services at ``info``)."""
 
     batch_size: int = ep.MAX_ANNOTATIONS

@@ -34,6 +34,13 @@ def spans(n: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, n)) for a in range(0, max(n, 1), size)]
 
 
+def batch_key(key: str, start: int) -> str:
+    """The key of the batch of an upload that starts at row ``start``. Known by where it
+    starts (not where it ends): the same key sent again with another file, of any length,
+    meets its first batch on the server and is refused there."""
+    return f"{key}:{start}"
+
+
 def prepared(
     bounds: list[tuple[int, int]], make: Callable[[int, int], bytes]
 ) -> Iterator[tuple[tuple[int, int], bytes]]:
@@ -84,9 +91,7 @@ class Upload:
         return spans(self.n, self.batch_size)
 
     def batch_key(self, a: int, b: int) -> str:
-        # Known by where it starts (not where it ends): the same key sent again with another
-        # file, of any length, meets its first batch on the server and is refused there.
-        return f"{self.key}:{a}"
+        return batch_key(self.key, a)
 
     def wire_lines(self, a: int, b: int) -> Any:
         """A batch's line numbers: a list, or just the first one when they are 1, 2, 3..."""

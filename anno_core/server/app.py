@@ -10,8 +10,9 @@ The server never redirects: caveclient takes any redirect for a login page.
 
 The routes live in `cave_routes` (AnnotationEngine v2, as caveclient calls them),
 `materialize_routes` (caveclient's MaterializationEngine queries and the segmentation calls
-its live_query makes), `our_routes` (what the dashboard needs beyond CAVE) and `data_routes`
-(versions, streamed exports, signed download links), their paths in `wire.endpoints`; what
+its live_query makes), `our_routes` (what the dashboard needs beyond CAVE), `data_routes`
+(versions, streamed exports, signed download links) and `curation_routes` (past uploads,
+deletes by filter, restores, summaries, a volume's extent), their paths in `wire.endpoints`; what
 they share (the acting user, parsing, replies, error bodies) in `http`.
 """
 
@@ -28,7 +29,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anno_core.engine.writes import LocalBackend
 from anno_core.errors import InvalidArgument
-from anno_core.server import cave_routes, data_routes, materialize_routes, our_routes
+from anno_core.server import (
+    cave_routes,
+    curation_routes,
+    data_routes,
+    materialize_routes,
+    our_routes,
+)
 from anno_core.server.http import Api, guarded, http_error, logger, unexpected
 from anno_core.settings import Settings
 
@@ -56,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *our_routes.ROUTES,
             *data_routes.ROUTES,
             *materialize_routes.ROUTES,
+            *curation_routes.ROUTES,
         )
     ]
 

@@ -20,20 +20,25 @@ from anno_core.validation.cells import null_mask, numbers, types_mask, underflow
 
 BRACKETS = r"^[\[(]\s*|\s*[\])]$"  # one opening and one closing bracket, dropped
 SEPARATOR = r"\s*,\s*|\s+"  # a comma (with spaces around it) or spaces
+COMMA_SEPARATOR = r"\s*;\s*|\s+"  # with decimal commas: a semicolon or spaces
 NAN_WORDS = ("nan", "+nan", "-nan")
 UNDERFLOW = r"^\s*[+-]?[0-9]*\.?[0-9]*[1-9]"  # a non-zero digit before any exponent
 Column = pd.Series | pa.Array | pa.ChunkedArray
 
 
-def parse_positions(values: Column, allow_strings: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def parse_positions(
+    values: Column, allow_strings: bool = True, *, decimal_comma: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(n x 3 floats, bad mask) of a column of positions (see the module docstring).
 
     ``values`` is a pandas column of lists, tuples, arrays or text, or an Arrow column of
-    text (a CSV file's cells). With ``allow_strings=False`` text cells are bad."""
+    text (a CSV file's cells). With ``allow_strings=False`` text cells are bad. With
+    ``decimal_comma`` (Arrow text only) numbers are written ``1,5`` and separated by
+    semicolons or spaces."""
     if isinstance(values, pa.Array | pa.ChunkedArray):
         if not allow_strings:
             return np.full((len(values), 3), np.nan), values.is_valid().to_numpy(False)
-        return _parse_text(values)
+        return _parse_text(values, decimal_comma)
     s = values
     n = len(s)
     out = np.full((n, 3), np.nan)
@@ -75,16 +80,27 @@ def positions_from_split(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, 
     return out, bad
 
 
-def _parse_text(cells: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def position_tokens(
+    cells: pa.Array | pa.ChunkedArray, decimal_comma: bool = False
+) -> pa.Array | pa.ChunkedArray:
+    """Each text cell split into its number tokens (brackets dropped), as a list column."""
+    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), BRACKETS, "")
+    return pc.split_pattern_regex(text, COMMA_SEPARATOR if decimal_comma else SEPARATOR)
+
+
+def _parse_text(
+    cells: pa.Array | pa.ChunkedArray, decimal_comma: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Text cells (null for empty) as (n x 3 floats, bad mask)."""
     n = len(cells)
     out = np.full((n, 3), np.nan)
     present = cells.is_valid().to_numpy(zero_copy_only=False)
-    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(cells), BRACKETS, "")
-    parts = pc.split_pattern_regex(text, SEPARATOR)
+    parts = position_tokens(cells, decimal_comma)
     three = pc.fill_null(pc.equal(pc.list_value_length(parts), 3), False)
     rows = np.flatnonzero(three.to_numpy(zero_copy_only=False))
     tokens = pc.list_flatten(parts.filter(three))
+    if decimal_comma:
+        tokens = pc.replace_substring(tokens, ",", ".")
     try:  # the usual file: every token a number, converted in C
         nums = pc.cast(tokens, pa.float64()).to_numpy(zero_copy_only=False)
         fine = np.ones(len(nums), dtype=bool)

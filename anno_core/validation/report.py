@@ -123,6 +123,18 @@ class ValidationReport:
         counts = counts.sort_values(["severity", "rows"], ascending=[True, False])
         return counts[["problem", "severity", "rows", "first", "kind"]]
 
+    @classmethod
+    def from_frame(
+        cls, frame: pd.DataFrame, rows: int, line_label: str = "line"
+    ) -> ValidationReport:
+        """A report holding the problems of ``frame`` (columns as in `REPORT_COLUMNS`)."""
+        for kind in frame["kind"].unique():
+            check_kind(str(kind))
+        rep = cls(rows=rows, line_label=line_label)
+        if len(frame):
+            rep._parts.append(frame[REPORT_COLUMNS].reset_index(drop=True))
+        return rep
+
     def merge(self, other: ValidationReport) -> None:
         self._parts.extend(other._parts)
         self._frame = None
@@ -152,11 +164,18 @@ class ValidationReport:
         shown = []
         for rec in errs.head(limit).itertuples(index=False):
             where = f"{self.line_label} {rec.line}, " if not pd.isna(rec.line) else ""
-            shown.append(f"{where}column '{rec.column}': {rec.message}")
+            # "column 'y' is empty" reads as one sentence; other messages follow a colon
+            sep = " " if str(rec.message).startswith(("is ", "are ")) else ": "
+            shown.append(f"{where}column '{rec.column}'{sep}{rec.message}")
         more = len(errs) - len(shown)
         rows = len(self.bad_rows)
-        head = f"{rows} of {self.rows} rows have problems" if rows else "The data has problems"
-        tail = f" (and {more} more problems)" if more > 0 else ""
+        head = (
+            f"{rows:,} of {self.rows:,} row{'s' if self.rows != 1 else ''} "
+            f"{'has' if rows == 1 else 'have'} problems"
+            if rows
+            else "The data has problems"
+        )
+        tail = f" (and {more:,} more problem{'s' if more != 1 else ''})" if more > 0 else ""
         listed = "; ".join(shown)
         return f"{head}, nothing was stored: {listed}{tail}. Fix them and try again."
 

@@ -43,6 +43,15 @@ QUERY_ESTIMATE = TABLE + "/query/estimate"  # POST: the same, exact when cheap, 
 POINTS = TABLE + "/points"  # GET ?limit=N: a sample of the table's points, columnar
 HISTORY = TABLE + "/history/{annotation_id}"  # GET: every version of one annotation
 TAKEN = TABLE + "/taken"  # GET: whether the name is used (deleted tables included)
+UPLOAD_RECORD = TABLE + "/upload_record"  # POST {op, batches}: what an upload stored
+UPLOADS = TABLE + "/uploads"  # GET ?limit: the latest uploads, with their live rows
+UNDO_UPLOAD = TABLE + "/uploads/{upload}/undo"  # POST: delete an upload's live rows
+DELETE_MATCHING = TABLE + "/query/delete"  # POST {filters, ids, expected}: delete them
+RESTORE = TABLE + "/restore"  # POST {ids}: new versions of deleted annotations
+SUMMARY = TABLE + "/summary"  # GET ?top&bins: top text values, number histograms
+EXTENT = VOLUME + "/extent"  # GET: the volume's bounds and its points' extent (nm)
+BOUNDS = VOLUME + "/bounds"  # PUT {lower, upper}: an admin sets the bounds (nm)
+
 ACTIVITY = VOLUME + "/activity"  # GET ?table&user&kind&since&until&limit&before: audit page
 
 VERSIONS = VOLUME + "/versions"  # GET list, POST create (named moments of the volume)

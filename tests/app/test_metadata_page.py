@@ -66,9 +66,13 @@ def test_edit_description_notice_permissions_and_segmentation(app, client, table
 def test_permission_choices_are_explained(app, table):
     open_page(app, "metadata")
     radio = app.radio(key=_key(app, "_write"))
-    assert radio.options == ["PRIVATE", "GROUP", "PUBLIC"]
-    captions = list(radio.proto.captions)
-    assert captions[0] == "Only the owner can add, change or delete annotations"
+    # each option carries its explanation in its own (clickable) label
+    assert radio.options == [
+        "PRIVATE :gray[only the owner can add, change or delete annotations]",
+        "GROUP :gray[the owner and people who share a group with the owner can write]",
+        "PUBLIC :gray[everyone can write; every change is logged and nothing is ever lost]",
+    ]
+    assert radio.value == "PRIVATE"
 
 
 def test_empty_description_is_refused(app, client, table):

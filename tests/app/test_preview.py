@@ -145,7 +145,7 @@ def test_existing_points_in_grey_and_marked_rows_in_red_within_the_budget():
     )
     spec = _spec(deck)
     ids = [layer["id"] for layer in spec["layers"]]
-    assert ids == ["bounds", "existing", "points-0", "marked"]
+    assert ids == ["bounds", "axis-ticks", "axis-labels", "existing", "points-0", "marked"]
     assert tuple(ids) == info.layer_ids
     grey = next(layer for layer in spec["layers"] if layer["id"] == "existing")
     assert grey["getFillColor"][:3] == [150, 150, 150]
@@ -167,8 +167,29 @@ def test_tooltips_name_the_row_and_its_values():
     )
     spec = _spec(deck)
     tips = sorted(p["t"] for p in _points(spec))
-    assert tips[0].startswith("id: 1\ncell_type: <b>x</b>\nat [")
+    assert tips[0].startswith("id: 1\ncell_type: <b>x</b>\nvoxels (4 x 4 x 40 nm): [")
     assert deck._tooltip == {"text": "{t}"}  # text, never HTML
+
+
+def test_hover_says_the_point_in_voxels_and_in_nm_without_float_noise():
+    frame = pd.DataFrame({"pt_position": [[2903.2, 0.1 + 0.2, 12]], "id": [7]})
+    deck, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40])
+    (tip,) = [p["t"] for p in _points(_spec(deck))]
+    assert tip == "id: 7\nvoxels (4 x 4 x 40 nm): [2903.2, 0.3, 12]\nnm: [11612.8, 1.2, 480]"
+
+
+def test_the_axes_carry_ticks_labelled_in_nm_and_um():
+    frame = pd.DataFrame(
+        {"pt_position": [[0, 0, 0], [25_000, 5_000, 100], [12_000, 2_500, 60]], "id": [1, 2, 3]}
+    )
+    deck, _ = points_deck(frame, position="pt_position", resolution=[4, 4, 40])
+    spec = _spec(deck)
+    labels = next(layer for layer in spec["layers"] if layer["id"] == "axis-labels")
+    texts = [d["t"] for d in labels["data"]]
+    assert {"x", "y", "z"} <= set(texts)
+    assert "50 µm" in texts and "100 µm" in texts  # x spans 0 to 100 µm
+    assert "2 µm" in texts or "1 µm" in texts  # z spans 0 to 4 µm
+    assert labels["@@type"] == "TextLayer"
 
 
 def test_bad_arguments_are_refused():

@@ -92,11 +92,11 @@ def test_selected_table_shows_metadata_notice_rows_and_points(app, two_tables):
 def test_colour_by_a_column_shows_a_legend(app, two_tables):
     rerun(app)
     app.selectbox(key="tables_color").select("cell_type").run()
-    legend = app.dataframe[2].value
+    (legend,) = [d.value for d in app.dataframe if list(d.value.columns)[:2] == ["colour", "value"]]
     assert legend["value"].tolist() == ["pyramidal", "basket"]
     assert legend["rows"].tolist() == [15, 15]
     ids = [layer["id"] for layer in _deck(app)["layers"]]
-    assert ids == ["bounds", "points-0", "points-1"]
+    assert ids == ["bounds", "axis-ticks", "axis-labels", "points-0", "points-1"]
 
 
 def test_table_with_several_points_offers_a_choice(app, two_tables):

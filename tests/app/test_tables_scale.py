@@ -17,7 +17,7 @@ def test_the_list_says_when_rows_changed_and_filters_as_you_type(app, client):
     client.post_annotation("busy", [{"pt": {"position": [1, 2, 3]}, "tag": "a"}])
     rerun(app)
     listing = app.dataframe[0].value
-    changed = dict(zip(listing["table"], listing["rows changed"], strict=True))
+    changed = dict(zip(listing["table"], listing["last data change"], strict=True))
     assert str(changed["quiet"]) == "NaT" and str(changed["busy"]) != "NaT"
     box = app.text_input(key="tables_filter")
     assert box.proto.live_debounce_ms > 0  # a pause in typing reruns the page

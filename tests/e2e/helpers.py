@@ -91,3 +91,39 @@ def shot(page: Page, name: str) -> None:
     page.wait_for_timeout(600)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
     page.set_viewport_size(size)
+
+
+def pick_radio(page: Page, group: str, option: str) -> None:
+    """Choose the option of the radio group labelled ``group`` whose label starts with
+    ``option`` (a label may carry its explanation after the option's own words)."""
+    radios = page.get_by_role("radiogroup", name=group, exact=True)
+    radios.get_by_test_id("stRadioOption").filter(
+        has_text=re.compile(rf"^{re.escape(option)}\b")
+    ).click()
+    wait_idle(page)
+
+
+def shot_between(page: Page, name: str, first: str, after: str) -> None:
+    """Save a picture of the part of the page from heading ``first`` down to heading
+    ``after`` (say, one step of a page, for the README)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, 600), 8000)})
+    page.wait_for_timeout(600)
+    top = page.get_by_role("heading", name=first, exact=True).first.bounding_box()
+    end = page.get_by_role("heading", name=after, exact=True).first.bounding_box()
+    main = page.get_by_test_id("stMainBlockContainer").bounding_box()
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{name}.png"),
+        clip={
+            "x": main["x"],
+            "y": top["y"] - 16,
+            "width": main["width"],
+            "height": end["y"] - top["y"],
+        },
+    )
+    page.set_viewport_size(size)

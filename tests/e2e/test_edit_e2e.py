@@ -97,7 +97,7 @@ def test_edit_a_cell_delete_a_row_confirm_and_read_the_history(page, app_server,
     _tick_delete(page, 3)
     assert _cell(page, "delete", 3) == "true"
     expect(
-        page.get_by_text("Not saved yet: 2 changed values in 2 rows, 1 row to delete.")
+        page.get_by_text("Not saved yet: 2 changed values in 2 rows, 1 row to delete.", exact=False)
     ).to_be_visible()
     expect(page.get_by_label("Annotation ids", exact=True)).to_be_disabled()  # view locked
     shot(page, "edit")

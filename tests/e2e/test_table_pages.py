@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from anno_core.ingest.templates import csv_template
 
 from .conftest import serving
-from .helpers import click, fill, goto_page, pick_option, shot, wait_idle
+from .helpers import click, fill, goto_page, pick_option, pick_radio, shot, wait_idle
 
 SCARY = "<script>window.pwned = 1</script> **not bold** _not italic_ [a link](http://x.org)"
 DESCRIPTION = f"Layer 2/3 cells by hand. {SCARY}"
@@ -72,8 +72,7 @@ def test_create_a_table_through_the_form(page, app_server, tmp_path):
     fill(page, "Table name", "l23_cells")
     expect(page.get_by_text("'l23_cells' is free.")).to_be_visible()
     fill(page, "Description", DESCRIPTION)
-    page.get_by_text("8, 8, 40 nm", exact=True).click()
-    wait_idle(page)
+    pick_radio(page, "Voxel resolution (nm per unit of the positions)", "8, 8, 40 nm")
     expect(
         page.get_by_text("One unit is 8 nm in x, 8 nm in y and 40 nm in z", exact=False)
     ).to_be_visible()
@@ -150,8 +149,7 @@ def test_change_the_metadata(l23_cells, page):
     expect(page.get_by_text("can never change", exact=False)).to_be_visible()
     fill(page, "Description", "Layer 2/3 cells, proofread. Ask agnes@lab.org.")
     fill(page, "Notice", "")
-    page.get_by_text("PUBLIC", exact=True).last.click()  # who can write
-    wait_idle(page)
+    pick_radio(page, "Who can write", "PUBLIC")
     shot(page, "metadata")
     click(page, "Save changes")
     expect(page.get_by_text("Saved: description, notice text, write permission.")).to_be_visible()

@@ -83,8 +83,8 @@ def test_drop_a_csv_see_the_report_and_points_then_upload(page, app_server, tabl
     download.value.save_as(saved)
     assert download.value.suggested_filename == "synapses_4x4x40_ids.csv"
     rows = list(csv.reader(io.StringIO(saved.read_text())))
-    assert rows[0][:3] == ["line", "id", "pre_pt_position_x"]
-    assert rows[1][:3] == ["2", "1", str(given["pre_pt_position_x"][0])]
+    assert rows[0][:4] == ["line", "id", "state", "pre_pt_position_x"]
+    assert rows[1][:4] == ["2", "1", "live", str(given["pre_pt_position_x"][0])]
     assert len(rows) == 241
 
 
@@ -146,7 +146,9 @@ def test_a_reload_mid_upload_stores_every_row_once(page, app_server, tables, tmp
         expect(running.first).to_be_visible()
         _open_upload(page, "big")
         _drop(page, big)  # the same file again: its upload is found, never started twice
-        expect(page.get_by_text("The upload runs on the server", exact=False)).to_be_visible()
+        expect(page.get_by_text("The upload runs on the server", exact=False)).to_be_visible(
+            timeout=30_000  # the 200,000-row file is read again first, on a busy machine
+        )
         expect(
             page.get_by_role("button", name=re.compile("^Upload .* rows to table big"))
         ).to_have_count(0)

@@ -76,3 +76,26 @@ def test_the_time_travel_index_is_added_to_tables_made_before_it(
     with again.backend.engine.begin() as conn:
         migrations.as_of_indexes(conn)  # idempotent: finds it there and does nothing
     assert again.get_annotation_count(synapse_table) == 1
+
+
+def test_the_curation_steps_bring_an_older_database_up_to_date(make_client, client):
+    """A database made before upload keys kept their user, volumes their bounds and the
+    audit log its index: opening it adds them, and the engine then uses them."""
+    client.create_table("t", "synapse", "t [pytest]", [4, 4, 40])
+    url = client.backend.url
+    names = ["upload_keys.user_id", "aligned_volumes.bounds", "audit_log.ix_table_at"]
+    with client.backend.engine.begin() as conn:  # back to the older layout
+        conn.exec_driver_sql("DROP INDEX ix_audit_log_table_at")
+        conn.exec_driver_sql("ALTER TABLE upload_keys DROP COLUMN user_id")
+        for end in ("min", "max"):
+            for axis in "xyz":
+                conn.exec_driver_sql(f"ALTER TABLE aligned_volumes DROP COLUMN bounds_{end}_{axis}")
+        conn.execute(migrations.migrations.delete().where(migrations.migrations.c.name.in_(names)))
+        assert "user_id" not in migrations.columns_of(conn, "upload_keys")
+    again = _reopen(make_client, url)
+    with again.backend.engine.connect() as conn:
+        assert "user_id" in migrations.columns_of(conn, "upload_keys")
+        assert "bounds_max_z" in migrations.columns_of(conn, "aligned_volumes")
+        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("audit_log")}
+        assert "ix_audit_log_table_at" in indexes
+    assert again.set_volume_bounds([0, 0, 0], [1, 2, 3])["bounds"] == [[0, 0, 0], [1, 2, 3]]

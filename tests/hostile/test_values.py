@@ -88,7 +88,8 @@ def test_a_number_too_close_to_zero_is_refused_not_stored_as_zero(client, syn, c
     _refused(lambda: client.ingest_csv(syn, csv), 2, "pre_pt_position", "bad_position")
     client.create_table("one", "bound_tag", "values [pytest]", [4, 4, 40])
     csv = f"tag,pt_position_x,pt_position_y,pt_position_z\na,{cell},2,3\n".encode()
-    _refused(lambda: client.ingest_csv("one", csv), 2, "pt_position", "bad_position")
+    # three columns: each cell is read on its own and named by the file's column
+    _refused(lambda: client.ingest_csv("one", csv), 2, "pt_position_x", "number_out_of_range")
     assert client.get_annotation_count(syn) == 0
     assert client.ingest_csv("one", csv.replace(cell.encode(), b"0.0")) == [1]  # a real 0
 

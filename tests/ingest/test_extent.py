@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anno_core.ingest.extent import compare_extents, reach
+from anno_core.ingest.extent import compare_bounds, compare_extents, reach
 
 # A table's points in nm: about 1 mm in x, 0.8 mm in y, 1 mm in z
 TABLE = ((100_000.0, 80_000.0, 600_000.0), (1_000_000.0, 800_000.0, 1_000_000.0))
@@ -84,3 +84,30 @@ def test_nothing_to_compare():
 
 def test_reach_is_the_largest_distance_from_the_origin():
     assert reach(((-50.0, 2.0, 3.0), (10.0, 4.0, 9.0))).tolist() == [50.0, 4.0, 9.0]
+
+
+# hemibrain-like points in nm: about 35 x 35 x 40 um from the origin and beyond
+HEMIBRAIN_NM = ((8_000.0, 80_000.0, 64_000.0), (280_000.0, 300_000.0, 340_000.0))
+
+
+def test_hemibrain_voxels_read_as_4_4_40_are_named():
+    # 8 nm voxels read as 4, 4, 40: x and y come out half as far, z five times further
+    new = _scaled(HEMIBRAIN_NM, (0.5, 0.5, 5))
+    check = compare_extents(
+        new, HEMIBRAIN_NM, file_resolution=(4, 4, 40), against="the other tables' points"
+    )
+    assert check.resolution == (8.0, 8.0, 8.0)
+    assert check.likely == "these look like 8, 8, 8 nm voxels read as 4, 4, 40 nm voxels"
+    assert "than the other tables' points in x" in check.message()
+
+
+def test_points_outside_an_admins_bounds_are_flagged_with_the_reading_that_fits():
+    bounds = ((0.0, 0.0, 0.0), (320_000.0, 320_000.0, 360_000.0))
+    inside = _scaled(HEMIBRAIN_NM, (0.2, 0.3, 0.5))  # a corner of the volume: fine
+    assert compare_bounds(inside, bounds, file_resolution=(8, 8, 8)).ok
+    new = _scaled(HEMIBRAIN_NM, (0.5, 0.5, 5))
+    check = compare_bounds(new, bounds, file_resolution=(4, 4, 40), table_resolution=(4, 4, 40))
+    assert check.axes == ("z",)
+    assert check.resolution == (8.0, 8.0, 8.0)  # the largest usual reading that fits
+    assert "than the aligned volume's bounds in z" in check.message()
+    assert compare_bounds(new, None) is None

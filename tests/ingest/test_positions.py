@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from anno_core.ingest.csv_frame import read_rows
 from anno_core.ingest.csvio import read_csv
 from anno_core.ingest.frames import csv_frame, process_position_columns
 from anno_core.ingest.mapping import propose_mapping
@@ -78,8 +79,16 @@ def test_validator_csv_frames_records_and_preview_agree():
 
     body = "pt_position,tag\n" + "".join(f'"{c}",t\n' for c in cells if c)
     data = read_csv(body.encode())
-    frame = csv_frame(data, spec, propose_mapping(data.columns, spec))
-    assert "pt_position" in frame.columns  # one bad cell: the text goes on to the validator
+    rows = read_rows(data, spec, propose_mapping(data.columns, spec))
+    given = [(c, want) for c, want in CELLS if c]
+    bad = [i for i, (_, want) in enumerate(given) if want is None or np.isnan(want).any()]
+    # bad cells are reported as typed, by the file's column; the others are read all the same
+    assert rows.report.frame["row"].tolist() == bad
+    assert rows.report.frame["value"].tolist() == [given[i][0] for i in bad]
+    assert rows.covered["pt_position"].nonzero()[0].tolist() == bad
+    got = rows.frame[[f"pt_position_{a}" for a in "xyz"]].to_numpy()
+    for i, (_, want) in enumerate(given):
+        assert np.isnan(got[i]).all() if i in bad else _same(got[i], want)
     good = [c for c, want in CELLS if want is not None and not np.isnan(want).any()]
     data = read_csv(("pt_position,tag\n" + "".join(f'"{c}",t\n' for c in good)).encode())
     frame = csv_frame(data, spec, propose_mapping(data.columns, spec))
