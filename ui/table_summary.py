@@ -43,10 +43,18 @@ def render(detail: dict) -> None:
         st.caption("This table's fields are positions only: see them in 3D below.")
         return
     rows = got["rows"]
-    st.caption(
-        f"Over the {rows:,} live rows, counted by the database: the most frequent values of "
-        "each text field and how each number field is spread."
-    )
+    if got.get("sampled") is not None:  # a large table: its fixed sample, as in 3D below
+        rows = got["sampled"]
+        st.caption(
+            f"From a fixed random sample of {rows:,} of the {got['rows']:,} live rows (the "
+            "same rows the 3D view draws), counted by the database: the most frequent values "
+            "of each text field and how each number field is spread. Counts are the sample's."
+        )
+    else:
+        st.caption(
+            f"Over the {rows:,} live rows, counted by the database: the most frequent values "
+            "of each text field and how each number field is spread."
+        )
     cols = st.columns(2)
     for i, (field, top) in enumerate(got["text"].items()):
         with cols[i % 2]:

@@ -2,7 +2,11 @@
 
 `summarize` asks the database for the most frequent values of each text field (``GROUP BY
 ... ORDER BY count DESC LIMIT k``) and a histogram of each number field (bins computed in
-SQL), so a 10-million-row table never comes into Python. `volume_extent` tells how far an
+SQL), so a 10-million-row table never comes into Python. A table of more than `EXACT_ROWS`
+live rows is summarised from its fixed sample (the `SAMPLE_ROWS` live rows with the
+smallest sample keys, found through the sample index, as the 3D views' points are), so
+opening a table costs the same at ten thousand rows or ten million; the answer says so
+(``sampled``). `volume_extent` tells how far an
 aligned volume reaches, in nm: the bounds an admin set, and the points of its tables, read
 from the first and last rows by id of at most `EXTENT_TABLES` tables (a bounded sample that
 still shows the unit a volume's positions are in).
@@ -18,12 +22,18 @@ import numpy as np
 import sqlalchemy as sa
 
 from anno_core.engine import db, dialect
+from anno_core.engine.indexes import in_sample_index
+from anno_core.engine.points import cut_level
 from anno_core.errors import InvalidArgument, PermissionDenied
 
 TOP = 10
 BINS = 20
 EXTENT_TABLES = 20
 EXTENT_ROWS = 500  # rows read at each end of a table
+EXACT_ROWS = 200_000
+"""Live rows up to which a summary counts every row; above, it counts the sample."""
+SAMPLE_ROWS = 100_000
+"""The sample a large table's summary is made from (about; a whole sample level)."""
 
 
 class Summaries:
@@ -50,16 +60,23 @@ class Summaries:
         t, spec = self.table_of(meta)
         top = max(1, min(int(top), 100))
         bins = max(1, min(int(bins), 200))
-        out: dict[str, Any] = {"rows": 0, "text": {}, "numbers": {}}
+        out: dict[str, Any] = {"rows": int(meta["live_count"]), "sampled": None}
+        out.update(text={}, numbers={})
         with self.engine.connect() as conn:
-            out["rows"] = int(
-                conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.valid)).scalar()
-            )
+            scope = [t.c.valid]
+            if out["rows"] > EXACT_ROWS:  # the sample, as the 3D view draws it
+                cut = cut_level(conn, t, True, SAMPLE_ROWS)
+                scope.append(in_sample_index(t))
+                if cut is not None:
+                    scope.append(t.c[db.SAMPLE_COLUMN] >= cut)
+                out["sampled"] = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(t).where(*scope)).scalar()
+                )
             for f in spec.user_fields:
                 if f.kind == "str":
-                    out["text"][f.column] = _top_values(conn, t, f.column, top)
+                    out["text"][f.column] = _top_values(conn, t, f.column, top, scope)
                 elif f.kind in ("float", "int"):
-                    out["numbers"][f.column] = _histogram(conn, t, f.column, bins)
+                    out["numbers"][f.column] = _histogram(conn, t, f.column, bins, scope)
         return out
 
     def volume_extent(self, volume: str) -> dict[str, Any]:
@@ -170,12 +187,12 @@ def _end_rows(conn: Any, t: sa.Table, columns: list[str]) -> np.ndarray:
     return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float)
 
 
-def _top_values(conn: Any, t: sa.Table, column: str, top: int) -> dict[str, Any]:
+def _top_values(conn: Any, t: sa.Table, column: str, top: int, scope: list) -> dict[str, Any]:
     col = t.c[column]
     n = sa.func.count().label("n")
     q = (
         sa.select(col, n)
-        .where(t.c.valid, col.isnot(None))
+        .where(*scope, col.isnot(None))
         .group_by(col)
         .order_by(n.desc(), col)
         .limit(top + 1)
@@ -183,20 +200,20 @@ def _top_values(conn: Any, t: sa.Table, column: str, top: int) -> dict[str, Any]
     got = [(v, int(c)) for v, c in conn.execute(q)]
     empty = int(
         conn.execute(
-            sa.select(sa.func.count()).select_from(t).where(t.c.valid, col.is_(None))
+            sa.select(sa.func.count()).select_from(t).where(*scope, col.is_(None))
         ).scalar()
     )
     return {"values": [[v, c] for v, c in got[:top]], "more": len(got) > top, "empty": empty}
 
 
-def _histogram(conn: Any, t: sa.Table, column: str, bins: int) -> dict[str, Any]:
+def _histogram(conn: Any, t: sa.Table, column: str, bins: int, scope: list) -> dict[str, Any]:
     col = t.c[column]
     low, high, count = conn.execute(
-        sa.select(sa.func.min(col), sa.func.max(col), sa.func.count(col)).where(t.c.valid)
+        sa.select(sa.func.min(col), sa.func.max(col), sa.func.count(col)).where(*scope)
     ).one()
     empty = int(
         conn.execute(
-            sa.select(sa.func.count()).select_from(t).where(t.c.valid, col.is_(None))
+            sa.select(sa.func.count()).select_from(t).where(*scope, col.is_(None))
         ).scalar()
     )
     if count == 0 or low is None:
@@ -207,7 +224,7 @@ def _histogram(conn: Any, t: sa.Table, column: str, bins: int) -> dict[str, Any]
     width = (high - low) / bins
     index = sa.case((col >= high, bins - 1), else_=dialect.bin_index(conn, col, low, width))
     label = index.label("b")
-    q = sa.select(label, sa.func.count()).where(t.c.valid, col.isnot(None)).group_by(label)
+    q = sa.select(label, sa.func.count()).where(*scope, col.isnot(None)).group_by(label)
     counts = dict.fromkeys(range(bins), 0)
     for b, c in conn.execute(q):
         counts[min(max(int(b), 0), bins - 1)] += int(c)

@@ -43,6 +43,20 @@ def test_a_summary_of_each_field_is_computed_by_the_database(app, tags):
     assert any("From 120 to 129 in 20 equal bins" in c.value for c in app.caption)
 
 
+def test_a_large_tables_summary_says_it_counts_the_sample(app, tags, monkeypatch):
+    from anno_core.engine import summaries
+
+    monkeypatch.setattr(summaries, "EXACT_ROWS", 10)  # 24 rows: "large" here
+    monkeypatch.setattr(summaries, "SAMPLE_ROWS", 5)
+    open_page(app, "tables")
+    app.selectbox(key="tables_pick").select("tags").run()
+    (said,) = [c.value for c in app.caption if "fixed random sample" in c.value]
+    sampled = tags.summarize_table("tags")["sampled"]
+    assert said.startswith(f"From a fixed random sample of {sampled:,} of the 24 live rows")
+    tops = [d.value for d in app.dataframe if list(d.value.columns) == ["value", "rows"]]
+    assert sum(tops[0]["rows"]) == sampled  # the sample's counts, not the table's
+
+
 def test_the_last_data_change_is_shown_where_the_backend_keeps_it(app, tags, monkeypatch):
     def kept() -> str:
         (d,) = [d for d in tags.get_table_details() if d["table_name"] == "tags"]

@@ -122,3 +122,22 @@ def test_an_old_database_gets_keys_counts_and_indexes_when_opened(make_client, c
     assert detail["last_data_change"] is not None
     points, _, _ = again.get_point_frame("tags", limit=100)
     assert len(points) == 100
+
+
+def test_a_large_tables_summary_counts_its_sample_and_says_so(client, monkeypatch):
+    from anno_core.engine import summaries
+
+    _fill(client, 20_000)  # tag 'bc' one row in ten
+    exact = client.summarize_table("tags")
+    assert exact["sampled"] is None and exact["rows"] == 20_000
+    assert exact["text"]["tag"]["values"] == [["pyc", 18_000], ["bc", 2_000]]
+    monkeypatch.setattr(summaries, "EXACT_ROWS", 5_000)
+    monkeypatch.setattr(summaries, "SAMPLE_ROWS", 1_000)
+    got = client.summarize_table("tags")
+    assert got["rows"] == 20_000
+    # whole sample levels: at least the 1,000 rows the 3D view draws, at most about 4/3
+    assert 1_000 <= got["sampled"] <= 1_400
+    assert client.summarize_table("tags") == got  # the same rows every time
+    (pyc, n_pyc), (bc, n_bc) = got["text"]["tag"]["values"]
+    assert (pyc, bc) == ("pyc", "bc") and n_pyc + n_bc == got["sampled"]
+    assert abs(n_bc / got["sampled"] - 0.1) < 0.03  # the sample is uniform
