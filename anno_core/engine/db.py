@@ -25,6 +25,9 @@ aligned_volumes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("created", sa.DateTime, nullable=False),
+    # Neuroglancer layers drawn under the volume's tables (precomputed URLs, set by admins).
+    sa.Column("image_source", sa.Text, nullable=True),
+    sa.Column("segmentation_source", sa.Text, nullable=True),
 )
 
 tables_meta = sa.Table(
@@ -91,6 +94,35 @@ upload_keys = sa.Table(
     sa.Column("result", sa.Text, nullable=True),
 )
 
+# -- the spatial index of each table (engine/spatial_index.py) ---------------------------
+spatial_pending = sa.Table(
+    "spatial_pending",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("table_meta_id", sa.Integer, nullable=False, index=True),
+    sa.Column("lo", sa.BigInteger, nullable=False),
+    sa.Column("hi", sa.BigInteger, nullable=False),
+)
+"""Runs of ids stored but not yet in their table's spatial index (written with the rows)."""
+
+spatial_extents = sa.Table(
+    "spatial_extents",
+    metadata,
+    sa.Column("table_meta_id", sa.Integer, primary_key=True),
+    *(sa.Column(f"{end}_{a}", sa.Float, nullable=True) for end in ("min", "max") for a in "xyz"),
+)
+"""Per indexed table: the box (nm) holding every row's anchor; the row exists once the
+table's rows stored before the index existed were queued."""
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+"""Random keys this database's servers share (``neuroglancer``: signs source addresses)."""
+
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
 
 
@@ -150,6 +182,18 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         postgresql_where=table.c.superceded_id.isnot(None),
     )
     return table
+
+
+def spatial_table(meta_id: int) -> sa.Table:
+    """The spatial index of annotation table ``meta_id``: (key, id), ordered by key."""
+    name = f"anno_{int(meta_id)}_spatial"
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("spatial_key", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
 
 
 _engines: dict[str, Engine] = {}

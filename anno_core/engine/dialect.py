@@ -200,3 +200,27 @@ def _copy(
         cursor.close()
     if progress:
         progress(n, n)
+
+
+def insert_pairs(conn: Connection, table: sa.Table, rows: list[tuple[int, int]]) -> None:
+    """Insert (first column, second column) pairs, skipping pairs already stored (a key of
+    the spatial index may be queued twice)."""
+    if not rows:
+        return
+    names = [c.name for c in table.columns]
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        stmt = insert(table).on_conflict_do_nothing().compile(dialect=conn.dialect)
+        cursor = conn.connection.cursor()
+        try:  # plain executemany of tuples: a million pairs in well under a second
+            cursor.executemany(str(stmt), rows)
+        finally:
+            cursor.close()
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    conn.execute(
+        pg_insert(table).on_conflict_do_nothing(),
+        [dict(zip(names, r, strict=True)) for r in rows],
+    )

@@ -60,7 +60,15 @@ def annotation_table_names(conn: Connection) -> list[str]:
     return sorted((n for n in names if ANNO_TABLE.fullmatch(n)), key=lambda n: int(n[5:]))
 
 
-STEPS: list[tuple[str, Step]] = []
+def _volume_layers(conn: Connection) -> None:
+    """Aligned volumes get the image and segmentation sources Neuroglancer draws."""
+    for name in ("image_source", "segmentation_source"):
+        add_column(conn, "aligned_volumes", sa.Column(name, sa.Text, nullable=True))
+
+
+STEPS: list[tuple[str, Step]] = [
+    ("aligned_volume_neuroglancer_layers", _volume_layers),
+]
 """The steps, in the order they run. Append only."""
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.common import Progress
-from anno_core.engine import db
+from anno_core.engine import db, spatial_index
 from anno_core.engine.audit import compact
 from anno_core.engine.reads import chunks
 from anno_core.engine.tables import LocalTables
@@ -92,6 +92,8 @@ class RowStore(LocalTables):
                     if f.kind == "user":
                         cols[f.column] = np.full(n, self.user.id, dtype=np.int64)
             self._insert(conn, t, ids, cols, progress)
+            if spec.point_fields:  # indexed for Neuroglancer when someone opens it there
+                spatial_index.queue(conn, meta["id"], ids)
             stamp = db.now()
             if replace is not None:
                 conn.execute(
@@ -264,6 +266,8 @@ class RowStore(LocalTables):
             cols = {c: [r[c] for r in rows] for c in rspec.storage_columns}
             cols["target_id"] = [mapping[int(r["target_id"])] for r in rows]
             self._insert(conn, rt, new, cols, None)
+            if rspec.point_fields:
+                spatial_index.queue(conn, tracker["id"], new)
             stamp = db.now()
             conn.execute(
                 rt.update()

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from anno_core.backend import update_ids
 from anno_core.common import Progress
 from anno_core.engine import db
+from anno_core.engine.neuroglancer import LocalNeuroglancer
 from anno_core.engine.reads import chunks
 from anno_core.engine.store import RowStore, stored_result
 from anno_core.schemas import AXES, SchemaSpec
@@ -36,7 +37,7 @@ from anno_core.validation.validator import (
 )
 
 
-class LocalBackend(RowStore):
+class LocalBackend(RowStore, LocalNeuroglancer):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 
     kind = "embedded"

@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion, Version
 from anno_core.backend import check_permission, check_resolution, query_ids, update_ids
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
+from anno_core.remote.neuroglancer import RemoteNeuroglancer
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
@@ -60,7 +61,7 @@ class Lazy(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-class RemoteBackend:
+class RemoteBackend(RemoteNeuroglancer):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"

@@ -29,6 +29,11 @@ from anno_core.wire import endpoints as ep
 from anno_core.wire.frames import dumps
 
 _JSON = {"Content-Type": "application/json"}
+_NO_NEUROGLANCER = (
+    "A CAVE server does not serve its tables as Neuroglancer sources from its annotation "
+    "service; open the table from CAVE's own pages (or its materialization service), or "
+    "copy it into an anno_core table first."
+)
 
 
 class RealCave(CaveProtocol):
@@ -87,6 +92,27 @@ class RealCave(CaveProtocol):
             )
             out.append(info)
         return out
+
+    def neuroglancer_source(
+        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_NEUROGLANCER)
+
+    def neuroglancer_info(
+        self, vol: str, table: str, filters: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_NEUROGLANCER)
+
+    def volume_sources(self, vol: str) -> dict[str, str | None]:
+        return {"image_source": None, "segmentation_source": None}  # CAVE keeps its own
+
+    def set_volume_sources(
+        self, vol: str, image_source: str | None, segmentation_source: str | None
+    ) -> dict[str, str | None]:
+        raise NotSupported(
+            "A CAVE server keeps a datastack's image and segmentation in its info service; "
+            "ask its admins to change them there."
+        )
 
     def history(self, vol: str, table: str, annotation_id: int) -> list[dict]:
         chain = self.get_annotation(vol, table, [int(annotation_id)])
