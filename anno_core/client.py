@@ -19,6 +19,7 @@ from packaging.version import Version
 
 from anno_core.backend import Backend
 from anno_core.client_extras import ClientExtras
+from anno_core.client_neuroglancer import ClientNeuroglancer
 from anno_core.common import Progress
 from anno_core.errors import InvalidArgument
 from anno_core.names import check_volume_name
@@ -57,7 +58,7 @@ def _as_ids(ids: Any) -> list[int]:
     raise InvalidArgument(f"Annotation ids must be a whole number or a list of them, not {ids!r}.")
 
 
-class AnnotationClient(ClientExtras):
+class AnnotationClient(ClientExtras, ClientNeuroglancer):
     """Client for the annotation engine: tables, metadata and annotations."""
 
     def __init__(self, backend: Backend, settings: Settings) -> None:

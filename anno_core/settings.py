@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     server_address: str | None = None
     datastack: str | None = None
     token: str | None = None
+    neuroglancer_url: str = "https://neuroglancer-demo.appspot.com/"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""

@@ -167,11 +167,14 @@ class LocalNeuroglancer:
         self, volume: str, table: str, filters: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """The ``info`` of a table's (or view's) main source (``lines`` for two-point
-        schemas, else ``points``), with its version as the key prefix."""
+        schemas, else ``points``), with its version (the key prefix) and the extent of its
+        rows in voxels."""
         view, version = self.neuroglancer_view(volume, table, filters)
         geometry = view.layout.geometries[0]
         out = view.info(geometry, prefix=f"{version}/")
+        box = view.extent()
         out["version"] = version
+        out["extent"] = None if box is None else {"lower": box[0], "upper": box[1]}
         return out
 
     # -- the layers under a volume's tables ------------------------------------------------

@@ -57,6 +57,7 @@ class TableView:
         self.resolution = tuple(float(meta[f"voxel_resolution_{a}"]) for a in "xyz")
         with engine.connect() as conn:
             box = spatial_index.extent(conn, int(meta["id"]))
+            self.box_nm = box
             rows = self._estimate(conn) if box is not None else 0
             self.grid = grid_for(*box, rows) if box else grid_for([0.0] * 3, [0.0] * 3, 0)
             self.props: list[Prop] = properties(spec, lay, self._labels(conn))
@@ -136,6 +137,15 @@ class TableView:
             .where(self.t.c.id <= self.version)
         )
         return self.where(q, self.t)
+
+    def extent(self) -> tuple[list[float], list[float]] | None:
+        """(lowest, highest) anchor of the table's rows in voxels, or None (no rows)."""
+        if self.box_nm is None:
+            return None
+        lo, hi = self.box_nm
+        return [v / r for v, r in zip(lo, self.resolution, strict=True)], [
+            v / r for v, r in zip(hi, self.resolution, strict=True)
+        ]
 
     def info(self, geometry: str, prefix: str) -> dict[str, Any]:
         """The ``info`` JSON of the ``lines`` or ``points`` source."""

@@ -23,6 +23,7 @@ from anno_core.schemas import AXES
 
 EMPTY = struct.pack("<Q", 0)
 """A cell with no annotation."""
+_TYPES = {"float32": ("<f4", 4), "uint32": ("<u4", 4), "uint16": ("<u2", 2), "uint8": ("u1", 1)}
 
 
 def dimensions(resolution: Sequence[float]) -> dict[str, list]:
@@ -35,8 +36,9 @@ def record_dtype(kind: str, props: Sequence[Prop]) -> np.dtype:
     fields: list[tuple] = [("geometry", "<f4", (6 if kind == "line" else 3,))]
     size = 24 if kind == "line" else 12
     for i, p in enumerate(props):
-        fields.append((f"p{i}", "<f4" if p.type == "float32" else "u1"))
-        size += 4 if p.type == "float32" else 1
+        code, width = _TYPES[p.type]
+        fields.append((f"p{i}", code))
+        size += width
     if size % 4:
         fields.append(("pad", "u1", (4 - size % 4,)))
     return np.dtype(fields)
@@ -53,9 +55,13 @@ def prop_values(prop: Prop, values: pd.Series) -> np.ndarray:
     index = {label: i for i, label in enumerate(labels)}
     other = index.get(OTHER, 0)
     return np.array(
-        [0 if v is None or v == "" else index.get(str(v), other) for v in values.astype(object)],
-        dtype=np.uint8,
+        [0 if _blank(v) else index.get(str(v), other) for v in values.astype(object)],
+        dtype=_TYPES[prop.type][0],
     )
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == "" or (isinstance(v, float) and np.isnan(v))
 
 
 def _bool(v: Any) -> bool | None:

@@ -40,9 +40,11 @@ class FrameSource:
         self.keys = keys[keep][order]
         self.ids = self.frame["id"].to_numpy(dtype=np.int64)
         self._by_id = pd.Index(self.ids)
+        self.box_nm: tuple[np.ndarray, np.ndarray] | None = None
         if len(self.keys):
             ok = anchors_nm[keep]
-            self.grid = grid_for(ok.min(axis=0), ok.max(axis=0), len(self.keys))
+            self.box_nm = (ok.min(axis=0), ok.max(axis=0))
+            self.grid = grid_for(*self.box_nm, len(self.keys))
         else:
             self.grid = grid_for([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], 0)
         self.limits = self._limits()
@@ -63,6 +65,13 @@ class FrameSource:
             _, counts = np.unique(cells, axis=0, return_counts=True)
             out.append(int(counts.max()))
         return out
+
+    def extent(self) -> tuple[list[float], list[float]] | None:
+        """(lowest, highest) anchor in voxels, or None (no row has a position)."""
+        if self.box_nm is None:
+            return None
+        res = np.asarray(self.resolution)
+        return (self.box_nm[0] / res).tolist(), (self.box_nm[1] / res).tolist()
 
     def info(self, geometry: str, prefix: str = "") -> dict[str, Any]:
         """The ``info`` JSON of the ``lines`` or ``points`` source."""

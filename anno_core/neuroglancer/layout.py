@@ -38,11 +38,23 @@ class Prop:
     column: str
     """The flat column (a point's storage column ``{field}_x`` for point properties)."""
     type: str
-    """``float32`` or ``uint8`` (an enum)."""
+    """``float32``, or an enum: ``uint8`` (``uint16``/``uint32`` in a state's own layer)."""
     kind: str
     """The field's kind: float, int, ref, user, bool, str, or point."""
     labels: tuple[str, ...] | None = None
     """Enum labels; value i is ``labels[i]`` (0: empty)."""
+
+    @classmethod
+    def from_info(cls, spec: dict, kind: str = "") -> Prop:
+        """A property as an ``info`` file lists it (its description names its column)."""
+        labels = spec.get("enum_labels")
+        return cls(
+            id=spec["id"],
+            column=spec.get("description") or spec["id"],
+            type=spec["type"],
+            kind=kind or ("str" if labels else "float"),
+            labels=tuple(labels) if labels else None,
+        )
 
     def to_info(self) -> dict:
         """The property as the ``info`` file and a layer's ``annotationProperties`` say it."""
@@ -110,11 +122,19 @@ def prop_id(column: str, taken: set[str]) -> str:
     return pid
 
 
+def enum_type(n_labels: int) -> str:
+    """The smallest unsigned type holding ``n_labels`` enum values."""
+    return "uint8" if n_labels <= 256 else "uint16" if n_labels <= 65536 else "uint32"
+
+
 def properties(
-    spec: SchemaSpec, lay: Layout, labels: dict[str, tuple[str, ...] | None]
+    spec: SchemaSpec,
+    lay: Layout,
+    labels: dict[str, tuple[str, ...] | None],
+    max_enum: int = MAX_ENUM,
 ) -> list[Prop]:
-    """The properties of a table: ``labels`` gives each text field's enum labels (None: too
-    many values, left out)."""
+    """The properties of a table: ``labels`` gives each text field's enum labels (None, or
+    more than ``max_enum``: left out)."""
     taken: set[str] = set()
     wide: list[Prop] = []
     narrow: list[Prop] = []
@@ -130,14 +150,24 @@ def properties(
             narrow.append(Prop(prop_id(f.column, taken), f.column, "uint8", "bool", BOOL_LABELS))
         elif f.kind == "str":
             found = labels.get(f.column)
-            if found is not None and len(found) <= MAX_ENUM:
-                narrow.append(Prop(prop_id(f.column, taken), f.column, "uint8", "str", found))
-    return wide + narrow
+            if found is not None and len(found) <= max_enum:
+                pid = prop_id(f.column, taken)
+                narrow.append(Prop(pid, f.column, enum_type(len(found)), "str", found))
+    return ordered(wide + narrow)
 
 
-def text_labels(values: list[str | None], complete: bool) -> tuple[str, ...] | None:
+def ordered(props: list[Prop]) -> list[Prop]:
+    """Properties 4-byte first, then 2-byte, then 1-byte (stable): the order records are laid
+    out in, and the order the package's reader decodes them in."""
+    size = {"float32": 0, "uint32": 0, "uint16": 1}
+    return sorted(props, key=lambda p: size.get(p.type, 2))
+
+
+def text_labels(
+    values: list[str | None], complete: bool, max_enum: int = MAX_ENUM
+) -> tuple[str, ...] | None:
     """Enum labels of a text field from its distinct values: empty first, then sorted, then
     `OTHER` when the values came from a sample; None when there are too many."""
-    distinct = sorted({v for v in values if v is not None and v != ""})
+    distinct = sorted({str(v) for v in values if v is not None and v == v and v != ""})
     labels = ("", *distinct) + (() if complete else (OTHER,))
-    return labels if len(labels) <= MAX_ENUM else None
+    return labels if len(labels) <= max_enum else None
