@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from anno_core.neuroglancer.layout import (
 )
 from anno_core.neuroglancer.layout import properties as table_properties
 from anno_core.neuroglancer.links import reach_note
+from anno_core.neuroglancer.table_state import colour_prop, sourced_state
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.settings import Settings
 from anno_core.wire import endpoints as ep
@@ -170,22 +172,40 @@ class ClientNeuroglancer:
         src = self.backend.neuroglancer_source(vol, table, filters, ttl)
         info = self.backend.neuroglancer_info(vol, table, filters)
         host = src["server"] or self._local_host()
-        props = [Prop.from_info(p) for p in info["properties"]]
-        colour = _colour_prop(spec, props, color_by)
-        legend = ngs.legend(colour)
-        name = table + (" (filtered)" if filters else "")
-        layers = ngs.volume_layers(self.backend.volume_sources(vol))
-        urls = [
-            ep.url(host, ep.NG_SOURCE, grant=src["grant"], geometry=g) for g in src["geometries"]
-        ]
-        for geometry, url in zip(src["geometries"], urls, strict=True):
-            label = name if geometry == lay.geometries[0] else f"{name} centres"
-            layers.append(ngs.source_layer(label, url, ngs.shader(colour, legend)))
-        box = info.get("extent")
-        state = ngs.viewer_state(
-            res, (box["lower"], box["upper"]) if box else None, layers, selected=name
-        )
-        return state, legend, {**src, "urls": urls}
+        urls = {
+            g: ep.url(host, ep.NG_SOURCE, grant=src["grant"], geometry=g) for g in src["geometries"]
+        }
+        layers = self.backend.volume_sources(vol)
+        state, legend = sourced_state(table, bool(filters), lay, res, urls, info, layers, color_by)
+        return state, legend, {**src, "urls": list(urls.values())}
+
+    def neuroglancer_open_url(
+        self,
+        table_name: str,
+        filters: dict | None = None,
+        *,
+        color_by: str | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> str:
+        """An address that opens the table in the viewer of the server (or this machine),
+        the state being built when it is followed: cheap to make, for a page's button."""
+        vol = self._vol(aligned_volume_name)
+        src = self.backend.neuroglancer_source(vol, table_name, filters)
+        host = src["server"] or self._local_host()
+        url = ep.url(host, ep.NG_OPEN, grant=src["grant"])
+        return url + (f"?{urlencode({'color_by': color_by})}" if color_by else "")
+
+    def neuroglancer_legend(
+        self,
+        table_name: str,
+        color_by: str | None,
+        filters: dict | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> ngs.Legend:
+        """The colour of each value of ``color_by`` in the states of a table."""
+        vol = self._vol(aligned_volume_name)
+        info = self.backend.neuroglancer_info(vol, table_name, filters)
+        return ngs.legend(colour_prop([Prop.from_info(p) for p in info["properties"]], color_by))
 
     def _inline(
         self, table: str, filters: dict | None, color_by: str | None, volume: str | None
@@ -203,7 +223,7 @@ class ClientNeuroglancer:
             if f.kind == "str" and f.column in rows
         }
         props = table_properties(spec, lay, labels, max_enum=BIG_ENUM)
-        colour = _colour_prop(spec, props, color_by)
+        colour = colour_prop(props, color_by)
         counts = rows[colour.column].value_counts().to_dict() if colour is not None else None
         legend = ngs.legend(colour, counts)
         name = table + (" (filtered)" if filters else "")
@@ -213,6 +233,46 @@ class ClientNeuroglancer:
             label = name if geometry == lay.geometries[0] else f"{name} centres"
             layers.append(ngs.inline_layer(label, lay, props, rows, geometry, res, shader))
         return ngs.viewer_state(res, _box(lay, rows), layers, selected=name), legend
+
+    # -- the layers under a volume's tables --------------------------------------------------
+    def get_volume_sources(self, aligned_volume_name: str | None = None) -> dict:
+        """The image and segmentation sources Neuroglancer draws under a volume's tables."""
+        return self.backend.volume_sources(self._vol(aligned_volume_name))
+
+    def set_volume_sources(
+        self,
+        image_source: str | None,
+        segmentation_source: str | None,
+        aligned_volume_name: str | None = None,
+    ) -> dict:
+        """Set (None or '': clear) a volume's image and segmentation sources; admins only."""
+        return self.backend.set_volume_sources(
+            self._vol(aligned_volume_name), image_source, segmentation_source
+        )
+
+    # -- reading a state back ----------------------------------------------------------------
+    @staticmethod
+    def neuroglancer_layers(source: Any) -> list[Any]:
+        """The annotation layers of a Neuroglancer state or link (name, count, kinds)."""
+        from anno_core.ingest.ng_import import layer_summaries
+
+        return layer_summaries(source)
+
+    def read_neuroglancer(
+        self,
+        source: Any,
+        table_name: str,
+        *,
+        layer: str | None = None,
+        name: str | None = None,
+        aligned_volume_name: str | None = None,
+    ) -> Any:
+        """One annotation layer of a state as rows for ``table_name`` (positions in its
+        voxels), to pass to `open_upload` like a CSV file."""
+        from anno_core.ingest.ng_import import read_state
+
+        _, _, _, res = self._table(table_name, aligned_volume_name)
+        return read_state(source, res, layer=layer, name=name)
 
     # -- a file before upload ----------------------------------------------------------------
     def neuroglancer_file_link(
@@ -287,21 +347,6 @@ class _TooMany(InvalidArgument):
 def _labels(values: pd.Series) -> tuple[str, ...] | None:
     """Every distinct text value of a column as enum labels (None: too many to colour by)."""
     return text_labels(values.tolist(), complete=True, max_enum=BIG_ENUM)
-
-
-def _colour_prop(spec: SchemaSpec, props: list[Prop], color_by: str | None) -> Prop | None:
-    """The enum property of the field ``color_by`` (None: one colour), or a refusal."""
-    if color_by is None:
-        return None
-    found = next((p for p in props if p.column == color_by and p.labels), None)
-    if found is None:
-        choices = [p.column for p in props if p.labels]
-        raise InvalidArgument(
-            f"Points can be coloured by a text or true/false field with few values; "
-            f"{color_by!r} is not one"
-            + (f" (choose {', '.join(repr(c) for c in choices)})." if choices else ".")
-        )
-    return found
 
 
 def _box(lay: Layout, rows: pd.DataFrame) -> tuple[list[float], list[float]] | None:

@@ -10,6 +10,7 @@ import streamlit as st
 from ui import client as api
 from ui import edit_history
 from ui import edit_state as es
+from ui import neuroglancer as ngui
 from ui import widgets as w
 
 
@@ -281,6 +282,7 @@ def _rows(detail: dict, writable: bool) -> None:
         es.to_page(pages)
         st.rerun()
     _pager(v, total, len(frame), has_next, dirty)
+    ngui.open_view(detail, dict(v.filters) or None)
     if frame.empty:
         _nothing_shown(detail, v)
         return

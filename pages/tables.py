@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import neuroglancer as ngui
 from ui import widgets as w
 
 details = w.page_of_tables("Tables")
@@ -137,6 +138,8 @@ with api.errors_shown():
     sample = api.sample_rows(name, limit=20)
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
     st.caption(f"The first {len(sample):,} of {live:,} live rows; positions in the table's voxels.")
+
+ngui.open_table(detail)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])

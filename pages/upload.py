@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from ui import client as api
+from ui import neuroglancer as ngui
 from ui import upload_jobs as uj
 from ui import upload_preview as up
 from ui import upload_state as us
@@ -122,6 +123,7 @@ shown = next(
 )
 if shown is not None:
     pick.caption(f"{shown.about}. For a table of schema '{shown.schema}'.")
+ngui.paste_state()
 if held is None:
     st.info(
         f"Drop a CSV file above, or try an example. Table '{w.md(table)}' takes rows of "
@@ -148,7 +150,7 @@ st.button(
     type="tertiary",
 )
 try:
-    data = us.memo("read", held.digest, lambda: api.client().read_csv(held.raw, name=held.name))
+    data = ngui.read_held(held, table)
 except api.AnnoError as refusal:
     st.error(w.md(str(refusal)), icon=":material/block:")
     report = getattr(refusal, "report", None)
@@ -222,11 +224,7 @@ if stored is not None or (job is not None and job.state != "failed"):
 
 # -- 3. columns ----------------------------------------------------------------------------
 st.subheader("3. Columns", anchor=False)
-st.caption(
-    f"{data.rows:,} rows and {len(data.columns)} columns, read as {data.encoding} with "
-    f"{data.delimiter_name} delimiters. Line numbers are your spreadsheet's "
-    "(the header is line 1)."
-)
+st.caption(ngui.data_caption(data))
 st.dataframe(data.head(8), width="stretch", key="up_head")
 changes = v.mapping_editor(base, ctx)
 plan = base.remap(changes) if changes else base
@@ -271,6 +269,7 @@ above = st.container()  # the extent warning goes above the deck it is about
 info = up.preview(plan, check, table_res, existing, ctx, (check_key, version))
 with above:
     up.extent_warning(plan, info, table_res, ctx)
+ngui.open_file(plan, check, ctx)
 
 # -- 7. upload -----------------------------------------------------------------------------
 st.subheader("7. Upload", anchor=False)

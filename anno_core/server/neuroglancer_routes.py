@@ -12,14 +12,17 @@ the volume and set by admins.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from anno_core.errors import AnnoError, InvalidArgument, NotAuthenticated, NotFound, UserNotFound
 from anno_core.neuroglancer.encoding import parse_cell
+from anno_core.neuroglancer.state import state_url
+from anno_core.neuroglancer.table_state import sourced_state
 from anno_core.server.http import (
     Api,
     Routes,
@@ -98,15 +101,20 @@ def open_to_all(api: Api, fn: Handler) -> Callable[[Request], Awaitable[Response
     return endpoint
 
 
-async def _view(api: Api, request: Request, version: int | None) -> tuple[Any, int, str]:
-    """(view, version, geometry) a grant opens, read as the grant's user."""
+async def _granted(api: Api, request: Request) -> tuple[Any, Any]:
+    """(grant, engine acting as its user) of the grant in the path."""
     backend = api.backend
     g = await api.run(backend.neuroglancer_grant, request.path_params["grant"])
     try:
         user = await api.run(backend.users.get, g.user_id)
     except UserNotFound as exc:
         raise NotAuthenticated("The user this source address was made for is gone.") from exc
-    b = backend.as_user(user)
+    return g, backend.as_user(user)
+
+
+async def _view(api: Api, request: Request, version: int | None) -> tuple[Any, int, str]:
+    """(view, version, geometry) a grant opens, read as the grant's user."""
+    g, b = await _granted(api, request)
     view, version = await api.run(b.neuroglancer_view, g.volume, g.table, g.filters, version)
     geometry = request.path_params["geometry"]
     if geometry not in view.layout.geometries:
@@ -147,6 +155,33 @@ async def source_by_id(api: Api, request: Request) -> Response:
     return Response(found, media_type="application/octet-stream")
 
 
+async def open_viewer(api: Api, request: Request) -> Response:
+    """A page that opens the viewer on a grant's table: the state is built now, so the link
+    to this page costs nothing to make."""
+    g, b = await _granted(api, request)
+    info = await api.run(b.neuroglancer_info, g.volume, g.table, g.filters)
+    view, _ = await api.run(b.neuroglancer_view, g.volume, g.table, g.filters, info["version"])
+    base = str(request.base_url).rstrip("/")
+    token = request.path_params["grant"]
+    urls = {
+        geometry: ep.url(base, ep.NG_SOURCE, grant=token, geometry=geometry)
+        for geometry in view.layout.geometries
+    }
+    layers = await api.run(b.volume_sources, g.volume)
+    color_by = request.query_params.get("color_by")
+    state, _ = sourced_state(
+        g.table, bool(g.filters), view.layout, view.resolution, urls, info, layers, color_by
+    )
+    target = html.escape(state_url(base + ep.VIEWER.format(token=ep.VIEWER_TOKEN) + "/", state))
+    page = (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0; url={target}">'
+        "<title>Opening Neuroglancer</title></head>"
+        f'<body><p>Opening Neuroglancer... <a href="{target}">open it here</a>.</p></body></html>'
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
 ROUTES: Routes = (
     (ep.NG_GRANT, grant, ["POST"]),
     (ep.NG_INFO, view_info, ["POST"]),
@@ -156,6 +191,7 @@ ROUTES: Routes = (
 """Token-authenticated routes (registered with the others)."""
 
 SOURCE_ROUTES: Routes = (
+    (ep.NG_OPEN, open_viewer, ["GET"]),
     (ep.NG_SOURCE + ep.SOURCE_INFO, source_info, ["GET"]),
     (ep.NG_SOURCE + ep.SOURCE_CELL, source_cell, ["GET"]),
     (ep.NG_SOURCE + ep.SOURCE_BY_ID, source_by_id, ["GET"]),

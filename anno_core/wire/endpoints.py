@@ -49,6 +49,7 @@ NG_INFO = TABLE + "/neuroglancer/info"  # POST {filters}: the main source's info
 VOLUME_LAYERS = VOLUME + "/neuroglancer_layers"  # GET, PUT (admins): image/segmentation
 NG_SOURCE = "/neuroglancer/source/{grant}/{geometry}"  # a precomputed annotation source
 NG_MEMORY = "/neuroglancer/memory/{token}/{geometry}"  # rows held in memory (file preview)
+NG_OPEN = "/neuroglancer/open/{grant}"  # GET ?color_by=: a page opening the viewer on it
 SOURCE_INFO = "/info"  # what a source directory answers: info, cells, by_id
 SOURCE_CELL = "/{version}/spatial{level}/{cell}"
 SOURCE_BY_ID = "/{version}/by_id/{annotation_id}"
