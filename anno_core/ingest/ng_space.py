@@ -79,7 +79,9 @@ def transform(state: dict, source: dict, resolution: np.ndarray) -> Transform:
         o = hit[0]
         if math.isnan(out_dims[out_names[o]]):
             raise InvalidArgument(f"Dimension '{axis}' of the state is not in metres.")
-        rows.append(np.append(m[o, :-1] * in_scale, m[o, -1] * out_dims[out_names[o]]))
+        # a dimension x, y, z do not depend on (time, a channel...) may have any unit
+        linear = np.where(m[o, :-1] == 0, 0.0, m[o, :-1] * in_scale)
+        rows.append(np.append(linear, m[o, -1] * out_dims[out_names[o]]))
     matrix = np.array(rows)
     if np.isnan(matrix).any():
         raise InvalidArgument("A dimension the positions use is not in metres.")
