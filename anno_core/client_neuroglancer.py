@@ -23,6 +23,7 @@ import pandas as pd
 
 from anno_core.backend import Backend
 from anno_core.errors import AnnoError, InvalidArgument
+from anno_core.ingest.frames import scale_factor
 from anno_core.neuroglancer import grants
 from anno_core.neuroglancer import state as ngs
 from anno_core.neuroglancer.encoding import anchors
@@ -40,6 +41,7 @@ from anno_core.neuroglancer.links import reach_note
 from anno_core.neuroglancer.table_state import colour_prop, sourced_state
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.settings import Settings
+from anno_core.validation.positions import parse_positions
 from anno_core.wire import endpoints as ep
 
 MAX_INLINE = 5_000
@@ -314,7 +316,10 @@ class ClientNeuroglancer:
             layers.append(existing)
         token = publish(source)
         shader = ngs.shader(colour, legend, problem=PROBLEM)
-        name = f"{plan.data.name} (not uploaded)"
+        label = plan.data.name
+        if label.startswith("The file '") and label.endswith("'"):  # the CSV reader's words
+            label = label[len("The file '") : -1]
+        name = f"{label} (not uploaded)"
         for geometry in lay.geometries:
             url = ep.url(host, ep.NG_MEMORY, token=token, geometry=geometry)
             label = name if geometry == lay.geometries[0] else f"{name} centres"
@@ -365,7 +370,14 @@ def _file_frame(plan: Any, check: Any, spec: SchemaSpec, lay: Layout) -> pd.Data
     src = check.frame
     out: dict[str, Any] = {"id": np.asarray(check.lines, dtype=np.int64)}
     n = len(out["id"])
+    factor = scale_factor(plan.annotation_resolution, plan.table_resolution)
     for f in spec.data_fields:
+        if f.kind == "point" and f.column in src.columns:  # a column of text positions
+            xyz, bad = parse_positions(src[f.column])
+            xyz = np.where(bad[:, None], np.nan, xyz) * (1 if factor is None else factor)
+            for j, a in enumerate(AXES):
+                out[f"{f.column}_{a}"] = xyz[:, j]
+            continue
         for col in f.storage_columns:
             if col in src.columns:
                 out[col] = (
