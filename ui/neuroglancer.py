@@ -222,7 +222,8 @@ def open_file(plan: Any, check: Any, ctx: str) -> None:
         return
     colour = st.session_state.get(f"up_colour_{ctx}")
     color_by = colour if colour in plan.columns else None
-    key = (ctx, id(check), color_by)
+    # what the check depends on: the file and table (ctx), the mapping, the unit
+    key = (ctx, repr(sorted(plan.mapping.to_dict().items())), plan.annotation_resolution, color_by)
     if st.button("Open in Neuroglancer", key="up_ng_open", icon=":material/view_in_ar:"):
         st.session_state["up_ng_for"] = key
     if st.session_state.get("up_ng_for") != key:

@@ -115,7 +115,7 @@ spatial_extents = sa.Table(
 table's rows stored before the index existed were queued."""
 
 secrets = sa.Table(
-    "secrets",
+    "server_secrets",
     metadata,
     sa.Column("name", sa.String(50), primary_key=True),
     sa.Column("value", sa.String(128), nullable=False),

@@ -224,3 +224,22 @@ def insert_pairs(conn: Connection, table: sa.Table, rows: list[tuple[int, int]])
         pg_insert(table).on_conflict_do_nothing(),
         [dict(zip(names, r, strict=True)) for r in rows],
     )
+
+
+def read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
+    """The rows of a SELECT as a DataFrame, fetched by the driver as plain tuples (no
+    SQLAlchemy row objects: several times faster for hundreds of thousands of rows)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.params
+    if compiled.positiontup is not None:  # SQLite's qmark style
+        args: Any = [params[name] for name in compiled.positiontup]
+    else:
+        args = params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=True)

@@ -7,9 +7,9 @@ kept in a small per-process cache keyed by table, filters and version, so a view
 cell requests reuse one view; a view holds no user data (the permission check is done
 before it is used).
 
-A filtered view of at most `FRAME_ROWS` rows is read once into memory (`FrameSource`): its
-levels then fit its own rows, not the whole table's. A larger one is served from the
-table's index with the filters applied to each cell.
+A filtered view of at most `FRAME_ROWS` rows is read into memory (`FrameSource`, read again
+after `FRAME_SECONDS`): its levels then fit its own rows, not the whole table's. A larger
+one is served from the table's index with the filters applied to each cell.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from anno_core.neuroglancer.layout import layout, properties, text_labels
 
 FRAME_ROWS = 100_000
 """Most rows of a filtered view read into memory (above: served from the index)."""
+FRAME_SECONDS = 60
+"""A filtered view read into memory is read again after this long (rows deleted meanwhile
+go away then; a view served from the index drops them at once)."""
 SOURCE_FIELDS = ("image_source", "segmentation_source")
 
 _VIEWS: OrderedDict[tuple, Any] = OrderedDict()
@@ -125,9 +128,10 @@ class LocalNeuroglancer:
             with self.engine.connect() as conn:
                 version = int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
         key = (self.url, int(meta["id"]), json.dumps(filters, sort_keys=True), int(version))
+        now = time.monotonic()
         with _VIEWS_LOCK:
-            view = _VIEWS.get(key)
-            if view is not None:
+            made, view = _VIEWS.get(key, (0.0, None))
+            if view is not None and (isinstance(view, TableView) or now - made < FRAME_SECONDS):
                 _VIEWS.move_to_end(key)
                 return view, int(version)
 
@@ -139,7 +143,8 @@ class LocalNeuroglancer:
             side = db.spatial_table(int(meta["id"]))
             view = TableView(self.engine, spec, lay, t, side, meta, where, int(version))
         with _VIEWS_LOCK:
-            _VIEWS[key] = view
+            _VIEWS[key] = (now, view)
+            _VIEWS.move_to_end(key)
             while len(_VIEWS) > 32:
                 _VIEWS.popitem(last=False)
         return view, int(version)

@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from anno_core.engine import spatial_index
+from anno_core.engine import dialect, spatial_index
 from anno_core.neuroglancer import encoding
 from anno_core.neuroglancer.layout import MAX_ENUM, Layout, Prop, properties, text_labels
 from anno_core.neuroglancer.spatial import DEPTH_SHIFT, MAX_DEPTH, Grid, grid_for, quantize
@@ -160,8 +160,7 @@ class TableView:
         frames = []
         with self.engine.connect() as conn:
             for lo, hi in self.grid.key_ranges(level, cell):
-                res = conn.execute(self._select(self._columns, lo, hi))
-                frames.append(pd.DataFrame(res.fetchall(), columns=list(res.keys())))
+                frames.append(dialect.read_frame(conn, self._select(self._columns, lo, hi)))
         frames = [f for f in frames if not f.empty]
         if not frames:
             return encoding.EMPTY

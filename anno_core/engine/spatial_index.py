@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -123,8 +122,7 @@ def _index(
 ) -> None:
     """Add rows lo..hi (by id) to the index and widen the table's extent."""
     cols = [t.c.id] + [t.c[c] for f in lay.ends for c in (f"{f}_x", f"{f}_y", f"{f}_z")]
-    res = conn.execute(sa.select(*cols).where(t.c.id >= lo, t.c.id <= hi))
-    frame = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+    frame = dialect.read_frame(conn, sa.select(*cols).where(t.c.id >= lo, t.c.id <= hi))
     if frame.empty:
         return
     nm = encoding.anchors(lay, frame) * resolution

@@ -8,7 +8,8 @@ elsewhere), so ids taken from the current maximum can never collide.
 The class hierarchy, one responsibility each: `reads.LocalReads` and `audit.Audit` ->
 `catalogue.LocalCatalogue` (who acts, volumes, metadata) -> `tables.LocalTables` (table
 writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row writes of
-the `Backend` contract).
+the `Backend` contract), with `neuroglancer.LocalNeuroglancer` (sources, grants, volume
+layers) mixed in.
 """
 
 from __future__ import annotations
