@@ -7,8 +7,9 @@ does not report a lost Python server). Files are served with the MIME types the 
 itself uses (``.wasm`` must be ``application/wasm``). Nothing it loads comes from anywhere
 else, so the viewer works offline.
 
-`publish` keeps a `FrameSource` for a few hours under a random token (a capability: the
-token is the only way to it) and serves it at ``/neuroglancer/memory/<token>/...``.
+`publish` keeps a `FrameSource` for two hours (the last few only) under a random token (a
+capability: the token is the only way to it) and serves it at
+``/neuroglancer/memory/<token>/...``.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ _NAME = re.compile(r"^[a-z0-9][a-zA-Z0-9_\-.]*\.(?:js|map|css|wasm|html)$")
 EVENTS_SECONDS = 600
 """An event stream ends after this long (the viewer reconnects at once), so a server can
 always stop."""
-MEMORY_SECONDS = 12 * 3600
-MEMORY_SOURCES = 16
+MEMORY_SECONDS = 2 * 3600
+MEMORY_SOURCES = 4
+"""Previews kept at once (a million-row file's preview holds ~100 MB): the oldest goes."""
 
 _memory: OrderedDict[str, tuple[float, FrameSource]] = OrderedDict()
 _memory_lock = threading.Lock()

@@ -25,6 +25,7 @@ def test_a_step_runs_once_on_an_old_database_and_is_recorded(
         for name in migrations.annotation_table_names(conn):
             migrations.add_column(conn, name, sa.Column("note", sa.Text))
 
+    real = [name for name, _ in migrations.STEPS]  # recorded when the database was made
     monkeypatch.setattr(migrations, "STEPS", [("add_note", add_note)])
     again = _reopen(make_client, url)
     assert calls == [1]
@@ -32,7 +33,7 @@ def test_a_step_runs_once_on_an_old_database_and_is_recorded(
         (name,) = migrations.annotation_table_names(conn)
         assert "note" in migrations.columns_of(conn, name)
         recorded = conn.execute(sa.select(migrations.migrations.c.name)).scalars().all()
-    assert recorded == ["add_note"]
+    assert sorted(recorded) == sorted(["add_note", *real])
     assert again.get_annotation_count(synapse_table) == 2  # rows untouched
 
     _reopen(make_client, url)
