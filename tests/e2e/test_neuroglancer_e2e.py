@@ -43,8 +43,11 @@ class Watch:
     def __init__(self, context) -> None:
         self.requests: list[str] = []
         self.responses: list[tuple[int, str]] = []
+        self.console: list[str] = []
         context.on("request", lambda r: self.requests.append(r.url))
         context.on("response", lambda r: self.responses.append((r.status, r.url)))
+        context.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        context.on("weberror", lambda e: self.console.append(f"error: {e.error}"))
 
     def outside(self) -> list[str]:
         return [
@@ -69,7 +72,9 @@ def _wait_for_cells(tab, watch: Watch, timeout: float = 60) -> None:
             tab.wait_for_timeout(2500)  # let it draw what it fetched
             return
         tab.wait_for_timeout(250)
-    raise AssertionError(f"the viewer fetched no cell; it asked for {watch.requests}")
+    raise AssertionError(
+        f"the viewer fetched no cell; it asked for {watch.requests}; it said {watch.console}"
+    )
 
 
 def _coloured_pixels(tab) -> dict[str, int]:
