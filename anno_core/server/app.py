@@ -106,7 +106,7 @@ def _routes(api: Api, guarded_routes: Routes, open_routes: Routes) -> list[Route
 def viewer_app() -> Starlette:
     """The viewer and the in-memory sources only (no engine): what a dashboard connected to
     a server serves on its own machine."""
-    api = Api(None)  # type: ignore[arg-type]  # these routes never reach an engine
+    api = Api(None, Settings())  # type: ignore[arg-type]  # these routes never reach an engine
     app = Starlette(
         routes=_routes(api, viewer.ROUTES, viewer.SOURCE_ROUTES),
         exception_handlers={HTTPException: http_error, Exception: unexpected},
