@@ -43,6 +43,6 @@ def local_server_url(**overrides: Any) -> str:
     """The address of our server running in this process over the embedded engine the
     settings name (started on first need, on 127.0.0.1): browsers download exports from
     it with signed links, so the dashboard never holds a whole file."""
-    from anno_core.server.background import serve_in_background
+    from anno_core.server.local import local_host
 
-    return serve_in_background(Settings(**overrides))
+    return local_host(Settings(**overrides))

@@ -369,6 +369,32 @@ class Backend(Protocol):
         """Set (None: clear) an aligned volume's bounds in nm, admins only; its extent."""
         ...
 
+    # -- Neuroglancer ----------------------------------------------------------------------
+    def neuroglancer_source(
+        self, volume: str, table: str, filters: dict[str, Any] | None = None, ttl: int = 43200
+    ) -> dict[str, Any]:
+        """A signed grant to read a table (or a filtered view) as Neuroglancer annotation
+        sources, as the acting user, for ``ttl`` seconds: ``grant``, ``expires``,
+        ``geometries`` and ``server`` (the address serving it; None: serve it locally)."""
+        ...
+
+    def neuroglancer_info(
+        self, volume: str, table: str, filters: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The ``info`` of a table's (or view's) main annotation source (bounds, levels,
+        properties with their enum labels) and its ``version``."""
+        ...
+
+    def volume_sources(self, volume: str) -> dict[str, str | None]:
+        """The image and segmentation sources drawn under a volume's tables (None: unset)."""
+        ...
+
+    def set_volume_sources(
+        self, volume: str, image_source: str | None, segmentation_source: str | None
+    ) -> dict[str, str | None]:
+        """Set or clear a volume's image and segmentation sources (admins only)."""
+        ...
+
 
 # -- the argument checks both backends make ------------------------------------------------
 def check_resolution(value: Any) -> tuple[float, float, float]:

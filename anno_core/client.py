@@ -21,6 +21,7 @@ from anno_core.backend import Backend
 from anno_core.client_curation import ClientCuration
 from anno_core.client_data import ClientDataOut
 from anno_core.client_extras import ClientExtras
+from anno_core.client_neuroglancer import ClientNeuroglancer
 from anno_core.common import Progress
 from anno_core.errors import InvalidArgument
 from anno_core.ids import row_id
@@ -60,7 +61,7 @@ def _as_ids(ids: Any) -> list[int]:
     raise InvalidArgument(f"Annotation ids must be a whole number or a list of them, not {ids!r}.")
 
 
-class AnnotationClient(ClientExtras, ClientDataOut, ClientCuration):
+class AnnotationClient(ClientExtras, ClientDataOut, ClientCuration, ClientNeuroglancer):
     """Client for the annotation engine: tables, metadata and annotations."""
 
     def __init__(self, backend: Backend, settings: Settings) -> None:

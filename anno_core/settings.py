@@ -45,6 +45,8 @@ class Settings(BaseSettings):
         """The origins besides the server's own whose pages may write with the cookie."""
         return {o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()}
 
+    neuroglancer_url: str = "https://neuroglancer-demo.appspot.com/"
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside the data dir."""
         if self.database_url:

@@ -14,6 +14,7 @@ from ui import edit_history
 from ui import edit_save as save
 from ui import edit_state as es
 from ui import export_views as ex
+from ui import neuroglancer as ngui
 from ui import widgets as w
 
 
@@ -249,6 +250,7 @@ def _rows(detail: dict, writable: bool) -> None:
             what="every row of this view",
             pick_moment=True,
         )
+    ngui.open_view(detail, dict(v.filters) or None)
     if frame.empty:
         _nothing_shown(detail, v)
         return

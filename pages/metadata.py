@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import client as api
+from ui import neuroglancer as ngui
 from ui import widgets as w
 
 just_saved = api.has_flash()
@@ -154,3 +155,5 @@ if w.allowed(detail, "can_delete"):
                 api.flash(f"Table '{w.md(name)}' is deleted; its rows are kept.")
                 st.rerun()
             st.error(w.md(result))
+
+ngui.volume_layers()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import client as api
 from ui import export_views as ex
+from ui import neuroglancer as ngui
 from ui import table_summary
 from ui import widgets as w
 
@@ -166,6 +167,8 @@ if st.toggle("Download", key="tables_dl_on", help="Export the whole table to a f
 
 st.subheader("Summary", anchor=False)
 table_summary.render(detail)
+
+ngui.open_table(detail)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])

@@ -13,6 +13,7 @@ import streamlit as st
 
 from ui import client as api
 from ui import handoff
+from ui import neuroglancer as ngui
 from ui import upload_before as before
 from ui import upload_columns as columns
 from ui import upload_extent as extent
@@ -134,6 +135,7 @@ shown = next(
 )
 if shown is not None:
     pick.caption(f"{shown.about}. For a table of schema '{shown.schema}'.")
+ngui.paste_state()
 if held is None:
     st.info(
         f"Drop a CSV file above, or try an example. Table '{w.md(table)}' takes rows of "
@@ -160,7 +162,7 @@ st.button(
     type="tertiary",
 )
 try:
-    data = us.memo("read", held.digest, lambda: api.client().read_csv(held.raw, name=held.name))
+    data = ngui.read_held(held, table)
 except api.AnnoError as refusal:
     st.error(w.md(str(refusal)), icon=":material/block:")
     report = getattr(refusal, "report", None)
@@ -255,11 +257,7 @@ if past:  # confirmed: the same rows again, as new annotations
 
 # -- 3. columns ----------------------------------------------------------------------------
 st.subheader("3. Columns", anchor=False)
-st.caption(
-    f"{data.rows:,} rows and {len(data.columns)} columns, read as {data.encoding} with "
-    f"{data.delimiter_name} delimiters. Line numbers are your spreadsheet's "
-    "(the header is line 1)."
-)
+st.caption(ngui.data_caption(data))
 st.dataframe(data.head(8), width="stretch", key="up_head")
 changes = v.mapping_editor(base, lay)
 plan = base.remap(changes) if changes else base
@@ -322,6 +320,7 @@ if compared:
     st.caption(compared)
 if existing is None:
     extent.bounds_editor(volume)
+ngui.open_file(plan, check, ctx, lay)
 
 # -- 7. upload -----------------------------------------------------------------------------
 st.subheader("7. Upload", anchor=False)

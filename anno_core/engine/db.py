@@ -30,6 +30,9 @@ aligned_volumes = sa.Table(
     # The extent an admin sets for the volume, in nm (all six or none): uploads into an
     # empty table are checked against it.
     *(sa.Column(f"bounds_{end}_{a}", sa.Float, nullable=True) for end in BOUND_ENDS for a in "xyz"),
+    # Neuroglancer layers drawn under the volume's tables (precomputed URLs, set by admins).
+    sa.Column("image_source", sa.Text, nullable=True),
+    sa.Column("segmentation_source", sa.Text, nullable=True),
 )
 
 tables_meta = sa.Table(
@@ -154,6 +157,26 @@ server_secrets = sa.Table(
 )
 """Random keys made on first need (the HMAC key of signed download links)."""
 
+# -- the spatial index of each table (engine/spatial_index.py) ---------------------------
+spatial_pending = sa.Table(
+    "spatial_pending",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("table_meta_id", sa.Integer, nullable=False, index=True),
+    sa.Column("lo", sa.BigInteger, nullable=False),
+    sa.Column("hi", sa.BigInteger, nullable=False),
+)
+"""Runs of ids stored but not yet in their table's spatial index (written with the rows)."""
+
+spatial_extents = sa.Table(
+    "spatial_extents",
+    metadata,
+    sa.Column("table_meta_id", sa.Integer, primary_key=True),
+    *(sa.Column(f"{end}_{a}", sa.Float, nullable=True) for end in ("min", "max") for a in "xyz"),
+)
+"""Per indexed table: the box (nm) holding every row's anchor; the row exists once the
+table's rows stored before the index existed were queued."""
+
 SYSTEM_COLUMNS = ("id", "created", "deleted", "superceded_id", "valid", "created_by", "deleted_by")
 SAMPLE_COLUMN = indexes.SAMPLE_COLUMN  # engine/sampling.py: the level of the row's sample key
 
@@ -252,6 +275,18 @@ def as_of_index(table: sa.Table) -> sa.Index:
     count at T) is answered from it without reading the rows."""
     name = migrations.AS_OF_INDEX.format(table=table.name)
     return sa.Index(name, table.c.created, table.c.deleted)
+
+
+def spatial_table(meta_id: int) -> sa.Table:
+    """The spatial index of annotation table ``meta_id``: (key, id), ordered by key."""
+    name = f"anno_{int(meta_id)}_spatial"
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("spatial_key", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
 
 
 _engines: dict[str, Engine] = {}

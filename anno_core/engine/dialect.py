@@ -269,3 +269,46 @@ def bin_index(conn: Connection, value: Any, low: float, width: float) -> Any:
     if conn.dialect.name == "postgresql":
         scaled = sa.func.floor(scaled)
     return sa.cast(scaled, sa.Integer)
+
+
+def insert_pairs(conn: Connection, table: sa.Table, rows: list[tuple[int, int]]) -> None:
+    """Insert (first column, second column) pairs, skipping pairs already stored (a key of
+    the spatial index may be queued twice)."""
+    if not rows:
+        return
+    names = [c.name for c in table.columns]
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+
+        stmt = insert(table).on_conflict_do_nothing().compile(dialect=conn.dialect)
+        cursor = conn.connection.cursor()
+        try:  # plain executemany of tuples: a million pairs in well under a second
+            cursor.executemany(str(stmt), rows)
+        finally:
+            cursor.close()
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    conn.execute(
+        pg_insert(table).on_conflict_do_nothing(),
+        [dict(zip(names, r, strict=True)) for r in rows],
+    )
+
+
+def read_frame(conn: Connection, stmt: Any) -> pd.DataFrame:
+    """The rows of a SELECT as a DataFrame, fetched by the driver as plain tuples (no
+    SQLAlchemy row objects: several times faster for hundreds of thousands of rows)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.params
+    if compiled.positiontup is not None:  # SQLite's qmark style
+        args: Any = [params[name] for name in compiled.positiontup]
+    else:
+        args = params
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return pd.DataFrame.from_records(rows, columns=names, coerce_float=True)

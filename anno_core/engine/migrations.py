@@ -216,6 +216,12 @@ def _audit_table_at(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+def _volume_layers(conn: Connection) -> None:
+    """Aligned volumes get the image and segmentation sources Neuroglancer draws."""
+    for name in ("image_source", "segmentation_source"):
+        add_column(conn, "aligned_volumes", sa.Column(name, sa.Text, nullable=True))
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
@@ -227,6 +233,7 @@ STEPS: list[tuple[str, Step]] = [
     ("upload_keys.user_id", _upload_key_user),
     ("aligned_volumes.bounds", _volume_bounds),
     ("audit_log.ix_table_at", _audit_table_at),
+    ("aligned_volume_neuroglancer_layers", _volume_layers),
 ]
 """The steps, in the order they run. Append only."""
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.common import Progress
-from anno_core.engine import counts, db
+from anno_core.engine import counts, db, spatial_index
 from anno_core.engine.audit import compact
 from anno_core.engine.reads import chunks
 from anno_core.engine.sampling import sample_level
@@ -95,6 +95,8 @@ class RowStore(LocalTables):
                     if f.kind == "user":
                         cols[f.column] = np.full(n, self.user.id, dtype=np.int64)
             self._insert(conn, t, ids, cols, progress, stamp)
+            if spec.point_fields:  # indexed for Neuroglancer when someone opens it there
+                spatial_index.queue(conn, meta["id"], ids)
             live = n if replace is None else revived
             counts.bump(conn, meta["id"], live=live, total=n, stamp=stamp)
             if restore:
@@ -273,6 +275,8 @@ class RowStore(LocalTables):
             cols = {c: [r[c] for r in rows] for c in rspec.storage_columns}
             cols["target_id"] = [mapping[int(r["target_id"])] for r in rows]
             self._insert(conn, rt, new, cols, None, stamp)
+            if rspec.point_fields:
+                spatial_index.queue(conn, tracker["id"], new)
             # New versions of live rows: more rows in all, as many live ones as before.
             counts.bump(conn, tracker["id"], live=0, total=len(new), stamp=stamp)
             conn.execute(

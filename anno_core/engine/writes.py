@@ -11,8 +11,9 @@ writes) -> `store.RowStore` (the write transaction) -> `LocalBackend` (the row w
 the `Backend` contract), with `versions.LocalVersions` (named moments),
 `export.LocalExport` (files and download links), `frozen.LocalFrozen` (reads as CAVE's
 materialization service answers them), `repairs.Repairs` (deletes by filter, restores, why
-a version was made), `uploads.UploadHistory` (past uploads, undoing one) and
-`summaries.Summaries` (a table's values at a glance, a volume's extent) mixed in.
+a version was made), `uploads.UploadHistory` (past uploads, undoing one),
+`summaries.Summaries` (a table's values at a glance, a volume's extent) and
+`neuroglancer.LocalNeuroglancer` (sources, grants, volume layers) mixed in.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from anno_core.common import Progress
 from anno_core.engine import counts, db
 from anno_core.engine.export import LocalExport
 from anno_core.engine.frozen import LocalFrozen
+from anno_core.engine.neuroglancer import LocalNeuroglancer
 from anno_core.engine.reads import chunks
 from anno_core.engine.repairs import Repairs
 from anno_core.engine.store import RowStore
@@ -48,7 +50,14 @@ from anno_core.validation.validator import (
 
 
 class LocalBackend(
-    Repairs, UploadHistory, Summaries, RowStore, LocalVersions, LocalExport, LocalFrozen
+    Repairs,
+    UploadHistory,
+    Summaries,
+    RowStore,
+    LocalVersions,
+    LocalExport,
+    LocalFrozen,
+    LocalNeuroglancer,
 ):
     """The embedded annotation engine over SQLAlchemy Core (SQLite by default)."""
 

@@ -32,6 +32,7 @@ import pandas as pd
 
 from anno_core.common import CHUNK, Progress
 from anno_core.errors import ValidationFailed
+from anno_core.ingest import ng_import
 from anno_core.ingest.csv_frame import CsvRows, in_file_terms, read_rows
 from anno_core.ingest.csvio import CsvData, read_csv
 from anno_core.ingest.frames import scale_factor
@@ -215,17 +216,28 @@ def open_upload(
     update: bool = False,
     annotation_resolution: Sequence[float] | None = None,
     aligned_volume_name: str | None = None,
+    layer: str | None = None,
 ) -> UploadPlan:
-    """Read ``source`` (path, bytes or file) for ``table_name`` and propose a mapping."""
+    """Read ``source`` (a CSV file as path, bytes or file; or a Neuroglancer state, link or
+    JSON, whose annotation ``layer`` is read) for ``table_name`` and propose a mapping."""
     volume = client._vol(aligned_volume_name)
     meta = client.get_table_metadata(table_name, aligned_volume_name=volume)
     spec = schema_spec(meta["schema_type"])
-    data = (
-        source
-        if isinstance(source, CsvData)
-        else read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
-    )
+    resolution = tuple(float(meta[f"voxel_resolution_{a}"]) for a in AXES)
+    if isinstance(source, CsvData):
+        data = source
+    elif ng_import.looks_like_state(source):  # positions come in the table's voxels
+        data = ng_import.read_state(source, resolution, layer=layer, name=name)
+    else:
+        data = read_csv(source, encoding=encoding, delimiter=delimiter, name=name)
     proposal = propose_mapping(data.columns, spec, update=update)
+    if data.encoding == ng_import.ENCODING:  # a layer's ends feed the schema's points
+        unset = ng_import.suggest_mapping(spec, data.columns)
+        unset = {k: v for k, v in unset.items() if proposal.fields.get(k) is None}
+        if unset:
+            proposal = proposal.with_changes(unset, data.columns)
+            why = {k: "the layer's positions" for k in unset}
+            proposal = replace(proposal, how={**proposal.how, **why})
     if mapping:
         proposal = proposal.with_changes(mapping, data.columns)
     plan = UploadPlan(
@@ -233,7 +245,7 @@ def open_upload(
         table_name=table_name,
         volume=volume,
         spec=spec,
-        table_resolution=tuple(float(meta[f"voxel_resolution_{a}"]) for a in AXES),  # type: ignore[arg-type]
+        table_resolution=resolution,  # type: ignore[arg-type]
         data=data,
         mapping=proposal,
         update=update,

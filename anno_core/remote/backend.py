@@ -41,6 +41,7 @@ from anno_core.remote.curation import RemoteCuration
 from anno_core.remote.data_out import RemoteDataOut
 from anno_core.remote.extras import RemoteExtras
 from anno_core.remote.lazy import Lazy
+from anno_core.remote.neuroglancer import RemoteNeuroglancer
 from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
@@ -51,7 +52,7 @@ from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
 
 
-class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration):
+class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration, RemoteNeuroglancer):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"

@@ -41,6 +41,11 @@ _NO_EXPORT = (
     "A CAVE annotation server cannot send a whole table; export it with CAVE's "
     "materialization service (caveclient's client.materialize.query_table) instead."
 )
+_NO_NEUROGLANCER = (
+    "A CAVE server does not serve its tables as Neuroglancer sources from its annotation "
+    "service; open the table from CAVE's own pages (or its materialization service), or "
+    "copy it into an anno_core table first."
+)
 
 
 class RealCave(CaveProtocol):
@@ -103,6 +108,27 @@ class RealCave(CaveProtocol):
     def activity(self, vol: str, params: dict[str, Any]) -> dict[str, Any]:
         raise NotSupported(
             "A CAVE server does not show its audit log; ask its admins who changed what."
+        )
+
+    def neuroglancer_source(
+        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_NEUROGLANCER)
+
+    def neuroglancer_info(
+        self, vol: str, table: str, filters: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        raise NotSupported(_NO_NEUROGLANCER)
+
+    def volume_sources(self, vol: str) -> dict[str, str | None]:
+        return {"image_source": None, "segmentation_source": None}  # CAVE keeps its own
+
+    def set_volume_sources(
+        self, vol: str, image_source: str | None, segmentation_source: str | None
+    ) -> dict[str, str | None]:
+        raise NotSupported(
+            "A CAVE server keeps a datastack's image and segmentation in its info service; "
+            "ask its admins to change them there."
         )
 
     def history(self, vol: str, table: str, annotation_id: int) -> list[dict]:

@@ -198,6 +198,31 @@ class OurServer(OurCuration, CaveProtocol):
         got = self.t.get(self.url(ep.EXPORT_PROGRESS, aligned_volume=vol, link_id=link_id))
         return got or None
 
+    # -- Neuroglancer ----------------------------------------------------------------------
+    def neuroglancer_source(
+        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+    ) -> dict[str, Any]:
+        url = self.url(ep.NG_GRANT, aligned_volume=vol, table_name=table)
+        got = dict(self.t.call("POST", url, json={"filters": filters or {}, "ttl": int(ttl)}))
+        got["server"] = self.base  # the viewer reads the source where this client does
+        return got
+
+    def neuroglancer_info(
+        self, vol: str, table: str, filters: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        url = self.url(ep.NG_INFO, aligned_volume=vol, table_name=table)
+        return dict(self.t.call("POST", url, json={"filters": filters or {}}))
+
+    def volume_sources(self, vol: str) -> dict[str, str | None]:
+        return dict(self.t.get(self.url(ep.VOLUME_LAYERS, aligned_volume=vol)))
+
+    def set_volume_sources(
+        self, vol: str, image_source: str | None, segmentation_source: str | None
+    ) -> dict[str, str | None]:
+        body = {"image_source": image_source, "segmentation_source": segmentation_source}
+        url = self.url(ep.VOLUME_LAYERS, aligned_volume=vol)
+        return dict(self.t.call("PUT", url, json=body))  # the same values again: safe
+
     # -- uploads -----------------------------------------------------------------------------
     def send_batch(
         self,

@@ -278,3 +278,22 @@ class CaveProtocol(CaveCuration, ABC):
 
     @abstractmethod
     def export_progress(self, vol: str, link_id: str) -> dict[str, Any] | None: ...
+
+    # -- Neuroglancer (our server only) ----------------------------------------------------
+    @abstractmethod
+    def neuroglancer_source(
+        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def neuroglancer_info(
+        self, vol: str, table: str, filters: dict[str, Any] | None
+    ) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def volume_sources(self, vol: str) -> dict[str, str | None]: ...
+
+    @abstractmethod
+    def set_volume_sources(
+        self, vol: str, image_source: str | None, segmentation_source: str | None
+    ) -> dict[str, str | None]: ...

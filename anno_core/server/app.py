@@ -34,9 +34,12 @@ from anno_core.server import (
     curation_routes,
     data_routes,
     materialize_routes,
+    neuroglancer_routes,
     our_routes,
+    viewer,
 )
-from anno_core.server.http import Api, guarded, http_error, logger, unexpected
+from anno_core.server.http import Api, Routes, guarded, http_error, logger, unexpected
+from anno_core.server.neuroglancer_routes import open_to_all
 from anno_core.settings import Settings
 
 
@@ -56,16 +59,19 @@ class _NoTrailingSlash:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The Starlette app over the engine the settings name (``ANNO_*`` by default)."""
     api = Api(LocalBackend(settings or Settings()))
-    routes = [
-        Route(path, guarded(api, fn), methods=methods)
-        for path, fn, methods in (
+    routes = _routes(
+        api,
+        (
             *cave_routes.ROUTES,
             *our_routes.ROUTES,
             *data_routes.ROUTES,
             *materialize_routes.ROUTES,
             *curation_routes.ROUTES,
-        )
-    ]
+            *neuroglancer_routes.ROUTES,
+            *viewer.ROUTES,
+        ),
+        (*neuroglancer_routes.SOURCE_ROUTES, *viewer.SOURCE_ROUTES),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -91,6 +97,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+def _routes(api: Api, guarded_routes: Routes, open_routes: Routes) -> list[Route]:
+    return [
+        Route(path, guarded(api, fn), methods=methods) for path, fn, methods in guarded_routes
+    ] + [Route(path, open_to_all(api, fn), methods=methods) for path, fn, methods in open_routes]
+
+
+def viewer_app() -> Starlette:
+    """The viewer and the in-memory sources only (no engine): what a dashboard connected to
+    a server serves on its own machine."""
+    api = Api(None, Settings())  # type: ignore[arg-type]  # these routes never reach an engine
+    app = Starlette(
+        routes=_routes(api, viewer.ROUTES, viewer.SOURCE_ROUTES),
+        exception_handlers={HTTPException: http_error, Exception: unexpected},
+    )
+    app.router.redirect_slashes = False
+    app.add_middleware(_NoTrailingSlash)
+    return app
+
+
 def run(host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
     """Serve the engine on ``host:port`` until interrupted, in ``workers`` processes (more
     than one only on PostgreSQL: each process has its own connections, and the database
@@ -112,8 +137,16 @@ def run(host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
         workers,
         "" if workers == 1 else "s",
     )
+    # An open viewer keeps an event stream open: stop waiting for it after a few seconds.
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
         return
     # Each worker builds its own app (and engine) from the same ANNO_* settings.
     uvicorn.run(
@@ -124,6 +157,7 @@ def run(host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
         port=port,
         log_level="warning",
         access_log=False,
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -59,6 +59,8 @@ PROBLEM_KINDS = MappingProxyType(
         "bad_delimiter": "delimiter is not one character",
         "bad_header": "header cannot be read",
         "ragged_row": "wrong number of cells",
+        # reading a Neuroglancer state
+        "skipped_annotation": "annotation that cannot become a row",
         # a report from elsewhere (a server) with a kind this version does not know
         "problem": "problem",
     }

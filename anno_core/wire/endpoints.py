@@ -88,6 +88,23 @@ SEG_PAST_IDS = SEG_TABLE + "/past_id_mapping"
 EXPORT_HEADER = "X-Anno-Export"
 """An export's summary (rows, moment, notice) as JSON, sent before its first byte."""
 
+# -- Neuroglancer (ours; server/neuroglancer_routes.py, server/viewer.py) ----------------
+NG_GRANT = TABLE + "/neuroglancer/grant"  # POST {filters, ttl}: a signed source grant
+NG_INFO = TABLE + "/neuroglancer/info"  # POST {filters}: the main source's info
+VOLUME_LAYERS = VOLUME + "/neuroglancer_layers"  # GET, PUT (admins): image/segmentation
+NG_SOURCE = "/neuroglancer/source/{grant}/{geometry}"  # a precomputed annotation source
+NG_MEMORY = "/neuroglancer/memory/{token}/{geometry}"  # rows held in memory (file preview)
+NG_OPEN = "/neuroglancer/open/{grant}"  # GET ?color_by=: a page opening the viewer on it
+SOURCE_INFO = "/info"  # what a source directory answers: info, cells, by_id
+SOURCE_CELL = "/{version}/spatial{level}/{cell}"
+SOURCE_BY_ID = "/{version}/by_id/{annotation_id}"
+VIEWER = "/v/{token}"  # the viewer of the neuroglancer package (its index.html)
+VIEWER_FILE = "/v/{token}/{name}"  # its scripts, styles, wasm
+VIEWER_EVENTS = "/events/{token}"  # the Python-integration build's state stream (a stub)
+VIEWER_TOKEN = "ng"
+"""The viewer's page is ``/v/ng/``: the build shipped with the package needs a /v/<token>/
+path."""
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 """A write carrying this header is stored at most once: a repeat returns the first answer."""
 

@@ -27,7 +27,8 @@ def history(client):
 
 
 def _link(at) -> str:
-    (button,) = [e for e in at.get("link_button")]
+    # the download's link (the Neuroglancer buttons are links too)
+    (button,) = [e for e in at.get("link_button") if "/export" in e.proto.url]
     return button.proto.url, button.proto.label
 
 
