@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from anno_core.backend import Backend, check_page, query_filters
-from anno_core.backend import annotation_id as annotation_id_of
+from anno_core.arguments import annotation_id as annotation_id_of
+from anno_core.arguments import check_page, query_filters
+from anno_core.backend import Backend
 from anno_core.common import MAX_SAMPLE, ViewCount
 from anno_core.names import table_name_problem
 from anno_core.schemas import schema_names, schema_spec

@@ -10,6 +10,7 @@ import streamlit as st
 from ui import client as api
 from ui import edit_bulk as bulk
 from ui import edit_changes as changes
+from ui import edit_grid as grid
 from ui import edit_history
 from ui import edit_save as save
 from ui import edit_state as es
@@ -256,7 +257,7 @@ def _rows(detail: dict, writable: bool) -> None:
         return
 
     names = {str(u["id"]): u["name"] for u in (api.users() or [])}
-    shown = es.grid_frame(
+    shown = grid.grid_frame(
         frame,
         columns,
         names,
@@ -271,7 +272,7 @@ def _rows(detail: dict, writable: bool) -> None:
             hide_index=True,
             width="stretch",
             height=height,
-            column_config=es.column_config(columns),
+            column_config=grid.column_config(columns),
             key="ed_readonly",
         )
         return
@@ -282,7 +283,7 @@ def _rows(detail: dict, writable: bool) -> None:
         width="stretch",
         height=height,
         num_rows="fixed",
-        column_config=es.column_config(columns),
+        column_config=grid.column_config(columns),
         disabled=["id", *es.SYSTEM],
     )
     ticked = {

@@ -9,6 +9,7 @@ from ui import client as api
 from ui import export_views as ex
 from ui import neuroglancer as ngui
 from ui import table_summary
+from ui import table_views as tv
 from ui import widgets as w
 
 details = w.page_of_tables("Tables")
@@ -153,7 +154,7 @@ past = moment["label"] != "now"
 with api.errors_shown():
     if past:
         live = api.client().count_annotations(name, **at)
-    sample = api.sample_rows(name, limit=20, **at)
+    sample = tv.sample_rows(name, limit=20, **at)
     if sample.attrs.get("notice"):
         st.info(w.md(sample.attrs["notice"]), icon=":material/history:")
     st.dataframe(sample, hide_index=True, width="stretch", key="tables_sample")
@@ -196,7 +197,7 @@ color_by = None if picked == scalars[0] else picked
 if past:
     st.caption("The 3D view shows the table's live rows now.")
 with api.errors_shown():
-    deck, preview = api.table_deck(detail, point, color_by)
+    deck, preview = tv.table_deck(detail, point, color_by)
     st.pydeck_chart(deck, height=520, key="tables_deck")
     sampled = preview.total < live
     st.caption(

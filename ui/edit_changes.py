@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import edit_state as es
+from ui import edit_grid as grid
 
 CHANGED = "background-color: #fff1a8; color: #3d3100; font-weight: 600"
 DELETED = "background-color: #fde2e2; color: #8a1c1c"
@@ -22,7 +22,7 @@ def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Cell by cell: is ``b`` another value than ``a`` (blanks equal, 12 == 12.0)?"""
     out = []
     for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        bx, by = es.show(x), es.show(y)
+        bx, by = grid.show(x), grid.show(y)
         out.append(bx != by)
     return np.asarray(out, dtype=bool)
 
@@ -50,7 +50,7 @@ def pending(shown: pd.DataFrame, edited: pd.DataFrame, plan: Any, columns: list[
         "rows to delete are red, rows to restore green."
     )
     st.dataframe(  # values as a person reads them: 110, never 110.000000
-        after.style.apply(lambda _: styles, axis=None).format(es.show),
+        after.style.apply(lambda _: styles, axis=None).format(grid.show),
         hide_index=True,
         width="stretch",
         key="ed_pending",

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
-from ui import edit_state as es
+from ui import edit_grid as grid
 from ui import widgets as w
 
 
@@ -77,8 +77,8 @@ def render(table: str) -> None:
                     pd.DataFrame(
                         {
                             "column": [c["field"] for c in v["changes"]],
-                            "before": [es.show(c["old"]) for c in v["changes"]],
-                            "after": [es.show(c["new"]) for c in v["changes"]],
+                            "before": [grid.show(c["old"]) for c in v["changes"]],
+                            "after": [grid.show(c["new"]) for c in v["changes"]],
                         }
                     ),
                     hide_index=True,
@@ -89,7 +89,7 @@ def render(table: str) -> None:
                 st.caption("No value changed in this version.")
     values = pd.DataFrame(
         {
-            f"version {n} (id {v['id']})": [es.show(x) for x in v["values"].values()]
+            f"version {n} (id {v['id']})": [grid.show(x) for x in v["values"].values()]
             for n, v in enumerate(versions, 1)
         },
         index=list(versions[0]["values"]),

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import client as api
+from ui import edit_grid as grid
 from ui import edit_state as es
 from ui import widgets as w
 
@@ -69,7 +70,7 @@ def confirm(table: str, plan: Any, shown: list[int], v: es.View) -> None:
     st.markdown(plan.summary())
     if plan.changes:
         st.dataframe(
-            es.changes_frame(plan), hide_index=True, width="stretch", key="ed_confirm_changes"
+            grid.changes_frame(plan), hide_index=True, width="stretch", key="ed_confirm_changes"
         )
     if plan.deletes:
         st.caption("To delete")

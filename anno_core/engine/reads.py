@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.backend import page_anchor, query_ids, sample_size
+from anno_core.arguments import page_anchor, query_ids, sample_size
 from anno_core.common import CHUNK
 from anno_core.engine import db
 from anno_core.engine.columnar import kind_of

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from anno_core.backend import update_ids
+from anno_core.arguments import update_ids
 from anno_core.engine import counts, db
 from anno_core.engine.audit import IdRuns, compact
 from anno_core.engine.store import check_restorable

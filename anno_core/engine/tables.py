@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.backend import check_metadata_text, check_permission, check_resolution
+from anno_core.arguments import check_metadata_text, check_permission, check_resolution
 from anno_core.engine import db
 from anno_core.engine.catalogue import LocalCatalogue
 from anno_core.errors import InvalidArgument, PermissionDenied, TableExists, UserNotFound

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from anno_core.backend import update_ids
+from anno_core.arguments import update_ids
 from anno_core.common import Progress
 from anno_core.engine import counts, db
 from anno_core.engine.export import LocalExport

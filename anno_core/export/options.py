@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from anno_core.backend import query_ids
+from anno_core.arguments import query_ids
 from anno_core.errors import InvalidArgument
 from anno_core.moments import parse_moment, wire
 

@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from packaging.version import InvalidVersion, Version
 
-from anno_core.backend import (
+from anno_core.arguments import (
     check_permission,
     check_resolution,
-    page_anchor,
-    query_ids,
-    sample_size,
     update_ids,
 )
-from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AnnoError, InvalidArgument, NotSupported, RemoteError
 from anno_core.remote.cave import RealCave
 from anno_core.remote.curation import RemoteCuration
@@ -46,13 +41,14 @@ from anno_core.remote.ours import OurServer
 from anno_core.remote.protocol import CaveProtocol
 from anno_core.remote.transport import RetryPolicy, Transport
 from anno_core.remote.uploads import Progress
+from anno_core.remote.views import RemoteViews
 from anno_core.schemas import SchemaSpec
 from anno_core.settings import Settings
 from anno_core.validation.validator import ValidationReport, records_to_frame
 from anno_core.wire import endpoints as ep
 
 
-class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration, RemoteNeuroglancer):
+class RemoteBackend(RemoteViews, RemoteExtras, RemoteDataOut, RemoteCuration, RemoteNeuroglancer):
     """The Backend methods over HTTP (requests), to our server or a CAVE deployment."""
 
     kind = "server"
@@ -266,61 +262,6 @@ class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration, RemoteNeuroglan
     def history(self, volume: str, table: str, annotation_id: int) -> list[dict]:
         return self.dialect().history(self.vol(volume), table, annotation_id)
 
-    def query(
-        self,
-        volume: str,
-        table: str,
-        *,
-        limit: int = 1000,
-        offset: int = 0,
-        include_invalid: bool = False,
-        filters: dict[str, Any] | None = None,
-        ids: Sequence[int] | None = None,
-        timestamp: datetime | None = None,
-        after_id: int | None = None,
-    ) -> pd.DataFrame:
-        """One page of rows as a flat frame (points as _x/_y/_z columns), id order."""
-        return self.dialect().query(
-            self.vol(volume),
-            table,
-            limit,
-            offset,
-            include_invalid,
-            filters,
-            query_ids(ids),
-            timestamp=timestamp,
-            after_id=page_anchor(after_id),
-        )
-
-    def count_rows(
-        self,
-        volume: str,
-        table: str,
-        *,
-        include_invalid: bool = False,
-        filters: dict[str, Any] | None = None,
-        ids: Sequence[int] | None = None,
-        timestamp: datetime | None = None,
-    ) -> int:
-        """How many rows `query` pages through with the same arguments."""
-        return self.dialect().count_rows(
-            self.vol(volume), table, include_invalid, filters, query_ids(ids), timestamp
-        )
-
-    def estimate_rows(
-        self,
-        volume: str,
-        table: str,
-        *,
-        include_invalid: bool = False,
-        filters: dict[str, Any] | None = None,
-        ids: Sequence[int] | None = None,
-    ) -> dict[str, Any]:
-        """The count, exact when cheap for the server, else its estimate from the sample."""
-        return self.dialect().estimate_rows(
-            self.vol(volume), table, include_invalid, filters, query_ids(ids)
-        )
-
     def list_users(self) -> list[dict[str, Any]]:
         """The users our server knows (to a non-admin: ids and names, groups and is_admin
         None); a real CAVE does not list them (NotSupported)."""
@@ -335,19 +276,6 @@ class RemoteBackend(RemoteExtras, RemoteDataOut, RemoteCuration, RemoteNeuroglan
             "This annotation server does not say what an earlier upload stored; uploading "
             "again with the same upload key stores nothing twice."
         )
-
-    def point_frame(
-        self,
-        volume: str,
-        table: str,
-        include_invalid: bool = False,
-        limit: int = MAX_SAMPLE,
-        columns: Sequence[str] | None = None,
-    ) -> tuple[pd.DataFrame, SchemaSpec, dict[str, Any]]:
-        """A sample of at most ``limit`` rows' points (the server picks it: only those
-        rows travel), for a 3D view."""
-        n, cols = sample_size(limit), list(columns or ())
-        return self.dialect().point_frame(self.vol(volume), table, include_invalid, n, cols)
 
     # -- writes (batches of at most 10,000 rows; see uploads, ours and cave) -------------
     def post_annotation(

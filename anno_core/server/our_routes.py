@@ -15,7 +15,7 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import Response
 
-from anno_core.backend import check_page, query_filters
+from anno_core.arguments import check_page, query_filters
 from anno_core.common import MAX_SAMPLE
 from anno_core.errors import AlreadySuperseded, InvalidArgument
 from anno_core.moments import parse_moment

@@ -98,7 +98,7 @@ def test_the_held_file_digest_is_anno_cores():
 
 def test_the_grid_state_column_is_anno_cores_annotation_state():
     from anno_core.ingest.versions import state_of
-    from ui.edit_state import grid_frame
+    from ui.edit_grid import grid_frame
 
     frame = pd.DataFrame(
         {

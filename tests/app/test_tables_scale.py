@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ui import client as ui_client
+from ui import table_views
 
 from .conftest import rerun
 
@@ -24,7 +24,7 @@ def test_the_list_says_when_rows_changed_and_filters_as_you_type(app, client):
 
 
 def test_a_table_bigger_than_the_sample_is_drawn_from_the_engines_sample(app, client, monkeypatch):
-    monkeypatch.setattr(ui_client, "MAX_POINTS", 40)
+    monkeypatch.setattr(table_views, "MAX_POINTS", 40)
     client.create_table("tags", "bound_tag", "tags [pytest]", [4, 4, 40])
     ids = client.post_annotation(
         "tags",
