@@ -24,7 +24,7 @@ from anno_core.engine import counts, db
 from anno_core.engine.audit import IdRuns, compact
 from anno_core.engine.store import check_restorable
 from anno_core.engine.uploads import runs
-from anno_core.errors import AnnotationNotFound, Conflict, InvalidArgument
+from anno_core.errors import Conflict, InvalidArgument
 from anno_core.validation.validator import validate_frame
 
 BATCH = 10_000  # ids updated per statement of a delete by filter
@@ -112,19 +112,6 @@ class Repairs:
         t, spec = self.table_of(meta)
         with self.engine.connect() as conn:
             rows = {int(r["id"]): r for r in self._fetch(conn, t, old_ids)}
-        missing = [i for i in old_ids if i not in rows]
-        if missing:
-            raise AnnotationNotFound(
-                f"Table {table!r} has no annotation with id {', '.join(map(str, missing[:20]))}; "
-                "nothing was restored."
-            )
-        for i in old_ids:
-            newer = rows[i]["superceded_id"]
-            if newer is not None:
-                raise InvalidArgument(
-                    f"Annotation {i} was replaced by annotation {int(newer)}, not deleted; only "
-                    "deleted annotations can be restored."
-                )
         check_restorable(table, old_ids, rows)
         frame = pd.DataFrame(
             {

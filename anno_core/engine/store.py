@@ -82,10 +82,8 @@ class RowStore(LocalTables):
             revived = 0  # replaced rows that were not live (deleted): their new versions are
             if replace is not None:  # re-check inside the lock: another writer may have won
                 rows = {int(r["id"]): r for r in self._fetch(conn, t, replace)}
-                _check_replaceable(table, replace, rows)
+                (check_restorable if restore else _check_replaceable)(table, replace, rows)
                 revived = sum(1 for r in rows.values() if not r["valid"])
-                if restore:
-                    check_restorable(table, replace, rows)
             self._check_targets(conn, volume, meta, spec, checked)
             user_ids = None if replace is not None else checked.ids
             ids = self._assign_ids(conn, t, table, user_ids, n, checked)
@@ -332,7 +330,21 @@ def first_free_id(conn: Connection, t: sa.Table, table: str, n: int, above: int 
 
 
 def check_restorable(table: str, ids: list[int], rows: dict[int, dict]) -> None:
-    """Only deleted rows (not live, not replaced by a newer version) can be restored."""
+    """Only stored, deleted rows (not live, not replaced by a newer version) can be
+    restored."""
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise AnnotationNotFound(
+            f"Table {table!r} has no annotation with id {', '.join(map(str, missing[:20]))}; "
+            "nothing was restored."
+        )
+    for i in ids:
+        newer = rows[i]["superceded_id"]
+        if newer is not None:
+            raise InvalidArgument(
+                f"Annotation {i} was replaced by annotation {int(newer)}, not deleted; only "
+                "deleted annotations can be restored."
+            )
     live = [i for i in ids if rows[i]["deleted"] is None and rows[i]["valid"]]
     if live:
         raise InvalidArgument(
