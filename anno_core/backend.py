@@ -253,18 +253,31 @@ class Backend(DataBackend, Protocol):
 
     # -- Neuroglancer ----------------------------------------------------------------------
     def neuroglancer_source(
-        self, volume: str, table: str, filters: dict[str, Any] | None = None, ttl: int = 43200
+        self,
+        volume: str,
+        table: str,
+        filters: dict[str, Any] | None = None,
+        ttl: int = 43200,
+        timestamp: datetime | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
-        """A signed grant to read a table (or a filtered view) as Neuroglancer annotation
-        sources, as the acting user, for ``ttl`` seconds: ``grant``, ``expires``,
-        ``geometries`` and ``server`` (the address serving it; None: serve it locally)."""
+        """A signed grant to read a table (or a filtered view), as it is or as it was at
+        ``timestamp``, as Neuroglancer annotation sources, as the acting user, for ``ttl``
+        seconds: ``grant``, ``expires``, ``geometries``, ``server`` (the address serving
+        it; None: serve it locally), ``timestamp`` and ``version`` (the name of the version
+        whose moment ``timestamp`` is, given to name the layer; checked)."""
         ...
 
     def neuroglancer_info(
-        self, volume: str, table: str, filters: dict[str, Any] | None = None
+        self,
+        volume: str,
+        table: str,
+        filters: dict[str, Any] | None = None,
+        timestamp: datetime | None = None,
     ) -> dict[str, Any]:
-        """The ``info`` of a table's (or view's) main annotation source (bounds, levels,
-        properties with their enum labels) and its ``version``."""
+        """The ``info`` of a table's (or view's) main annotation source, as it is or was at
+        ``timestamp`` (bounds, levels, properties with their enum labels), its
+        ``version``, ``extent``, and a ``notice`` when the table did not exist yet then."""
         ...
 
     def volume_sources(self, volume: str) -> dict[str, str | None]:

@@ -19,7 +19,7 @@ from anno_core.backend import Backend
 from anno_core.common import Progress
 from anno_core.errors import AnnoWarning, InvalidArgument
 from anno_core.export.options import ExportOptions
-from anno_core.moments import parse_moment
+from anno_core.moments import Moment, parse_moment
 
 
 class ClientDataOut:
@@ -33,12 +33,19 @@ class ClientDataOut:
         self, timestamp: Any = None, version: Any = None, aligned_volume_name: str | None = None
     ) -> datetime | None:
         """The UTC moment a ``timestamp`` or a ``version`` names (None: now)."""
+        return self.moment_of(timestamp, version, aligned_volume_name).timestamp
+
+    def moment_of(
+        self, timestamp: Any = None, version: Any = None, aligned_volume_name: str | None = None
+    ) -> Moment:
+        """The moment a ``timestamp`` or a ``version`` names, with the version's name (for
+        what shows it); ``Moment()`` is now."""
         if version is not None and timestamp is not None:
             raise InvalidArgument("Give a timestamp or a version, not both.")
         if version is not None:
             found = self.backend.get_version(self._vol(aligned_volume_name), version)
-            return parse_moment(found["timestamp"])
-        return parse_moment(timestamp)
+            return Moment(parse_moment(found["timestamp"]), str(found["name"]))
+        return Moment(parse_moment(timestamp))
 
     @staticmethod
     def _said(frame: Any) -> Any:

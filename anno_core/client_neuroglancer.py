@@ -12,8 +12,8 @@ else with the source address, and a sentence when that address is out of others'
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,48 +22,34 @@ import numpy as np
 import pandas as pd
 
 from anno_core.backend import Backend
-from anno_core.errors import AnnoError, InvalidArgument
-from anno_core.ingest.frames import scale_factor
+from anno_core.client_ng_file import BIG_ENUM, ClientNeuroglancerFile, NeuroglancerLink, all_labels
+from anno_core.errors import AnnoWarning, InvalidArgument
+from anno_core.moments import Moment
 from anno_core.neuroglancer import grants
 from anno_core.neuroglancer import state as ngs
 from anno_core.neuroglancer.encoding import anchors
 from anno_core.neuroglancer.layout import (
     Layout,
     Prop,
-    enum_type,
     layout,
-    ordered,
-    prop_id,
-    text_labels,
 )
 from anno_core.neuroglancer.layout import properties as table_properties
 from anno_core.neuroglancer.links import reach_note
-from anno_core.neuroglancer.table_state import colour_prop, sourced_state
+from anno_core.neuroglancer.table_state import (
+    colour_prop,
+    layer_name,
+    moment_name,
+    sourced_state,
+)
 from anno_core.schemas import AXES, SchemaSpec, schema_spec
 from anno_core.settings import Settings
-from anno_core.validation.positions import parse_positions
 from anno_core.wire import endpoints as ep
 
 MAX_INLINE = 5_000
 """Most rows a state carries itself (a shared link); above, it names the source."""
-BIG_ENUM = 65_536
-PROBLEM = Prop("problem", "problem", "uint8", "str", ("", "ok", "has a problem"))
 
 
-@dataclass(frozen=True)
-class NeuroglancerLink:
-    """A viewer address with what a page says beside it."""
-
-    url: str
-    legend: ngs.Legend
-    inline: bool = False
-    note: str | None = None
-    """Why others may not see the annotations (a shared link), or None."""
-    expires: str | None = None
-    """Until when the source address in the link works (ISO time), when it has one."""
-
-
-class ClientNeuroglancer:
+class ClientNeuroglancer(ClientNeuroglancerFile):
     """The Neuroglancer methods of AnnotationClient (mixed into it)."""
 
     # Provided by AnnotationClient.
@@ -71,6 +57,7 @@ class ClientNeuroglancer:
     settings: Settings
     _vol: Callable[[str | None], str]
     get_table_metadata: Callable[..., dict]
+    moment_of: Callable[..., Moment]
 
     # -- where things are served ---------------------------------------------------------
     def _local_host(self, with_tables: bool = True) -> str:
@@ -98,14 +85,17 @@ class ClientNeuroglancer:
         *,
         color_by: str | None = None,
         inline: bool = False,
+        timestamp: Any = None,
+        version: Any = None,
         aligned_volume_name: str | None = None,
     ) -> dict[str, Any]:
-        """A Neuroglancer state showing a table (or the rows ``filters`` select): its
-        source on the server (or this machine), or with ``inline`` its rows themselves (at
-        most 5,000)."""
+        """A Neuroglancer state showing a table (or the rows ``filters`` select), as it is
+        or as it was at ``timestamp``/``version``: its source on the server (or this
+        machine), or with ``inline`` its rows themselves (at most 5,000)."""
+        at = self.moment_of(timestamp, version, aligned_volume_name)
         if inline:
-            return self._inline(table_name, filters, color_by, aligned_volume_name)[0]
-        return self._sourced(table_name, filters, color_by, aligned_volume_name)[0]
+            return self._inline(table_name, filters, color_by, aligned_volume_name, at)[0]
+        return self._sourced(table_name, filters, color_by, aligned_volume_name, at)[0]
 
     def neuroglancer_url(
         self,
@@ -113,11 +103,19 @@ class ClientNeuroglancer:
         filters: dict | None = None,
         *,
         color_by: str | None = None,
+        timestamp: Any = None,
+        version: Any = None,
         aligned_volume_name: str | None = None,
     ) -> str:
-        """The address of the viewer this machine (or the server) serves, showing a table."""
+        """The address of the viewer this machine (or the server) serves, showing a table
+        (as it was at ``timestamp``/``version``, if given)."""
         return self.neuroglancer_link(
-            table_name, filters, color_by=color_by, aligned_volume_name=aligned_volume_name
+            table_name,
+            filters,
+            color_by=color_by,
+            timestamp=timestamp,
+            version=version,
+            aligned_volume_name=aligned_volume_name,
         ).url
 
     def neuroglancer_link(
@@ -127,13 +125,17 @@ class ClientNeuroglancer:
         *,
         color_by: str | None = None,
         share: bool = False,
+        timestamp: Any = None,
+        version: Any = None,
         aligned_volume_name: str | None = None,
     ) -> NeuroglancerLink:
-        """A link showing a table: on the local viewer, or (``share``) on the public one of
-        ``ANNO_NEUROGLANCER_URL``, with the rows inside when at most 5,000."""
+        """A link showing a table (as it was at ``timestamp``/``version``, if given): on the
+        local viewer, or (``share``) on the public one of ``ANNO_NEUROGLANCER_URL``, with
+        the rows inside when at most 5,000."""
+        at = self.moment_of(timestamp, version, aligned_volume_name)
         if share:
             try:
-                got, legend = self._inline(table_name, filters, color_by, aligned_volume_name)
+                got, legend = self._inline(table_name, filters, color_by, aligned_volume_name, at)
                 url = ngs.state_url(self.settings.neuroglancer_url, got)
                 return NeuroglancerLink(url, legend, inline=True)
             except _TooMany:
@@ -143,6 +145,7 @@ class ClientNeuroglancer:
             filters,
             color_by,
             aligned_volume_name,
+            at,
             ttl=grants.SHARE_TTL if share else grants.DEFAULT_TTL,
         )
         if not share:
@@ -168,17 +171,22 @@ class ClientNeuroglancer:
         filters: dict | None,
         color_by: str | None,
         volume: str | None,
+        at: Moment,
         ttl: int = grants.DEFAULT_TTL,
     ) -> tuple[dict, ngs.Legend, dict]:
         vol, spec, lay, res = self._table(table, volume)
-        src = self.backend.neuroglancer_source(vol, table, filters, ttl)
-        info = self.backend.neuroglancer_info(vol, table, filters)
+        src = self.backend.neuroglancer_source(vol, table, filters, ttl, at.timestamp, at.version)
+        info = self.backend.neuroglancer_info(vol, table, filters, at.timestamp)
+        _warn(info.get("notice"))
         host = src["server"] or self._local_host()
         urls = {
             g: ep.url(host, ep.NG_SOURCE, grant=src["grant"], geometry=g) for g in src["geometries"]
         }
         layers = self.backend.volume_sources(vol)
-        state, legend = sourced_state(table, bool(filters), lay, res, urls, info, layers, color_by)
+        name = moment_name(at.timestamp, at.version)
+        state, legend = sourced_state(
+            table, bool(filters), lay, res, urls, info, layers, color_by, name
+        )
         return state, legend, {**src, "urls": list(urls.values())}
 
     def neuroglancer_open_url(
@@ -187,12 +195,18 @@ class ClientNeuroglancer:
         filters: dict | None = None,
         *,
         color_by: str | None = None,
+        timestamp: Any = None,
+        version: Any = None,
         aligned_volume_name: str | None = None,
     ) -> str:
-        """An address that opens the table in the viewer of the server (or this machine),
-        the state being built when it is followed: cheap to make, for a page's button."""
+        """An address that opens the table (as it was at ``timestamp``/``version``, if
+        given) in the viewer of the server (or this machine), the state being built when it
+        is followed: cheap to make, for a page's button."""
         vol = self._vol(aligned_volume_name)
-        src = self.backend.neuroglancer_source(vol, table_name, filters)
+        at = self.moment_of(timestamp, version, vol)
+        src = self.backend.neuroglancer_source(
+            vol, table_name, filters, grants.DEFAULT_TTL, at.timestamp, at.version
+        )
         host = src["server"] or self._local_host()
         url = ep.url(host, ep.NG_OPEN, grant=src["grant"])
         return url + (f"?{urlencode({'color_by': color_by})}" if color_by else "")
@@ -203,24 +217,36 @@ class ClientNeuroglancer:
         color_by: str | None,
         filters: dict | None = None,
         aligned_volume_name: str | None = None,
+        *,
+        timestamp: Any = None,
+        version: Any = None,
     ) -> ngs.Legend:
         """The colour of each value of ``color_by`` in the states of a table."""
         vol = self._vol(aligned_volume_name)
-        info = self.backend.neuroglancer_info(vol, table_name, filters)
+        at = self.moment_of(timestamp, version, vol)
+        info = self.backend.neuroglancer_info(vol, table_name, filters, at.timestamp)
         return ngs.legend(colour_prop([Prop.from_info(p) for p in info["properties"]], color_by))
 
     def _inline(
-        self, table: str, filters: dict | None, color_by: str | None, volume: str | None
+        self,
+        table: str,
+        filters: dict | None,
+        color_by: str | None,
+        volume: str | None,
+        at: Moment,
     ) -> tuple[dict, ngs.Legend]:
         vol, spec, lay, res = self._table(table, volume)
-        rows = self.backend.query(vol, table, limit=MAX_INLINE + 1, filters=filters)
+        rows = self.backend.query(
+            vol, table, limit=MAX_INLINE + 1, filters=filters, timestamp=at.timestamp
+        )
         if len(rows) > MAX_INLINE:
             raise _TooMany(
                 f"Table '{table}' has more than {MAX_INLINE:,} rows{' here' if filters else ''}; "
                 "a state holds at most that many: open its source instead (inline=False)."
             )
+        _warn(rows.attrs.get("notice"))
         labels = {
-            f.column: _labels(rows[f.column])
+            f.column: all_labels(rows[f.column])
             for f in spec.data_fields
             if f.kind == "str" and f.column in rows
         }
@@ -228,7 +254,7 @@ class ClientNeuroglancer:
         colour = colour_prop(props, color_by)
         counts = rows[colour.column].value_counts().to_dict() if colour is not None else None
         legend = ngs.legend(colour, counts)
-        name = table + (" (filtered)" if filters else "")
+        name = layer_name(table, bool(filters), moment_name(at.timestamp, at.version))
         layers = ngs.volume_layers(self.backend.volume_sources(vol))
         shader = ngs.shader(colour, legend)
         for geometry in lay.geometries:
@@ -276,82 +302,15 @@ class ClientNeuroglancer:
         _, _, _, res = self._table(table_name, aligned_volume_name)
         return read_state(source, res, layer=layer, name=name)
 
-    # -- a file before upload ----------------------------------------------------------------
-    def neuroglancer_file_link(
-        self, plan: Any, check: Any, *, color_by: str | None = None
-    ) -> NeuroglancerLink:
-        """The file of an upload plan, as checked, on the viewer this machine serves: rows
-        with a problem in red, coloured by a column of the file, over the table's points
-        (grey, when the caller may read them)."""
-        spec, lay = plan.spec, layout(plan.spec)
-        res = tuple(float(v) for v in plan.table_resolution)
-        frame = _file_frame(plan, check, spec, lay)
-        labels = {f.column: _labels(frame[f.column]) for f in spec.data_fields if f.kind == "str"}
-        props = table_properties(spec, lay, labels, max_enum=BIG_ENUM)
-        colour = next((p for p in props if p.column == color_by), None)
-        if color_by and colour is None:
-            if color_by not in plan.columns:
-                raise InvalidArgument(f"The file has no column {color_by!r} to colour by.")
-            frame["colour_" + color_by] = plan.data.text(color_by).to_numpy()
-            found = _labels(frame["colour_" + color_by])
-            if found is None:
-                raise InvalidArgument(
-                    f"Column {color_by!r} has more than {BIG_ENUM:,} different values; "
-                    "choose a column with fewer to colour by."
-                )
-            pid = prop_id(color_by, {p.id for p in props} | {"problem"})
-            colour = Prop(pid, "colour_" + color_by, enum_type(len(found)), "str", found)
-            props = ordered([*props, colour])
-        source_props = ordered([*props, PROBLEM])
-        counts = frame[colour.column].value_counts().to_dict() if colour is not None else None
-        legend = ngs.legend(colour, counts)
-        from anno_core.neuroglancer.frame_source import FrameSource
-        from anno_core.server.viewer import publish
-
-        source = FrameSource(lay, source_props, res, frame)
-        host = self._local_host(with_tables=False)
-        layers = ngs.volume_layers(self._layers_of(plan.volume))
-        existing = self._existing_layer(plan)
-        if existing is not None:
-            layers.append(existing)
-        token = publish(source)
-        shader = ngs.shader(colour, legend, problem=PROBLEM)
-        label = plan.data.name
-        if label.startswith("The file '") and label.endswith("'"):  # the CSV reader's words
-            label = label[len("The file '") : -1]
-        name = f"{label} (not uploaded)"
-        for geometry in lay.geometries:
-            url = ep.url(host, ep.NG_MEMORY, token=token, geometry=geometry)
-            label = name if geometry == lay.geometries[0] else f"{name} centres"
-            layers.append(ngs.source_layer(label, url, shader))
-        state = ngs.viewer_state(res, source.extent(), layers, selected=name)
-        return NeuroglancerLink(ngs.state_url(self._viewer(host), state), legend)
-
-    def _layers_of(self, volume: str) -> dict[str, str | None]:
-        try:
-            return self.backend.volume_sources(volume)
-        except AnnoError:
-            return {}
-
-    def _existing_layer(self, plan: Any) -> dict | None:
-        """The table's own points, grey, when the caller may read them."""
-        try:
-            src = self.backend.neuroglancer_source(plan.volume, plan.table_name)
-        except AnnoError:
-            return None
-        host = src["server"] or self._local_host()
-        url = ep.url(host, ep.NG_SOURCE, grant=src["grant"], geometry=src["geometries"][-1])
-        shader = ngs.shader(None, ngs.Legend(None, ()), color=ngs.EXISTING_COLOR)
-        return ngs.source_layer(f"{plan.table_name} (stored)", url, shader)
-
 
 class _TooMany(InvalidArgument):
     """More rows than a state may carry."""
 
 
-def _labels(values: pd.Series) -> tuple[str, ...] | None:
-    """Every distinct text value of a column as enum labels (None: too many to colour by)."""
-    return text_labels(values.tolist(), complete=True, max_enum=BIG_ENUM)
+def _warn(notice: str | None) -> None:
+    """Say what a read at a moment said beside its rows (the table did not exist yet)."""
+    if notice:
+        warnings.warn(AnnoWarning(notice), stacklevel=4)
 
 
 def _box(lay: Layout, rows: pd.DataFrame) -> tuple[list[float], list[float]] | None:
@@ -362,32 +321,3 @@ def _box(lay: Layout, rows: pd.DataFrame) -> tuple[list[float], list[float]] | N
     if not len(pts):
         return None
     return pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
-
-
-def _file_frame(plan: Any, check: Any, spec: SchemaSpec, lay: Layout) -> pd.DataFrame:
-    """The checked rows as the viewer draws them: positions in the table's voxels (empty
-    where unreadable), fields as checked, the line number as id, problems marked."""
-    src = check.frame
-    out: dict[str, Any] = {"id": np.asarray(check.lines, dtype=np.int64)}
-    n = len(out["id"])
-    factor = scale_factor(plan.annotation_resolution, plan.table_resolution)
-    for f in spec.data_fields:
-        if f.kind == "point" and f.column in src.columns:  # a column of text positions
-            xyz, bad = parse_positions(src[f.column])
-            xyz = np.where(bad[:, None], np.nan, xyz) * (1 if factor is None else factor)
-            for j, a in enumerate(AXES):
-                out[f"{f.column}_{a}"] = xyz[:, j]
-            continue
-        for col in f.storage_columns:
-            if col in src.columns:
-                out[col] = (
-                    pd.to_numeric(src[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                    if f.kind == "point"
-                    else src[col].to_numpy()
-                )
-            else:
-                out[col] = np.full(n, np.nan if f.kind == "point" else None, dtype=object)
-    bad = np.zeros(n, dtype=bool)
-    bad[check.report.bad_rows] = True
-    out["problem"] = np.where(bad, "has a problem", "ok")
-    return pd.DataFrame(out)

@@ -169,7 +169,7 @@ if st.toggle("Download", key="tables_dl_on", help="Export the whole table to a f
 st.subheader("Summary", anchor=False)
 table_summary.render(detail)
 
-ngui.open_table(detail)
+ngui.open_table(detail, moment)
 
 st.subheader("Points in 3D", anchor=False)
 fields = api.client().schema_fields(detail["schema_type"])

@@ -1,6 +1,7 @@
 """Neuroglancer on the pages: one self-contained call each.
 
-- `open_table(detail)` (Tables page) and `open_view(detail, filters)` (Edit page): *Open in
+- `open_table(detail, moment)` (Tables page: the table as the page shows it, now or at the
+  moment picked) and `open_view(detail, filters)` (Edit page: live rows): *Open in
   Neuroglancer* (the viewer this computer or the server serves, in a new tab), coloured by
   a chosen text field with its legend, and *Copy a shareable link*;
 - `paste_state()` and `read_held(held, table)` (Upload page): a pasted Neuroglancer link or
@@ -60,10 +61,12 @@ def _legend(legend: Any, key: str) -> None:
     )
 
 
-def _buttons(detail: dict, filters: dict | None, key: str) -> None:
+def _buttons(detail: dict, filters: dict | None, key: str, moment: dict | None = None) -> None:
     table = detail["table_name"]
     version = (detail.get("live_count"), detail.get("total_count"), detail.get("last_modified"))
-    scope = (api.connection().key(), api.volume(), table, version, json.dumps(filters or {}))
+    at = {k: (moment or {}).get(k) for k in ("timestamp", "version")}
+    when = repr(sorted(at.items()))
+    scope = (api.connection().key(), api.volume(), table, version, json.dumps(filters or {}), when)
     colour_col, open_col, share_col = st.columns([2, 1.3, 1.5], vertical_alignment="bottom")
     options = [ONE_COLOUR, *_colourable(detail["schema_type"])]
     picked = colour_col.selectbox("Colour in Neuroglancer by", options, key=f"{key}_colour")
@@ -71,7 +74,7 @@ def _buttons(detail: dict, filters: dict | None, key: str) -> None:
     try:  # cheap: a signed address; the state is built when the browser follows it
         url = _memo(
             (*scope, color_by, "open"),
-            lambda: api.client().neuroglancer_open_url(table, filters, color_by=color_by),
+            lambda: api.client().neuroglancer_open_url(table, filters, color_by=color_by, **at),
         )
     except api.AnnoError as refusal:
         st.caption(md(str(refusal)))
@@ -82,15 +85,18 @@ def _buttons(detail: dict, filters: dict | None, key: str) -> None:
     shared = share_col.button(
         "Copy a shareable link", key=f"{key}_share", icon=":material/share:", width="stretch"
     )
+    past = at["timestamp"] is not None or at["version"] is not None
     st.caption(
         "Opens the Neuroglancer viewer served from here in a new tab (nothing is fetched "
-        "from outside); positions in nm, the view centred on the points."
+        "from outside)"
+        + (f", showing the table at {md((moment or {}).get('label', ''))}" if past else "")
+        + "; positions in nm, the view centred on the points."
     )
     if color_by:
         with api.errors_shown(), st.spinner(f"Reading the values of {color_by}..."):
             legend = _memo(
                 (*scope, color_by, "legend"),
-                lambda: api.client().neuroglancer_legend(table, color_by, filters),
+                lambda: api.client().neuroglancer_legend(table, color_by, filters, **at),
             )
             _legend(legend, f"{key}_legend")
     if shared or st.session_state.get(f"{key}_shared") == scope:
@@ -99,7 +105,7 @@ def _buttons(detail: dict, filters: dict | None, key: str) -> None:
             share = _memo(
                 (*scope, color_by, "share"),
                 lambda: api.client().neuroglancer_link(
-                    table, filters, color_by=color_by, share=True
+                    table, filters, color_by=color_by, share=True, **at
                 ),
             )
             st.code(share.url, language=None, wrap_lines=True)
@@ -112,12 +118,13 @@ def _buttons(detail: dict, filters: dict | None, key: str) -> None:
                 st.warning(md(share.note or ""), icon=":material/public:")
 
 
-def open_table(detail: dict) -> None:
-    """Tables page: the table in Neuroglancer."""
+def open_table(detail: dict, moment: dict | None = None) -> None:
+    """Tables page: the table in Neuroglancer, as it is or at the page's ``moment``
+    (`export_views.moment_picker`)."""
     if detail.get("can_read") is False or not _colourable_or_points(detail):
         return
     st.subheader("Neuroglancer", anchor=False)
-    _buttons(detail, None, "ng_table")
+    _buttons(detail, None, "ng_table", moment)
 
 
 def open_view(detail: dict, filters: dict | None) -> None:

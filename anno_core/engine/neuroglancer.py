@@ -10,6 +10,13 @@ before it is used).
 A filtered view of at most `FRAME_ROWS` rows is read into memory (`FrameSource`, read again
 after `FRAME_SECONDS`): its levels then fit its own rows, not the whole table's. A larger
 one is served from the table's index with the filters applied to each cell.
+
+A view may show the table at a past *moment* (`reads.as_of`): the rows live then, pinned to
+it. The spatial index keeps every row ever stored (deleted and superseded ones too), so a
+cell at a moment is still one range scan of the index, joined to the table and narrowed to
+the rows live at that moment. A row's fields never change once stored (an update stores a
+new row), so the columns a cell shows are the row's own; only its state columns
+(`reads.columns_at`) depend on the moment, and no cell shows them.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import sqlalchemy as sa
 
 from anno_core.engine import db, spatial_index
 from anno_core.engine.ng_views import TableView
+from anno_core.engine.reads import before_created
 from anno_core.errors import InvalidArgument, PermissionDenied
+from anno_core.moments import parse_moment, shown, wire
 from anno_core.neuroglancer import grants
 from anno_core.neuroglancer.frame_source import FrameSource
 from anno_core.neuroglancer.layout import layout, properties, text_labels
@@ -57,6 +66,8 @@ class LocalNeuroglancer:
     volume_id: Any
     audit: Any
     _where: Any
+    check_moment: Any
+    get_version: Any
 
     # -- grants ----------------------------------------------------------------------------
     def _secret(self) -> bytes:
@@ -72,9 +83,13 @@ class LocalNeuroglancer:
         table: str,
         filters: dict[str, Any] | None = None,
         ttl: int = grants.DEFAULT_TTL,
+        timestamp: Any = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
-        """A signed grant to read a table (or filtered view) as a Neuroglancer source, as
-        the acting user, for ``ttl`` seconds: grant, expiry, geometries."""
+        """A signed grant to read a table (or filtered view), as it is or as it was at
+        ``timestamp``, as a Neuroglancer source, as the acting user, for ``ttl`` seconds:
+        grant, expiry, geometries, moment. ``version`` names the version whose moment
+        ``timestamp`` is (checked: the grant's layer is named after it)."""
         meta = self.meta(volume, table)
         self.require("read", meta)
         t, spec = self.table_of(meta)
@@ -83,14 +98,35 @@ class LocalNeuroglancer:
         self._where(sa.select(t.c.id), t, table, False, filters, None)  # refuses bad columns
         if not 60 <= int(ttl) <= 30 * 24 * 3600:
             raise InvalidArgument("A source address may live from a minute to 30 days.")
+        at = self.check_moment(timestamp)
+        name = self._version_of(volume, at, version)
         expires = int(time.time()) + int(ttl)
-        grant = grants.Grant(volume, table, filters, int(self.user.id), expires)
+        grant = grants.Grant(volume, table, filters, int(self.user.id), expires, wire(at), name)
         return {
             "grant": grants.sign(self._secret(), grant),
             "expires": datetime.fromtimestamp(expires, UTC).isoformat(),
             "geometries": list(lay.geometries),
             "server": None,
+            "timestamp": wire(at),
+            "version": name,
         }
+
+    def _version_of(self, volume: str, at: Any, version: Any) -> str | None:
+        """The name of the version ``version`` when its moment is ``at`` (a refusal if not)."""
+        if version is None:
+            return None
+        if at is None:
+            raise InvalidArgument(
+                "A Neuroglancer source names a version only with the moment it names; give "
+                "the version's timestamp too (AnnotationClient does)."
+            )
+        found = self.get_version(volume, version)
+        if parse_moment(found["timestamp"]) != at:
+            raise InvalidArgument(
+                f"Version {found['name']} names {shown(parse_moment(found['timestamp']))}, "
+                f"not {shown(at)}; give its own moment or no version."
+            )
+        return str(found["name"])
 
     def neuroglancer_grant(self, token: str) -> grants.Grant:
         """The grant a source address carries (NotAuthenticated if forged or expired)."""
@@ -103,19 +139,28 @@ class LocalNeuroglancer:
         table: str,
         filters: dict[str, Any] | None = None,
         version: int | None = None,
+        at: Any = None,
     ) -> tuple[Any, int]:
-        """(view, version) of a table or filtered view, the read permission checked; the
-        current version (after indexing new rows) unless one is given."""
+        """(view, version) of a table or filtered view (as it was at the moment ``at``, if
+        given), the read permission checked; the current version (after indexing new rows)
+        unless one is given."""
         meta = self.meta(volume, table)
         self.require("read", meta)
         t, spec = self.table_of(meta)
         lay = layout(spec)
         filters = dict(filters or {})
+        at = self.check_moment(at)
         if version is None:
             spatial_index.catch_up(self, meta, lay, t)
             with self.engine.connect() as conn:
                 version = int(conn.execute(sa.select(sa.func.max(t.c.id))).scalar() or 0)
-        key = (self.url, int(meta["id"]), json.dumps(filters, sort_keys=True), int(version))
+        key = (
+            self.url,
+            int(meta["id"]),
+            json.dumps(filters, sort_keys=True),
+            int(version),
+            wire(at),
+        )
         now = time.monotonic()
         with _VIEWS_LOCK:
             made, view = _VIEWS.get(key, (0.0, None))
@@ -124,7 +169,7 @@ class LocalNeuroglancer:
                 return view, int(version)
 
         def where(q: Any, tt: sa.Table) -> Any:
-            return self._where(q, tt, table, False, filters, None)
+            return self._where(q, tt, table, False, filters, None, at)
 
         view = self._small_view(meta, spec, lay, t, where, int(version)) if filters else None
         if view is None:
@@ -157,17 +202,25 @@ class LocalNeuroglancer:
         return FrameSource(lay, properties(spec, lay, labels), res, frame)
 
     def neuroglancer_info(
-        self, volume: str, table: str, filters: dict[str, Any] | None = None
+        self,
+        volume: str,
+        table: str,
+        filters: dict[str, Any] | None = None,
+        timestamp: Any = None,
     ) -> dict[str, Any]:
         """The ``info`` of a table's (or view's) main source (``lines`` for two-point
-        schemas, else ``points``), with its version (the key prefix) and the extent of its
-        rows in voxels."""
-        view, version = self.neuroglancer_view(volume, table, filters)
+        schemas, else ``points``), as it is or was at ``timestamp``, with its version (the
+        key prefix), the extent of its rows in voxels, and a ``notice`` when the table did
+        not exist yet at that moment."""
+        at = self.check_moment(timestamp)
+        view, version = self.neuroglancer_view(volume, table, filters, None, at)
         geometry = view.layout.geometries[0]
         out = view.info(geometry, prefix=f"{version}/")
         box = view.extent()
         out["version"] = version
         out["extent"] = None if box is None else {"lower": box[0], "upper": box[1]}
+        out["timestamp"] = wire(at)
+        out["notice"] = None if at is None else before_created(self.meta(volume, table), table, at)
         return out
 
     # -- the layers under a volume's tables ------------------------------------------------

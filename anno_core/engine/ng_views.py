@@ -10,7 +10,9 @@ fields' enum labels from the distinct values of a uniform sample of at most `SAM
 
 A view is pinned to a *version*, the table's highest id when its ``info`` was made: cells
 and labels read rows up to that id only, so what a viewer was told and what it gets agree
-while rows are added; rows deleted meanwhile disappear at once.
+while rows are added; rows deleted meanwhile disappear at once. A view at a past moment has
+that moment's conditions in its ``where`` (`reads.as_of`): it shows the rows live then,
+whatever was written since.
 """
 
 from __future__ import annotations

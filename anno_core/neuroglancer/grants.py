@@ -5,8 +5,9 @@ source URL carries a *grant*: which table (and which filtered view), which user,
 when, signed with the database's secret (HMAC-SHA256). The server checks the signature in
 constant time and the expiry, then reads as that user: the engine checks the read
 permission on every request, so a grant never lets anyone read what its user may not (and
-stops working when the user loses the right). Grants cannot be edited: a changed table,
-filter, user or date breaks the signature.
+stops working when the user loses the right). A grant may also name a *moment* (the table
+as it was then, and the version that named it, if any). Grants cannot be edited: a changed
+table, filter, moment, user or date breaks the signature.
 """
 
 from __future__ import annotations
@@ -36,15 +37,23 @@ class Grant:
     user_id: int
     expires: int
     """Unix seconds."""
+    moment: str | None = None
+    """The moment the table is read at (ISO text, UTC), or None: the live rows."""
+    version: str | None = None
+    """The name of the version that named ``moment``, if one did (for the layer's name)."""
 
     def payload(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "v": self.volume,
             "t": self.table,
             "f": self.filters,
             "u": self.user_id,
             "x": self.expires,
         }
+        if self.moment is not None:  # absent, not null: grants of the live rows read as before
+            out["m"] = self.moment
+            out["n"] = self.version
+        return out
 
 
 def _b64(raw: bytes) -> str:
@@ -75,7 +84,16 @@ def verify(secret: bytes, token: str, now: float) -> Grant:
         )
     try:
         p = json.loads(_unb64(body))
-        grant = Grant(str(p["v"]), str(p["t"]), dict(p["f"]), int(p["u"]), int(p["x"]))
+        moment, version = p.get("m"), p.get("n")
+        grant = Grant(
+            str(p["v"]),
+            str(p["t"]),
+            dict(p["f"]),
+            int(p["u"]),
+            int(p["x"]),
+            None if moment is None else str(moment),
+            None if version is None else str(version),
+        )
     except (ValueError, KeyError, TypeError) as exc:  # signed by us, so never expected
         raise NotAuthenticated("This annotation source address cannot be read.") from exc
     if grant.expires < now:

@@ -111,12 +111,22 @@ class RealCave(CaveProtocol):
         )
 
     def neuroglancer_source(
-        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        ttl: int,
+        timestamp: datetime | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
         raise NotSupported(_NO_NEUROGLANCER)
 
     def neuroglancer_info(
-        self, vol: str, table: str, filters: dict[str, Any] | None
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        timestamp: datetime | None = None,
     ) -> dict[str, Any]:
         raise NotSupported(_NO_NEUROGLANCER)
 

@@ -5,6 +5,7 @@ NotSupported (its dialect says why)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from anno_core.remote.protocol import CaveProtocol
@@ -18,17 +19,29 @@ class RemoteNeuroglancer:
     vol: Callable[[str], str]
 
     def neuroglancer_source(
-        self, volume: str, table: str, filters: dict[str, Any] | None = None, ttl: int = 43200
+        self,
+        volume: str,
+        table: str,
+        filters: dict[str, Any] | None = None,
+        ttl: int = 43200,
+        timestamp: datetime | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
-        """A grant from the server to read a table as a Neuroglancer source; ``server`` is
-        the server's address."""
-        return self.dialect().neuroglancer_source(self.vol(volume), table, filters, ttl)
+        """A grant from the server to read a table (at a moment) as a Neuroglancer source;
+        ``server`` is the server's address."""
+        return self.dialect().neuroglancer_source(
+            self.vol(volume), table, filters, ttl, timestamp, version
+        )
 
     def neuroglancer_info(
-        self, volume: str, table: str, filters: dict[str, Any] | None = None
+        self,
+        volume: str,
+        table: str,
+        filters: dict[str, Any] | None = None,
+        timestamp: datetime | None = None,
     ) -> dict[str, Any]:
-        """The info of a table's main Neuroglancer source."""
-        return self.dialect().neuroglancer_info(self.vol(volume), table, filters)
+        """The info of a table's main Neuroglancer source (at a moment)."""
+        return self.dialect().neuroglancer_info(self.vol(volume), table, filters, timestamp)
 
     def volume_sources(self, volume: str) -> dict[str, str | None]:
         """The image and segmentation sources drawn under a volume's tables."""

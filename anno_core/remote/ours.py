@@ -200,18 +200,34 @@ class OurServer(OurCuration, CaveProtocol):
 
     # -- Neuroglancer ----------------------------------------------------------------------
     def neuroglancer_source(
-        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        ttl: int,
+        timestamp: datetime | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]:
         url = self.url(ep.NG_GRANT, aligned_volume=vol, table_name=table)
-        got = dict(self.t.call("POST", url, json={"filters": filters or {}, "ttl": int(ttl)}))
+        body = {"filters": filters or {}, "ttl": int(ttl)}
+        if timestamp is not None:  # absent for the live rows: servers before this read the same
+            body.update(timestamp=wire(timestamp), version=version)
+        got = dict(self.t.call("POST", url, json=body))
         got["server"] = self.base  # the viewer reads the source where this client does
         return got
 
     def neuroglancer_info(
-        self, vol: str, table: str, filters: dict[str, Any] | None
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        timestamp: datetime | None = None,
     ) -> dict[str, Any]:
         url = self.url(ep.NG_INFO, aligned_volume=vol, table_name=table)
-        return dict(self.t.call("POST", url, json={"filters": filters or {}}))
+        body: dict[str, Any] = {"filters": filters or {}}
+        if timestamp is not None:
+            body["timestamp"] = wire(timestamp)
+        return dict(self.t.call("POST", url, json=body))
 
     def volume_sources(self, vol: str) -> dict[str, str | None]:
         return dict(self.t.get(self.url(ep.VOLUME_LAYERS, aligned_volume=vol)))

@@ -282,12 +282,22 @@ class CaveProtocol(CaveCuration, ABC):
     # -- Neuroglancer (our server only) ----------------------------------------------------
     @abstractmethod
     def neuroglancer_source(
-        self, vol: str, table: str, filters: dict[str, Any] | None, ttl: int
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        ttl: int,
+        timestamp: datetime | None = None,
+        version: str | None = None,
     ) -> dict[str, Any]: ...
 
     @abstractmethod
     def neuroglancer_info(
-        self, vol: str, table: str, filters: dict[str, Any] | None
+        self,
+        vol: str,
+        table: str,
+        filters: dict[str, Any] | None,
+        timestamp: datetime | None = None,
     ) -> dict[str, Any]: ...
 
     @abstractmethod

@@ -1,6 +1,7 @@
 """Tables as Neuroglancer precomputed annotation sources, and the grants that open them.
 
-A client with a token asks for a grant (`grant`: POST with the view's filters); the grant
+A client with a token asks for a grant (`grant`: POST with the view's filters and, for the
+table as it was at a past moment, its ``timestamp`` and the ``version`` that named it); the grant
 is a path segment of the source address, so a viewer reads ``info``, cells and ``by_id``
 with plain GETs. Each of those requests acts as the grant's user: the engine checks the
 read permission every time (a private table's source is 403 to everyone else). Source
@@ -20,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from anno_core.errors import AnnoError, InvalidArgument, NotAuthenticated, NotFound, UserNotFound
+from anno_core.moments import parse_moment
 from anno_core.neuroglancer.encoding import parse_cell
 from anno_core.neuroglancer.state import state_url
-from anno_core.neuroglancer.table_state import sourced_state
+from anno_core.neuroglancer.table_state import moment_name, sourced_state
 from anno_core.server.http import (
     Api,
     Routes,
@@ -48,21 +50,33 @@ def _filters(body: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
+def _moment(body: dict[str, Any]) -> tuple[Any, str | None]:
+    """(timestamp, version name) of a body (the engine parses and checks the timestamp)."""
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, str | int)):
+        raise InvalidArgument(f"A version is a name or a number, not {version!r}.")
+    return body.get("timestamp"), None if version is None else str(version)
+
+
 async def grant(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     body = body_object(await api.json(request), 'like {"filters": {}, "ttl": 43200}')
     ttl = body.get("ttl", 43200)
     if isinstance(ttl, bool) or not isinstance(ttl, int):
         raise InvalidArgument("'ttl' must be a whole number of seconds.")
-    got = await api.run(b.neuroglancer_source, volume(request), table(request), _filters(body), ttl)
+    at, version = _moment(body)
+    got = await api.run(
+        b.neuroglancer_source, volume(request), table(request), _filters(body), ttl, at, version
+    )
     return reply(got)
 
 
 async def view_info(api: Api, request: Request) -> Response:
     b = await api.acting(request)
     body = body_object(await api.json(request), 'like {"filters": {}}')
+    at, _ = _moment(body)
     return reply(
-        await api.run(b.neuroglancer_info, volume(request), table(request), _filters(body))
+        await api.run(b.neuroglancer_info, volume(request), table(request), _filters(body), at)
     )
 
 
@@ -115,7 +129,9 @@ async def _granted(api: Api, request: Request) -> tuple[Any, Any]:
 async def _view(api: Api, request: Request, version: int | None) -> tuple[Any, int, str]:
     """(view, version, geometry) a grant opens, read as the grant's user."""
     g, b = await _granted(api, request)
-    view, version = await api.run(b.neuroglancer_view, g.volume, g.table, g.filters, version)
+    view, version = await api.run(
+        b.neuroglancer_view, g.volume, g.table, g.filters, version, g.moment
+    )
     geometry = request.path_params["geometry"]
     if geometry not in view.layout.geometries:
         raise NotFound(
@@ -159,8 +175,10 @@ async def open_viewer(api: Api, request: Request) -> Response:
     """A page that opens the viewer on a grant's table: the state is built now, so the link
     to this page costs nothing to make."""
     g, b = await _granted(api, request)
-    info = await api.run(b.neuroglancer_info, g.volume, g.table, g.filters)
-    view, _ = await api.run(b.neuroglancer_view, g.volume, g.table, g.filters, info["version"])
+    info = await api.run(b.neuroglancer_info, g.volume, g.table, g.filters, g.moment)
+    view, _ = await api.run(
+        b.neuroglancer_view, g.volume, g.table, g.filters, info["version"], g.moment
+    )
     base = str(request.base_url).rstrip("/")
     token = request.path_params["grant"]
     urls = {
@@ -169,8 +187,9 @@ async def open_viewer(api: Api, request: Request) -> Response:
     }
     layers = await api.run(b.volume_sources, g.volume)
     color_by = request.query_params.get("color_by")
+    moment = moment_name(parse_moment(g.moment), g.version)
     state, _ = sourced_state(
-        g.table, bool(g.filters), view.layout, view.resolution, urls, info, layers, color_by
+        g.table, bool(g.filters), view.layout, view.resolution, urls, info, layers, color_by, moment
     )
     target = html.escape(state_url(base + ep.VIEWER.format(token=ep.VIEWER_TOKEN) + "/", state))
     page = (

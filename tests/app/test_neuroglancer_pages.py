@@ -80,6 +80,36 @@ def test_the_tables_page_links_to_the_table_in_the_viewer(app, client):
     assert len(_annotation_layers(_follow(shared))[0]["annotations"]) == 3  # inline
 
 
+def test_the_tables_page_opens_the_table_at_the_picked_version(app, client):
+    client.create_table("cells", "cell_type_local", "cells [pytest]", [4, 4, 40])
+    client.post_annotation(
+        "cells",
+        [
+            {"pt": {"position": [i, i, 1]}, "cell_type": t, "classification_system": "x"}
+            for i, t in enumerate(["basket", "pyr", "pyr"])
+        ],
+    )
+    made = client.create_version("v1", "three cells")
+    client.delete_annotation("cells", [2])
+    client.post_annotation(
+        "cells", [{"pt": {"position": [9, 9, 1]}, "cell_type": "x", "classification_system": "x"}]
+    )
+    rerun(app)
+    live = _annotation_layers(_follow(_links(app)["Open in Neuroglancer"]))
+    assert [lyr["name"] for lyr in live] == ["cells"]
+    assert sorted(_source_ids(live[0]["source"])) == [1, 3, 4]
+    app.radio(key="tables_moment_kind").set_value("A version").run()
+    app.selectbox(key="tables_moment_version").set_value("v1").run()
+    assert any("showing the table at version v1" in c for c in app.caption.values)
+    (layer,) = _annotation_layers(_follow(_links(app)["Open in Neuroglancer"]))
+    when = made["timestamp"][:16].replace("T", " ")
+    assert layer["name"].startswith(f"cells at version v1 ({when}")
+    assert sorted(_source_ids(layer["source"])) == [1, 2, 3]  # what the page shows
+    app.button(key="ng_table_share").click().run()
+    shared = _annotation_layers(_follow(app.get("code")[0].value))
+    assert shared[0]["name"] == layer["name"] and len(shared[0]["annotations"]) == 3
+
+
 def test_the_edit_page_opens_the_rows_its_filters_select(app, client):
     client.create_table("tags", "bound_tag", "tags [pytest]", [1, 1, 1])
     client.post_annotation(

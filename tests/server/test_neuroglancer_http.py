@@ -128,3 +128,27 @@ def test_the_open_page_sends_the_browser_to_the_viewer_with_the_table(server, vo
     assert "c_basket" in layer["shader"] and "c_pyr" in layer["shader"]
     assert state["dimensions"]["x"] == [4e-9, "m"]
     assert state["position"] == [1.0, 1.0, 1.0]  # the middle of the points
+
+
+def test_a_grant_at_a_moment_refuses_what_is_no_moment(server, volume, make_client):
+    owner = make_client("olivia")
+    owner.create_table("m", "bound_tag", "moments [pytest]", [1, 1, 1])
+    owner.post_annotation("m", [{"pt": {"position": [1, 2, 3]}, "tag": "a"}])
+    for body, words in (
+        ({"timestamp": "soon"}, "is not a moment"),
+        ({"timestamp": "2999-01-01T00:00:00"}, "in the future"),
+        ({"timestamp": "2001-01-01T00:00:00", "version": ["v1"]}, "a name or a number"),
+        ({"version": "v1"}, "only with the moment it names"),
+        ({"timestamp": "2001-01-01T00:00:00", "version": "nope"}, "nope"),
+    ):
+        r = _grant(server, volume, "m", "olivia", **body)
+        assert r.status_code in (400, 404) and words in r.json()["message"], (body, r.text)
+    got = _grant(server, volume, "m", "olivia", timestamp="2001-01-01T00:00:00")
+    assert got.status_code == 200 and got.json()["timestamp"] == "2001-01-01T00:00:00.000000"
+    info = requests.get(_source(server, got.json()["grant"], "points") + "/info", timeout=30)
+    assert info.status_code == 200
+    (cell,) = [s for s in info.json()["spatial"] if s["key"].endswith("spatial0")]
+    raw = requests.get(
+        _source(server, got.json()["grant"], "points") + "/" + cell["key"] + "/0_0_0", timeout=30
+    ).content
+    assert raw[:8] == b"\0" * 8  # no rows in 2001
