@@ -158,6 +158,10 @@ server_secrets = sa.Table(
 )
 """Random keys made on first need (the HMAC key of signed download links)."""
 
+count_log = _count_log.log_table(metadata)
+"""Each table's live and total rows after each write, by the write's stamp (engine/counts.py
+appends, count_rows at a moment reads): a table's count at a past moment without its rows."""
+
 # -- the spatial index of each table (engine/spatial_index.py) ---------------------------
 spatial_pending = sa.Table(
     "spatial_pending",
@@ -168,10 +172,6 @@ spatial_pending = sa.Table(
     sa.Column("hi", sa.BigInteger, nullable=False),
 )
 """Runs of ids stored but not yet in their table's spatial index (written with the rows)."""
-
-count_log = _count_log.log_table(metadata)
-"""Each table's live and total rows after each write, by the write's stamp (engine/counts.py
-appends, count_rows at a moment reads): a table's count at a past moment without its rows."""
 
 spatial_extents = sa.Table(
     "spatial_extents",

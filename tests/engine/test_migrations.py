@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from anno_core.engine import db, migrations
+from anno_core.engine import count_log, db, migrations
 from tests.conftest import synapse
 
 
@@ -64,7 +64,7 @@ def _log(conn) -> list[tuple]:
 
 
 def test_an_old_database_gets_its_count_log_from_its_rows_and_loses_the_time_travel_index(
-    make_client, client
+    make_client, client, monkeypatch
 ):
     """A database made with the (created, deleted) index and no count log: opening it builds
     each table's log from its rows (the same entries the writes would have logged) and drops
@@ -97,6 +97,8 @@ def test_an_old_database_gets_its_count_log_from_its_rows_and_loses_the_time_tra
             migrations.migrations.delete().where(migrations.migrations.c.name == "count_logs")
         )
     assert len(names) == 3 and len(logged) == 9  # 5 writes of syn; 4 of types (3 followed)
+    # Entries inserted a few at a time while the stamps are still being read (streamed).
+    monkeypatch.setattr(count_log, "BATCH", 2)
     again = _reopen(make_client, url)
     with again.backend.engine.connect() as conn:
         assert _log(conn) == logged
