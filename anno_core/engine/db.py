@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from anno_core.engine import count_log as _count_log
 from anno_core.engine import dialect, indexes, migrations
 from anno_core.schemas import SchemaSpec
 
@@ -157,6 +158,10 @@ server_secrets = sa.Table(
 )
 """Random keys made on first need (the HMAC key of signed download links)."""
 
+count_log = _count_log.log_table(metadata)
+"""Each table's live and total rows after each write, by the write's stamp (engine/counts.py
+appends, count_rows at a moment reads): a table's count at a past moment without its rows."""
+
 # -- the spatial index of each table (engine/spatial_index.py) ---------------------------
 spatial_pending = sa.Table(
     "spatial_pending",
@@ -265,16 +270,10 @@ def annotation_table(meta_id: int, spec: SchemaSpec) -> sa.Table:
         sqlite_where=table.c.superceded_id.isnot(None),
         postgresql_where=table.c.superceded_id.isnot(None),
     )
-    as_of_index(table)
+    # No (created, deleted) index: it cost every insert a second key, and the one read it
+    # served, a whole table's count at a moment, comes from the count log instead.
     indexes.view_indexes(table, spec)
     return table
-
-
-def as_of_index(table: sa.Table) -> sa.Index:
-    """The index of time travel: "created <= T and (deleted is null or deleted > T)" (and a
-    count at T) is answered from it without reading the rows."""
-    name = migrations.AS_OF_INDEX.format(table=table.name)
-    return sa.Index(name, table.c.created, table.c.deleted)
 
 
 def spatial_table(meta_id: int) -> sa.Table:

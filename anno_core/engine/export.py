@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anno_core.common import Progress
-from anno_core.engine import db
+from anno_core.engine import counts, db
 from anno_core.engine.reads import before_created, columns_at
 from anno_core.errors import NotAuthenticated, UserNotFound
 from anno_core.export.layout import ExportLayout
@@ -92,7 +92,7 @@ class LocalExport:
             _metadata(meta, spec.name, options, moment, at, notice, exported, self.user.name),
         )
         with self.engine.connect() as conn:
-            total = self._count_view(conn, t, table, options, at)
+            total = self._count_view(conn, t, table, options, at, meta["id"])
         summary = {
             "table": table,
             "rows": total,
@@ -106,8 +106,16 @@ class LocalExport:
         return PreparedExport(self, t, table, layout, at, summary)
 
     def _count_view(
-        self, conn: Connection, t: sa.Table, table: str, options: ExportOptions, at: Any
+        self,
+        conn: Connection,
+        t: sa.Table,
+        table: str,
+        options: ExportOptions,
+        at: Any,
+        meta_id: int,
     ) -> int:
+        if not options.filters and not options.ids:  # the whole table: its count log
+            return counts.count_at(conn, meta_id, at, options.include_history)
         q = sa.select(sa.func.count()).select_from(t)
         q = self._where(q, t, table, options.include_history, options.filters, options.ids, at)
         return int(conn.execute(q).scalar())

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from anno_core.engine import counts
 from anno_core.engine.reads import as_of, columns_at
 from anno_core.errors import InvalidArgument, TableNotFound
 from anno_core.export.layout import bools, times
@@ -121,6 +122,10 @@ class LocalFrozen:
             where += as_of(t, at)
             for kind, column, value in part.filters:
                 where.append(_condition(part.table, then, cols, kind, column, value))
+        if count and len(parts) == 1 and not parts[0].filters:  # a whole table: its count log
+            with self.engine.connect() as conn:
+                n = counts.count_at(conn, tables[0][1]["id"], at)
+            return pa.table({"count": pa.array([n], type=pa.int64())})
         main = tables[0][2]
         q = sa.select(*select).select_from(main)
         if len(parts) > 1:

@@ -23,7 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anno_core.engine import dialect, indexes
+from anno_core.engine import count_log, dialect, indexes
 from anno_core.engine.sampling import sample_level
 from anno_core.schemas import schema_spec
 
@@ -108,20 +108,13 @@ def _upload_key_digest(conn: Connection) -> None:
 
 
 AS_OF_INDEX = "ix_{table}_created_deleted"
-"""The name of an annotation table's time travel index (db.as_of_index makes it)."""
+"""The name of the time travel index annotation tables had (step 'count_logs' drops it)."""
 
 
 def as_of_indexes(conn: Connection) -> None:
-    """Every annotation table gets the time travel index (``db.as_of_index``)."""
-    for name in annotation_table_names(conn):
-        stub = sa.Table(
-            name,
-            sa.MetaData(),
-            sa.Column("created", sa.DateTime),
-            sa.Column("deleted", sa.DateTime),
-        )
-        index = sa.Index(AS_OF_INDEX.format(table=name), stub.c.created, stub.c.deleted)
-        index.create(conn, checkfirst=True)
+    """Nothing any more (kept: steps are never renamed or removed). It gave every annotation
+    table a (created, deleted) index, which cost every insert a second key for one read, a
+    whole table's count at a moment; the count log answers that now (step 'count_logs')."""
 
 
 def _metas(conn: Connection) -> dict[int, str]:
@@ -222,6 +215,27 @@ def _volume_layers(conn: Connection) -> None:
         add_column(conn, "aligned_volumes", sa.Column(name, sa.Text, nullable=True))
 
 
+def count_logs(conn: Connection) -> None:
+    """Every annotation table gets its count log, built once from its rows (one entry per
+    distinct stamp, i.e. per write), and loses the time travel index if it has it."""
+    log = count_log.log_table(sa.MetaData())
+    schemas = _metas(conn)
+    for name in annotation_table_names(conn):
+        meta_id = int(name[5:])
+        stub = sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("created", sa.DateTime),
+            sa.Column("deleted", sa.DateTime),
+        )
+        logged = sa.select(log.c.id).where(log.c.table_meta_id == meta_id).limit(1)
+        if meta_id in schemas and conn.execute(logged).first() is None:
+            count_log.rebuild(conn, log, stub, meta_id)  # before the drop: the index helps
+        index = AS_OF_INDEX.format(table=name)
+        if index in index_names(conn, name):
+            sa.Index(index, stub.c.created, stub.c.deleted).drop(conn)
+
+
 STEPS: list[tuple[str, Step]] = [
     ("users_disabled_last_seen", _users_disabled_last_seen),
     ("groups_from_members", _groups_from_members),
@@ -234,6 +248,7 @@ STEPS: list[tuple[str, Step]] = [
     ("aligned_volumes.bounds", _volume_bounds),
     ("audit_log.ix_table_at", _audit_table_at),
     ("aligned_volume_neuroglancer_layers", _volume_layers),
+    ("count_logs", count_logs),
 ]
 """The steps, in the order they run. Append only."""
 

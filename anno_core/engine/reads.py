@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from anno_core.arguments import page_anchor, query_ids, sample_size
 from anno_core.common import CHUNK
-from anno_core.engine import db
+from anno_core.engine import counts, db
 from anno_core.engine.columnar import kind_of
 from anno_core.engine.points import MAX_SAMPLE, read_sample
 from anno_core.engine.view_counts import count_view
@@ -232,6 +232,9 @@ class LocalReads:
         t, _ = self.table_of(meta)
         if not filters and not ids and at is None:  # the whole table: the writes' counts
             return int(meta["total_count"] if include_invalid else meta["live_count"])
+        with self.engine.connect() as conn:
+            if not filters and not ids:  # the whole table at a moment: its count log
+                return counts.count_at(conn, meta["id"], at, include_invalid)
         q = self._where(
             sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids, at
         )

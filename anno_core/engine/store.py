@@ -105,14 +105,16 @@ class RowStore(LocalTables):
                     [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
                 )
             elif replace is not None:
+                # A replaced row deleted before keeps when and by whom (as a restore does):
+                # restamping it would make it live again, at past moments, until now.
                 conn.execute(
                     t.update()
                     .where(t.c.id == sa.bindparam("old_id"))
                     .values(
-                        deleted=stamp,
+                        deleted=sa.func.coalesce(t.c.deleted, stamp),
                         valid=False,
                         superceded_id=sa.bindparam("new_id"),
-                        deleted_by=str(self.user.id),
+                        deleted_by=sa.func.coalesce(t.c.deleted_by, str(self.user.id)),
                     ),
                     [{"old_id": o, "new_id": int(nw)} for o, nw in zip(replace, ids, strict=True)],
                 )

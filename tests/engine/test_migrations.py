@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from anno_core.engine import db, migrations
+from anno_core.engine import count_log, db, migrations
 from tests.conftest import synapse
 
 
@@ -57,25 +57,68 @@ def test_annotation_tables_are_found_by_their_numeric_names_only(client):
     assert names == ["anno_1", "anno_2", "anno_3"]
 
 
-def test_the_time_travel_index_is_added_to_tables_made_before_it(
-    make_client, client, synapse_table
+def _log(conn) -> list[tuple]:
+    log = db.count_log
+    q = sa.select(log.c.table_meta_id, log.c.at, log.c.live_count, log.c.total_count)
+    return [tuple(r) for r in conn.execute(q.order_by(log.c.table_meta_id, log.c.at, log.c.id))]
+
+
+def test_an_old_database_gets_its_count_log_from_its_rows_and_loses_the_time_travel_index(
+    make_client, client, monkeypatch
 ):
-    client.post_annotation(synapse_table, [synapse(0)])
+    """A database made with the (created, deleted) index and no count log: opening it builds
+    each table's log from its rows (the same entries the writes would have logged) and drops
+    the index; the step then finds nothing to do, and the old index step makes nothing."""
+    client.create_table("syn", "synapse", "synapses [pytest]", [4, 4, 40])
+    client.create_table(
+        "types", "cell_type_reference", "types [pytest]", [4, 4, 40],
+        reference_table="syn", track_target_id_updates=True,
+    )  # fmt: skip
+    ids = client.post_annotation("syn", [synapse(i) for i in range(6)])
+    client.post_annotation(
+        "types", [{"target_id": i, "cell_type": "a", "classification_system": "x"} for i in ids]
+    )
+    client.update_annotation("syn", {"id": ids[0], "size": 1.0})  # types follow it
+    client.delete_annotation("syn", ids[1:4])
+    client.update_annotation("syn", {"id": ids[2], "size": 2.0})  # a deleted row
+    client.restore_annotation("syn", [ids[3]])
+    client.create_table("empty", "synapse", "no rows [pytest]", [4, 4, 40])
     url = client.backend.url
     with client.backend.engine.begin() as conn:
-        (name,) = migrations.annotation_table_names(conn)
-        index = migrations.AS_OF_INDEX.format(table=name)
-        conn.exec_driver_sql(f"DROP INDEX {index}")  # the layout before time travel
+        logged = _log(conn)
+        names = migrations.annotation_table_names(conn)
+        conn.execute(db.count_log.delete())  # back to the layout before the count log
+        for name in names:
+            t = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            sa.Index(migrations.AS_OF_INDEX.format(table=name), t.c.created, t.c.deleted).create(
+                conn
+            )
         conn.execute(
-            migrations.migrations.delete().where(migrations.migrations.c.name == "as_of_indexes")
+            migrations.migrations.delete().where(migrations.migrations.c.name == "count_logs")
         )
+    assert len(names) == 3 and len(logged) == 9  # 5 writes of syn; 4 of types (3 followed)
+    # Entries inserted a few at a time while the stamps are still being read (streamed).
+    monkeypatch.setattr(count_log, "BATCH", 2)
     again = _reopen(make_client, url)
     with again.backend.engine.connect() as conn:
-        found = {i["name"] for i in sa.inspect(conn).get_indexes(name)}
-    assert index in found
+        assert _log(conn) == logged
+        for name in names:
+            assert migrations.AS_OF_INDEX.format(table=name) not in migrations.index_names(
+                conn, name
+            )
     with again.backend.engine.begin() as conn:
-        migrations.as_of_indexes(conn)  # idempotent: finds it there and does nothing
-    assert again.get_annotation_count(synapse_table) == 1
+        migrations.count_logs(conn)  # idempotent: every table has its log, no index is left
+        migrations.as_of_indexes(conn)  # a no-op now
+        assert _log(conn) == logged
+        for name in names:
+            assert migrations.AS_OF_INDEX.format(table=name) not in migrations.index_names(
+                conn, name
+            )
+    tables = {1: "syn", 2: "types"}
+    for meta_id, at, live, total in logged:  # the counts at each write, from the new log
+        assert again.count_annotations(tables[meta_id], timestamp=at) == live
+        assert again.count_annotations(tables[meta_id], timestamp=at, include_invalid=True) == total
+    assert [e[2:] for e in logged if e[0] == 1] == [(6, 6), (6, 7), (3, 7), (4, 8), (5, 9)]
 
 
 def test_the_curation_steps_bring_an_older_database_up_to_date(make_client, client):
