@@ -35,7 +35,7 @@ def _idle(page) -> None:  # type: ignore[no-untyped-def]
 
 def _tables_listing(page, t: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """(listing shown, page done) in seconds since ``t``, the Tables page being loaded."""
-    page.get_by_text("of 1000 tables in aligned volume", exact=False).wait_for(timeout=NAV_TIMEOUT)
+    page.get_by_text("of 1,000 tables in aligned volume", exact=False).wait_for(timeout=NAV_TIMEOUT)
     shown = time.perf_counter() - t
     _idle(page)
     return shown, time.perf_counter() - t
@@ -118,7 +118,8 @@ def open_table(browser, data_dir: Path, volume: str) -> tuple[float, float, str]
 def browser_figures(data_dir: Path, repeat: int) -> list[str]:
     from playwright.sync_api import sync_playwright
 
-    out = ["-- Chromium --"]
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    out = [f"-- Chromium -- (load average {load})"]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
