@@ -12,7 +12,7 @@ best of ``--repeat`` is kept for each side. Target: ours / floor <= 1.5, peak RS
 
 With ``--database-url`` ours runs on that PostgreSQL database and the floor is a plain
 ``COPY ... FROM STDIN (FORMAT csv)`` of the same file into a plain table with the same
-columns, in the same run. Target there: ours / floor <= 2.
+columns, in the same run. Target there: ours / floor <= 2.5 (issue 12; it was 2).
 """
 
 from __future__ import annotations
@@ -178,15 +178,17 @@ def compare(args: argparse.Namespace, url: str | None) -> None:
     for i in range(args.repeat):
         floors.append(one("floor", csv, url))
         ours.append(one("ours", csv, url))
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
         print(
             f"  run {i + 1}: floor {floors[-1]['seconds']:.2f} s, ours {ours[-1]['seconds']:.2f} s"
+            f" (load average {load})"
         )
     best_floor = min(r["seconds"] for r in floors)
     best_ours = min(r["seconds"] for r in ours)
     rss = max(r["peak_rss_mb"] for r in ours)
     ratio = best_ours / best_floor
     floor_name = "plain COPY" if url else "pandas.read_csv + executemany"
-    target = 2.0 if url else 1.5
+    target = 2.5 if url else 1.5
     print(f"database: {'PostgreSQL' if url else 'SQLite'}")
     print(f"floor ({floor_name}): {best_floor:.2f} s")
     print(

@@ -103,6 +103,11 @@ def build(kind: str, url: str | None, rows: int, tables: int) -> None:
     marker.write_text(json.dumps(want))
 
 
+def loadavg() -> str:
+    """The machine's 1, 5 and 15 minute load averages (2 shared cores)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     """The shortest of ``repeat`` runs of ``fn()``, in seconds."""
     times = []
@@ -139,7 +144,7 @@ def api_figures(kind: str, url: str | None, repeat: int) -> list[str]:
     big = connect(kind, "scale_big", url)
     small = connect(kind, "scale_small", url)
     many = connect(kind, "scale_many", url)
-    out = [f"-- {kind} --"]
+    out = [f"-- {kind} -- (load average {loadavg()})"]
     for n in (10_000, 100_000):
         ours = best(lambda n=n: big.get_point_frame("big", limit=n), repeat)
         floor = best(lambda n=n: small.get_point_frame("small", limit=n), repeat)
@@ -191,6 +196,7 @@ def api_figures(kind: str, url: str | None, repeat: int) -> list[str]:
     details = best(lambda: many.get_table_details(), repeat)
     names = best(lambda: many.get_tables(), repeat)
     out.append(line("get_table_details of 1,000 tables vs get_tables (names)", details, names, 5.0))
+    out.append(f"  (load average at the end: {loadavg()})")
     return out
 
 
@@ -215,6 +221,53 @@ def one_sample(kind: str, url: str | None) -> None:
     )
 
 
+def one_open(kind: str, url: str | None) -> None:
+    """In a fresh process: open the built database (migrating it if it has an older
+    layout) and read its table list; the time and the migration steps that ran."""
+    import sqlalchemy as sa
+
+    def applied() -> set[str]:
+        target = url or f"sqlite:///{OUT / 'data' / 'annotations.sqlite3'}"
+        engine = sa.create_engine(target)
+        try:
+            with engine.connect() as conn:
+                if not sa.inspect(conn).has_table("schema_migrations"):
+                    return set()
+                return set(conn.exec_driver_sql("SELECT name FROM schema_migrations").scalars())
+        finally:
+            engine.dispose()
+
+    before = applied()
+    t = time.perf_counter()
+    tables = connect(kind, "scale_big", url).get_tables()
+    seconds = time.perf_counter() - t
+    ran = sorted(applied() - before)
+    print(json.dumps({"seconds": seconds, "steps": ran, "tables": tables}))
+
+
+def first_open(kind: str, url: str | None) -> None:
+    """Time the first open of data built by an earlier layout (the upgrade a lab waits
+    for), once: the result is kept in ``first_open_<kind>.json`` and printed every run."""
+    kept = OUT / f"first_open_{kind}.json"
+    if not kept.exists():
+        extra = ["--database-url", url] if url else []
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", "open", "--kind", kind, *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
+        kept.write_text(json.dumps(got))
+    got = json.loads(kept.read_text())
+    print(
+        f"  {kind}: first open {got['seconds']:.1f} s, migration steps run: "
+        f"{', '.join(got['steps']) or 'none'} (load average {' '.join(got['loadavg'])})",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
@@ -222,12 +275,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--postgresql", action="store_true", help="also on PostgreSQL")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--browser-only", action="store_true", help="only the Chromium figures")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--one", choices=["sample"])
+    ap.add_argument("--one", choices=["sample", "open"])
     ap.add_argument("--kind", default="sqlite")
     ap.add_argument("--database-url")
     args = ap.parse_args()
+    if args.one == "open":
+        one_open(args.kind, args.database_url)
+        return
     if args.one:
         one_sample(args.kind, args.database_url)
         return
@@ -243,17 +300,21 @@ def main() -> None:
         if cluster is not None:
             kinds.append(("postgresql", cluster.start(fresh=args.rebuild)))
         for kind, url in kinds:
+            if (OUT / f"built_{kind}.json").exists():
+                first_open(kind, url)
             build(kind, url, args.rows, args.tables)
         if args.build_only:
             return
         lines = []
-        for kind, url in kinds:
-            lines += api_figures(kind, url, args.repeat)
-            print("\n".join(lines[-10:]), flush=True)
+        for kind, url in kinds if not args.browser_only else []:
+            section = api_figures(kind, url, args.repeat)
+            print("\n".join(section), flush=True)
+            lines += section
         if not args.no_browser:
             from bench.scale_browser import browser_figures
 
             lines += browser_figures(OUT / "data", args.repeat)
+            lines.append(f"  (load average after the browser figures: {loadavg()})")
         print("\n".join(lines))
     finally:
         if cluster is not None:

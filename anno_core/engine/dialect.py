@@ -176,21 +176,23 @@ class _Stream(io.RawIOBase):
 
     def __init__(self, chunks: Any) -> None:
         self._chunks = chunks
-        self._buf = b""
+        self._buf = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        while not self._buf:
+        while not len(self._buf):
             nxt = next(self._chunks, None)
             if nxt is None:
                 return b""
-            self._buf = nxt
+            self._buf = memoryview(nxt)
         if size is None or size < 0:
             size = len(self._buf)
+        # A view, not bytes: slicing bytes copied the rest of the chunk on every read (the
+        # driver reads a few KB at a time), quadratic in the chunk's size.
         out, self._buf = self._buf[:size], self._buf[size:]
-        return out
+        return out.tobytes()
 
 
 def _copy(
@@ -228,7 +230,9 @@ def _copy(
 
         cursor = conn.connection.cursor()
         try:
-            cursor.copy_expert(f"COPY {target} FROM STDIN WITH (FORMAT binary)", _Stream(binary()))
+            cursor.copy_expert(
+                f"COPY {target} FROM STDIN WITH (FORMAT binary)", _Stream(binary()), size=1 << 20
+            )
         finally:
             cursor.close()
         if progress:

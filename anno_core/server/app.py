@@ -149,10 +149,11 @@ def run(host: str = "127.0.0.1", port: int = 8765, workers: int = 1) -> None:
         )
         return
     # Each worker builds its own app (and engine) from the same ANNO_* settings.
-    uvicorn.run(
+    from anno_core.server.workers import serve_workers
+
+    serve_workers(
         "anno_core.server.app:create_app",
-        factory=True,
-        workers=workers,
+        workers,
         host=host,
         port=port,
         log_level="warning",
