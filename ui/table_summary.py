@@ -46,9 +46,9 @@ def render(detail: dict) -> None:
     if got.get("sampled") is not None:  # a large table: its fixed sample, as in 3D below
         rows = got["sampled"]
         st.caption(
-            f"From a fixed random sample of {rows:,} of the {got['rows']:,} live rows (the "
-            "same rows the 3D view draws), counted by the database: the most frequent values "
-            "of each text field and how each number field is spread. Counts are the sample's."
+            f"From a fixed random sample of {rows:,} of the {got['rows']:,} live rows (among "
+            "those the 3D view draws), counted by the database: the most frequent values of "
+            "each text field and how each number field is spread. Counts are the sample's."
         )
     else:
         st.caption(

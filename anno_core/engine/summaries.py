@@ -32,8 +32,11 @@ EXTENT_TABLES = 20
 EXTENT_ROWS = 500  # rows read at each end of a table
 EXACT_ROWS = 200_000
 """Live rows up to which a summary counts every row; above, it counts the sample."""
-SAMPLE_ROWS = 100_000
-"""The sample a large table's summary is made from (about; a whole sample level)."""
+SAMPLE_ROWS = 20_000
+"""The sample a large table's summary is made from (about: whole sample levels, so up to
+a third more). The rows with the smallest sample keys: part of those the 3D view draws.
+20,000 rows put a value's share within about 1 % (0.6 s -> 0.16 s against 100,000 on
+a 10 M-row SQLite table, bench/scale data)."""
 
 
 class Summaries:
