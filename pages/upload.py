@@ -217,7 +217,7 @@ if job is not None and job.running:
         "or reload; come back here to see it end.",
         icon=":material/cloud_upload:",
     )
-    up.progress([job], "mine")
+    up.progress([job], "mine", watched=[job])  # seen running above, even if done now
     with top:
         up.other_uploads([j for j in registry.of_scope(scope) if j.key != key])
     st.stop()

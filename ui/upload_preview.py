@@ -192,9 +192,12 @@ def preview(
 
 
 # -- progress and result ---------------------------------------------------------------
-def progress(jobs: list[Any], where: str) -> None:
-    """Progress bars of running uploads; the whole page reruns when one of them ends."""
-    watched = [j for j in jobs if j.running]
+def progress(jobs: list[Any], where: str, watched: list[Any] | None = None) -> None:
+    """Progress bars of running uploads; the whole page reruns when one of them ends.
+    ``watched``: the jobs the caller saw running (one may have ended since it looked: the
+    page then reruns at once instead of waiting for a timer that would never be set)."""
+    if watched is None:
+        watched = [j for j in jobs if j.running]
 
     @st.fragment(run_every=POLL_SECONDS if watched else None)
     def _bars() -> None:

@@ -225,3 +225,29 @@ def test_a_double_submit_starts_one_upload():
     first.task.state = "failed"  # a refused upload may be tried again
     assert registry.submit("k", ("scope",), plan, file_name="f.csv")[1]
     assert plan.started == 2
+
+
+def _draws_a_job_that_just_ended() -> None:
+    """A page that saw an upload running, and it ended before its progress was drawn."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from ui import upload_preview as up
+
+    runs = st.session_state.setdefault("runs", [])
+    runs.append(len(runs) + 1)
+    if len(runs) == 1:
+        done = SimpleNamespace(running=False, task=SimpleNamespace(fraction=1.0))
+        up.progress([done], "mine", watched=[done])
+        st.stop()
+    st.success("shown as ended")
+
+
+def test_an_upload_that_ends_while_the_page_draws_it_reruns_the_page_at_once():
+    """Not left on "Uploading" waiting for a timer that was never set (a browser test saw
+    the page stay there after the rows were stored)."""
+    at = AppTest.from_function(_draws_a_job_that_just_ended, default_timeout=30)
+    at.run()
+    assert at.session_state["runs"] == [1, 2]
+    assert [s.value for s in at.success] == ["shown as ended"]
