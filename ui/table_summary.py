@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui import client as api
 from ui import widgets as w
+from ui.table_views import table_version
 
 TOP = 10
 BINS = 20
@@ -29,8 +30,7 @@ def _number(v: float) -> str:
 def render(detail: dict) -> None:
     """Top values per text field and a histogram per number field of ``detail``'s table."""
     name = detail["table_name"]
-    version = (detail.get("total_count"), detail.get("live_count"), detail.get("last_modified"))
-    version += (detail.get("last_data_change"),)
+    version = table_version(detail)
     try:
         got = _summary(api.connection().key(), api.session_volume(), name, version)
     except api.NotSupported as refusal:

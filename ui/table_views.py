@@ -13,7 +13,8 @@ from ui import client as api
 from ui.preview import MAX_POINTS, PreviewInfo, points_deck
 
 
-def _version(detail: dict) -> tuple:
+def table_version(detail: dict) -> tuple:
+    """What changes when a table's rows or metadata change: the key of reads cached per table."""
     return (
         detail.get("total_count"),
         detail.get("live_count"),
@@ -56,7 +57,7 @@ def table_deck(
         float(detail["voxel_resolution_y"]),
         float(detail["voxel_resolution_z"]),
     )
-    key = (api.connection().key(), api.session_volume(), _version(detail))
+    key = (api.connection().key(), api.session_volume(), table_version(detail))
     return _deck(key, detail["table_name"], point_field, color_by, resolution)
 
 

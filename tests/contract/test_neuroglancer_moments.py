@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import requests
 
+# The package's reader needs tensorstore (requirements-dev.txt): missing, it fails here.
+from neuroglancer.read_precomputed_annotations import AnnotationReader
+
 from anno_core.errors import AnnoWarning, InvalidArgument
 from anno_core.moments import parse_moment, wire
 from anno_core.wire import endpoints as ep
-
-pytest.importorskip("tensorstore", reason="the package's reader needs tensorstore (dev pin)")
-from neuroglancer.read_precomputed_annotations import AnnotationReader  # noqa: E402
 
 TICK = timedelta(microseconds=1)
 

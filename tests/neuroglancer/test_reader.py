@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# The package's reader needs tensorstore (requirements-dev.txt): missing, it fails here.
+from neuroglancer.read_precomputed_annotations import AnnotationReader
+
 from anno_core.server.local import local_host
 from anno_core.wire import endpoints as ep
-
-pytest.importorskip("tensorstore", reason="the package's reader needs tensorstore (dev pin)")
-from neuroglancer.read_precomputed_annotations import AnnotationReader  # noqa: E402
 
 TYPES = np.array(["basket", "chandelier", "martinotti", "pyramidal", "5P-IT"])
 
