@@ -235,10 +235,8 @@ class LocalReads:
         with self.engine.connect() as conn:
             if not filters and not ids:  # the whole table at a moment: its count log
                 return counts.count_at(conn, meta["id"], at, include_invalid)
-        q = self._where(
-            sa.select(sa.func.count()).select_from(t), t, table, include_invalid, filters, ids, at
-        )
-        with self.engine.connect() as conn:
+            q = sa.select(sa.func.count()).select_from(t)
+            q = self._where(q, t, table, include_invalid, filters, ids, at)
             return int(conn.execute(q).scalar())
 
     def estimate_rows(
